@@ -1,0 +1,3 @@
+export * from './addr.js';
+export * from './bytes.js';
+export * from './errors.js';
