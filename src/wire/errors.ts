@@ -51,10 +51,7 @@ export class WireError extends Error {
  * Ordered from least to most severe; when several errors occur the most severe one applies (§3).
  */
 export type BgpErrorHandling =
-  | 'attribute-discard'
-  | 'treat-as-withdraw'
-  | 'afi-safi-disable'
-  | 'session-reset';
+  'attribute-discard' | 'treat-as-withdraw' | 'afi-safi-disable' | 'session-reset';
 
 export const BGP_ERROR_HANDLING_SEVERITY: Readonly<Record<BgpErrorHandling, number>> = {
   'attribute-discard': 0,
