@@ -1,0 +1,179 @@
+/**
+ * The lab's discrete-event simulator: a virtual clock in nanoseconds, an event queue and a seeded
+ * random number generator.
+ *
+ * Guarantees determinism: events at the same instant run in the order they were scheduled, and all
+ * randomness comes from one seeded generator, so the same inputs give the same frames to the bit on
+ * every run.
+ */
+
+export type EventHandler = () => void;
+
+interface QueuedEvent {
+  readonly at: number;
+  readonly seq: number;
+  handler: EventHandler | undefined;
+}
+
+export interface EventHandle {
+  readonly at: number;
+  cancel(): void;
+}
+
+export const NS_PER_MS = 1_000_000;
+export const NS_PER_SECOND = 1_000_000_000;
+
+/** sfc32: a small, fast generator with a 128-bit state; seeded deterministically. */
+export class SeededRandom {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    this.a = 0x9e3779b9;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162;
+    this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.nextU32();
+  }
+
+  nextU32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A new generator whose sequence depends only on this one's seed and `label` (per-device streams). */
+  fork(label: string): SeededRandom {
+    let h = this.d ^ 0x811c9dc5;
+    for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
+    return new SeededRandom(h >>> 0);
+  }
+}
+
+export class Simulator {
+  private heap: QueuedEvent[] = [];
+  private seq = 0;
+  private current = 0;
+  private executed = 0;
+  readonly random: SeededRandom;
+
+  constructor(seed = 1) {
+    this.random = new SeededRandom(seed);
+  }
+
+  /** Virtual time in nanoseconds. */
+  get now(): number {
+    return this.current;
+  }
+
+  get nowMs(): number {
+    return this.current / NS_PER_MS;
+  }
+
+  get eventsExecuted(): number {
+    return this.executed;
+  }
+
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  /** Runs `handler` at absolute time `at` (ns); times in the past run at the current time. */
+  at(at: number, handler: EventHandler): EventHandle {
+    const event: QueuedEvent = { at: Math.max(at, this.current), seq: this.seq++, handler };
+    this.push(event);
+    return {
+      at: event.at,
+      cancel: () => {
+        event.handler = undefined;
+      },
+    };
+  }
+
+  /** Runs `handler` after `delay` ns. */
+  after(delay: number, handler: EventHandler): EventHandle {
+    return this.at(this.current + Math.max(0, delay), handler);
+  }
+
+  /** Time of the next event, or undefined if the queue is empty. */
+  nextEventAt(): number | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.handler === undefined) this.pop();
+    return this.heap[0]?.at;
+  }
+
+  /** Runs one event; false when there is none. */
+  step(): boolean {
+    while (this.heap.length > 0) {
+      const e = this.pop();
+      if (!e.handler) continue;
+      this.current = e.at;
+      this.executed++;
+      e.handler();
+      return true;
+    }
+    return false;
+  }
+
+  /** Runs every event up to and including time `until`, then sets the clock to `until`. */
+  runUntil(until: number): void {
+    for (;;) {
+      const next = this.nextEventAt();
+      if (next === undefined || next > until) break;
+      this.step();
+    }
+    if (until > this.current) this.current = until;
+  }
+
+  private push(e: QueuedEvent): void {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): QueuedEvent {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: QueuedEvent, b: QueuedEvent): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { SeededRandom, Simulator } from '../../src/lab/sim.js';
+
+describe('lab simulator', () => {
+  it('runs events in time order, same-time events in scheduling order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 200 }), (times) => {
+        const sim = new Simulator();
+        const seen: [number, number][] = [];
+        times.forEach((t, i) => sim.at(t, () => seen.push([sim.now, i])));
+        sim.runUntil(10_000);
+        const expected = times
+          .map((t, i) => [t, i] as [number, number])
+          .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        assert.deepEqual(seen, expected);
+        assert.equal(sim.now, 10_000);
+      }),
+    );
+  });
+
+  it('cancels events and lets handlers schedule more', () => {
+    const sim = new Simulator();
+    const log: string[] = [];
+    const h = sim.after(50, () => log.push('cancelled'));
+    sim.after(10, () => {
+      log.push(`a@${sim.now}`);
+      sim.after(5, () => log.push(`b@${sim.now}`));
+    });
+    h.cancel();
+    sim.runUntil(100);
+    assert.deepEqual(log, ['a@10', 'b@15']);
+    assert.equal(sim.step(), false);
+  });
+
+  it('stops at the horizon and resumes later', () => {
+    const sim = new Simulator();
+    let fired = 0;
+    sim.at(200, () => fired++);
+    sim.runUntil(100);
+    assert.equal(fired, 0);
+    assert.equal(sim.now, 100);
+    sim.runUntil(200);
+    assert.equal(fired, 1);
+  });
+
+  it('gives the same random stream for the same seed and different ones per fork label', () => {
+    const a = new SeededRandom(42);
+    const b = new SeededRandom(42);
+    const xs = Array.from({ length: 5 }, () => a.nextU32());
+    assert.deepEqual(
+      xs,
+      Array.from({ length: 5 }, () => b.nextU32()),
+    );
+    assert.notDeepEqual(
+      new SeededRandom(1).fork('leaf1').nextU32(),
+      new SeededRandom(1).fork('leaf2').nextU32(),
+    );
+    const r = new SeededRandom(7);
+    for (let i = 0; i < 1000; i++) {
+      const v = r.below(10);
+      assert.ok(v >= 0 && v < 10 && Number.isInteger(v));
+    }
+  });
+});
