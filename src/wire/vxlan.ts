@@ -1,0 +1,425 @@
+/**
+ * VXLAN (RFC 7348): the 8-octet header, and the whole outer stack for the data-plane fast path.
+ *
+ * Owns:
+ * - `decodeVxlan`/`encodeVxlan`: the VXLAN header + inner frame (the UDP payload). The I flag must
+ *   be set (`malformed` otherwise, RFC 7348 §5). The reserved bits ("R", set to zero on transmission
+ *   and ignored on receipt) are kept in the value, so a header from a VXLAN-GBP or otherwise
+ *   non-conforming sender re-encodes exactly: encode(decode(b)) = b for every b that decodes, and
+ *   decode(encode(v)) deep-equals v for every valid value.
+ * - `encapsulateVxlan`: outer Ethernet (untagged) / IPv4 / UDP / VXLAN around an inner frame in ONE
+ *   allocation (`encapsulateVxlanInto` writes into a caller's buffer instead): IPv4 header checksum
+ *   computed, UDP checksum zero by default (RFC 7348 §5 allows it over IPv4) or computed on
+ *   request, UDP source port from a hash of the inner headers (`vxlanSourcePort`, RFC 7348 §5).
+ * - `decapsulateVxlan`: checks the outer stack (untagged Ethernet, IPv4, not a fragment, header
+ *   checksum, UDP to port 4789, UDP length, UDP checksum when non-zero, I flag) and returns the
+ *   inner frame as a zero-copy view. Anything else throws a `WireError`; traffic that is simply not
+ *   VXLAN (another EtherType, protocol or port, a fragment) is `unsupported`.
+ * Only an IPv4 outer header is implemented (IPv6 underlays can come later), and the outer frame is
+ * untagged (fabric links are routed ports).
+ */
+import { readIpv4, readMac, vni as toVni, type Ipv4Address, type Mac, type Vni } from './addr.js';
+import { internetChecksum, onesComplementSum, Reader } from './bytes.js';
+import { WireError } from './errors.js';
+import { emitMac, ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanTpid } from './ethernet.js';
+import { emitIpv4Address, IPPROTO_TCP, IPPROTO_UDP, IPV4_HEADER_LENGTH } from './ipv4.js';
+import { UDP_HEADER_LENGTH, UDP_PORT_VXLAN } from './udp.js';
+
+const PROTOCOL = 'vxlan';
+
+/** RFC 7348 §5: the IANA-assigned destination port. */
+export const VXLAN_PORT = UDP_PORT_VXLAN;
+export const VXLAN_HEADER_LENGTH = 8;
+/** RFC 7348 §5: the I flag (valid VNI). */
+export const VXLAN_FLAG_I = 0x08;
+/** Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8). */
+export const VXLAN_OVERHEAD =
+  ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH;
+/** RFC 7348 §5 (RFC 6335): source ports are taken from the dynamic range 49152–65535. */
+export const VXLAN_SOURCE_PORT_MIN = 49152;
+export const VXLAN_SOURCE_PORT_MAX = 65535;
+/** Outer TTL when none is given (Linux's default for IPv4). */
+export const VXLAN_DEFAULT_TTL = 64;
+
+const IPPROTO_SCTP = 132;
+
+export interface VxlanPacket {
+  readonly vni: Vni;
+  /** The seven R bits of the flags octet, as they sit in it (I, 0x08, excluded): normally 0. */
+  readonly reservedFlags: number;
+  /** The 24-bit Reserved field after the flags: normally 0. */
+  readonly reserved1: number;
+  /** The 8-bit Reserved field after the VNI: normally 0. */
+  readonly reserved2: number;
+  /** The encapsulated Ethernet frame (zero-copy on decode). */
+  readonly innerFrame: Uint8Array;
+}
+
+/*
+ * RFC 7348 §5: VXLAN Header
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |R|R|R|R|I|R|R|R|            Reserved                           |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                VXLAN Network Identifier (VNI) |   Reserved    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                 Inner Ethernet frame ...
+ */
+
+/** Decodes a UDP payload: VXLAN header + inner frame. */
+export function decodeVxlan(buf: Uint8Array): VxlanPacket {
+  const r = new Reader(buf, PROTOCOL);
+  r.need(VXLAN_HEADER_LENGTH, 'header');
+  const flags = r.u8('flags');
+  // RFC 7348 §5: "The I flag MUST be set to 1 for a valid VXLAN Network ID (VNI)."
+  if ((flags & VXLAN_FLAG_I) === 0) r.fail('malformed', 'flags', 'I flag not set', 0);
+  const reserved1 = r.u24('reserved1');
+  const vni = r.u24('vni') as Vni;
+  const reserved2 = r.u8('reserved2');
+  return { vni, reservedFlags: flags & ~VXLAN_FLAG_I, reserved1, reserved2, innerFrame: r.rest() };
+}
+
+function invalid(field: string, reason: string): never {
+  throw new WireError({ kind: 'malformed', protocol: PROTOCOL, field, offset: 0, reason });
+}
+
+function checkUint(v: number, max: number, field: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) invalid(field, `${String(v)} is not an integer in 0..${max}`);
+  return v;
+}
+
+function checkVni(v: Vni): number {
+  try {
+    return toVni(v);
+  } catch {
+    return invalid('vni', `${String(v)} is not a VNI (0..16777215)`);
+  }
+}
+
+function emitVxlanHeader(
+  out: Uint8Array,
+  o: number,
+  vni: number,
+  reservedFlags: number,
+  reserved1: number,
+  reserved2: number,
+): void {
+  out[o] = reservedFlags | VXLAN_FLAG_I;
+  out[o + 1] = reserved1 >>> 16;
+  out[o + 2] = (reserved1 >>> 8) & 0xff;
+  out[o + 3] = reserved1 & 0xff;
+  out[o + 4] = vni >>> 16;
+  out[o + 5] = (vni >>> 8) & 0xff;
+  out[o + 6] = vni & 0xff;
+  out[o + 7] = reserved2;
+}
+
+export function encodeVxlan(v: VxlanPacket): Uint8Array {
+  const vni = checkVni(v.vni);
+  const reservedFlags = checkUint(v.reservedFlags, 0xff, 'reservedFlags');
+  if ((reservedFlags & VXLAN_FLAG_I) !== 0)
+    invalid('reservedFlags', 'the I flag (0x08) is not a reserved bit');
+  const reserved1 = checkUint(v.reserved1, 0xffffff, 'reserved1');
+  const reserved2 = checkUint(v.reserved2, 0xff, 'reserved2');
+  const out = new Uint8Array(VXLAN_HEADER_LENGTH + v.innerFrame.length);
+  emitVxlanHeader(out, 0, vni, reservedFlags, reserved1, reserved2);
+  out.set(v.innerFrame, VXLAN_HEADER_LENGTH);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source port from the inner flow
+// ---------------------------------------------------------------------------------------------
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function fnv(h: number, buf: Uint8Array, start: number, end: number): number {
+  let x = h;
+  for (let i = start; i < end; i++) x = Math.imul(x ^ buf[i]!, FNV_PRIME);
+  return x;
+}
+
+function isPortProtocol(p: number): boolean {
+  return p === IPPROTO_TCP || p === IPPROTO_UDP || p === IPPROTO_SCTP;
+}
+
+/**
+ * A deterministic 32-bit FNV-1a hash of the inner flow (RFC 7348 §5: "a hash of fields from the
+ * inner packet"): the inner MAC addresses, VLAN IDs (PCP/DEI excluded), the EtherType and, for
+ * IPv4/IPv6, protocol and addresses plus the TCP/UDP/SCTP ports when present. IPv4 fragments hash
+ * without ports so every fragment of a datagram takes the same path. Never throws: a short or odd
+ * frame hashes the bytes it has. Reads are bounds-checked by explicit length tests.
+ */
+export function innerFlowHash(frame: Uint8Array): number {
+  const n = frame.length;
+  if (n < ETHERNET_HEADER_LENGTH) return fnv(FNV_OFFSET, frame, 0, n) >>> 0;
+  let h = fnv(FNV_OFFSET, frame, 0, 12);
+  let o = 12;
+  let etherType = (frame[12]! << 8) | frame[13]!;
+  for (let tags = 0; tags < 2 && isVlanTpid(etherType) && o + 6 <= n; tags++) {
+    h = Math.imul(h ^ (frame[o + 2]! & 0x0f), FNV_PRIME);
+    h = Math.imul(h ^ frame[o + 3]!, FNV_PRIME);
+    o += 4;
+    etherType = (frame[o]! << 8) | frame[o + 1]!;
+  }
+  h = fnv(h, frame, o, o + 2);
+  o += 2;
+  if (etherType === ETHERTYPE_IPV4 && o + IPV4_HEADER_LENGTH <= n) {
+    const protocol = frame[o + 9]!;
+    h = Math.imul(h ^ protocol, FNV_PRIME);
+    h = fnv(h, frame, o + 12, o + 20);
+    const headerLength = (frame[o]! & 0x0f) * 4;
+    const fragmented = (frame[o + 6]! & 0x3f) !== 0 || frame[o + 7]! !== 0;
+    const l4 = o + headerLength;
+    if (!fragmented && headerLength >= IPV4_HEADER_LENGTH && isPortProtocol(protocol) && l4 + 4 <= n) {
+      h = fnv(h, frame, l4, l4 + 4);
+    }
+  } else if (etherType === ETHERTYPE_IPV6 && o + 40 <= n) {
+    const nextHeader = frame[o + 6]!;
+    h = Math.imul(h ^ nextHeader, FNV_PRIME);
+    h = fnv(h, frame, o + 8, o + 40);
+    if (isPortProtocol(nextHeader) && o + 44 <= n) h = fnv(h, frame, o + 40, o + 44);
+  }
+  return h >>> 0;
+}
+
+/** RFC 7348 §5: the outer UDP source port for an inner frame, in 49152–65535. */
+export function vxlanSourcePort(innerFrame: Uint8Array): number {
+  const h = innerFlowHash(innerFrame);
+  return VXLAN_SOURCE_PORT_MIN + ((h ^ (h >>> 16)) & 0x3fff);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encapsulation
+// ---------------------------------------------------------------------------------------------
+
+export interface VxlanEncapsulation {
+  /** The frame to carry (Ethernet header onwards, no FCS). */
+  readonly innerFrame: Uint8Array;
+  readonly vni: Vni;
+  readonly outerSrcMac: Mac;
+  readonly outerDstMac: Mac;
+  /** The local VTEP address. */
+  readonly outerSrcIp: Ipv4Address;
+  /** The remote VTEP address. */
+  readonly outerDstIp: Ipv4Address;
+  /** Outer TTL, default 64. */
+  readonly ttl?: number;
+  /** Outer DSCP, default 0. */
+  readonly dscp?: number;
+  /** Outer ECN, default 0 (RFC 6040 normal mode copies the inner ECN here; the caller decides). */
+  readonly ecn?: number;
+  /**
+   * Outer DF bit, default true: RFC 7348 §4.3 says VTEPs MUST NOT fragment, so an underlay MTU
+   * problem shows up as ICMP rather than as fragments `decapsulateVxlan` would drop.
+   */
+  readonly dontFragment?: boolean;
+  /** Compute the UDP checksum (default false: zero, as RFC 7348 §5 allows over IPv4). */
+  readonly udpChecksum?: boolean;
+}
+
+/*
+ * RFC 7348 §5: VXLAN Frame Format (outer IPv4), offsets in the frame this builds:
+ *    0 Outer Ethernet: dst MAC (6) src MAC (6) EtherType 0x0800 (2)
+ *   14 Outer IPv4: 0x45 TOS totalLength id flags/fragment TTL 17 checksum src dst (20)
+ *   34 Outer UDP: srcPort (hash) dstPort 4789 length checksum (8)
+ *   42 VXLAN: flags 0x08, reserved (3), VNI (3), reserved (1)
+ *   50 Inner Ethernet frame
+ */
+
+/** The whole outer stack + inner frame in one allocation. */
+export function encapsulateVxlan(e: VxlanEncapsulation): Uint8Array {
+  const out = new Uint8Array(VXLAN_OVERHEAD + e.innerFrame.length);
+  encapsulateVxlanInto(e, out, 0);
+  return out;
+}
+
+/**
+ * Writes the outer stack + inner frame into `out` at `offset` (every octet of the
+ * `VXLAN_OVERHEAD + innerFrame.length` written is set, so `out` may be a reused buffer); returns
+ * the offset after the frame. This is the allocation-free form for a data plane that pools its
+ * buffers: V8 allocates typed arrays over 64 octets off-heap, which costs far more than the
+ * encapsulation itself. The inner frame may already sit at `offset + VXLAN_OVERHEAD` in `out`
+ * (headroom), in which case nothing moves.
+ */
+export function encapsulateVxlanInto(e: VxlanEncapsulation, out: Uint8Array, offset: number): number {
+  const inner = e.innerFrame;
+  const total = VXLAN_OVERHEAD + inner.length;
+  const ipLength = total - ETHERNET_HEADER_LENGTH;
+  if (ipLength > 0xffff) {
+    invalid('innerFrame', `inner frame of ${inner.length} octets does not fit an IPv4 datagram`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length) {
+    invalid('out', `${total} octets do not fit at offset ${offset} of a ${out.length}-octet buffer`);
+  }
+  const vni = checkVni(e.vni);
+  const ttl = e.ttl === undefined ? VXLAN_DEFAULT_TTL : checkUint(e.ttl, 0xff, 'ttl');
+  const dscp = e.dscp === undefined ? 0 : checkUint(e.dscp, 63, 'dscp');
+  const ecn = e.ecn === undefined ? 0 : checkUint(e.ecn, 3, 'ecn');
+  const udpLength = ipLength - IPV4_HEADER_LENGTH;
+  const srcPort = vxlanSourcePort(inner);
+  const o = offset;
+  // Outer Ethernet.
+  emitMac(e.outerDstMac, out, o, PROTOCOL, 'outerDstMac');
+  emitMac(e.outerSrcMac, out, o + 6, PROTOCOL, 'outerSrcMac');
+  out[o + 12] = ETHERTYPE_IPV4 >>> 8;
+  out[o + 13] = ETHERTYPE_IPV4 & 0xff;
+  // Outer IPv4 (RFC 791 §3.1); id 0 is fine with DF set (RFC 6864 §4.1, atomic datagrams).
+  out[o + 14] = 0x45;
+  out[o + 15] = (dscp << 2) | ecn;
+  out[o + 16] = ipLength >>> 8;
+  out[o + 17] = ipLength & 0xff;
+  out[o + 18] = 0;
+  out[o + 19] = 0;
+  out[o + 20] = e.dontFragment === false ? 0 : 0x40;
+  out[o + 21] = 0;
+  out[o + 22] = ttl;
+  out[o + 23] = IPPROTO_UDP;
+  out[o + 24] = 0;
+  out[o + 25] = 0;
+  emitIpv4Address(e.outerSrcIp, out, o + 26, PROTOCOL, 'outerSrcIp');
+  emitIpv4Address(e.outerDstIp, out, o + 30, PROTOCOL, 'outerDstIp');
+  const ipChecksum = internetChecksum(out, o + 14, o + 34);
+  out[o + 24] = ipChecksum >>> 8;
+  out[o + 25] = ipChecksum & 0xff;
+  // Outer UDP (RFC 768).
+  out[o + 34] = srcPort >>> 8;
+  out[o + 35] = srcPort & 0xff;
+  out[o + 36] = VXLAN_PORT >>> 8;
+  out[o + 37] = VXLAN_PORT & 0xff;
+  out[o + 38] = udpLength >>> 8;
+  out[o + 39] = udpLength & 0xff;
+  out[o + 40] = 0;
+  out[o + 41] = 0;
+  // VXLAN.
+  emitVxlanHeader(out, o + 42, vni, 0, 0, 0);
+  out.set(inner, o + VXLAN_OVERHEAD);
+  if (e.udpChecksum === true) {
+    // Pseudo-header from the addresses just written, then UDP header + payload.
+    const pseudo = onesComplementSum(out, o + 26, o + 34) + IPPROTO_UDP + udpLength;
+    const c = internetChecksum(out, o + 34, o + total, pseudo) || 0xffff;
+    out[o + 40] = c >>> 8;
+    out[o + 41] = c & 0xff;
+  }
+  return o + total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decapsulation
+// ---------------------------------------------------------------------------------------------
+
+export interface VxlanDecapsulated {
+  readonly vni: Vni;
+  readonly outerSrcMac: Mac;
+  readonly outerDstMac: Mac;
+  readonly outerSrcIp: Ipv4Address;
+  readonly outerDstIp: Ipv4Address;
+  /** Outer UDP source port (the sender's flow hash). */
+  readonly srcPort: number;
+  readonly ttl: number;
+  readonly dscp: number;
+  /** Outer ECN, for RFC 6040 decapsulation. */
+  readonly ecn: number;
+  /** The inner Ethernet frame: a zero-copy view of the input. */
+  readonly innerFrame: Uint8Array;
+}
+
+/** Checks the outer stack of a received frame and returns the inner frame (see the module comment). */
+export function decapsulateVxlan(frame: Uint8Array): VxlanDecapsulated {
+  const r = new Reader(frame, PROTOCOL);
+  r.need(VXLAN_OVERHEAD, 'outer headers');
+  const outerDstMac = readMac(r, 'outerDstMac');
+  const outerSrcMac = readMac(r, 'outerSrcMac');
+  const etherType = r.u16('etherType');
+  if (etherType !== ETHERTYPE_IPV4) {
+    r.fail(
+      'unsupported',
+      'etherType',
+      `outer EtherType 0x${etherType.toString(16)} (IPv4 only, untagged)`,
+      12,
+    );
+  }
+  const ip = r.offset;
+  const b0 = r.u8('version');
+  if (b0 >>> 4 !== 4) r.fail('malformed', 'version', `IP version ${b0 >>> 4} with EtherType IPv4`, ip);
+  const ipHeaderLength = (b0 & 0x0f) * 4;
+  if (ipHeaderLength < IPV4_HEADER_LENGTH) r.fail('malformed', 'ihl', `IHL ${b0 & 0x0f} is below 5`, ip);
+  const tos = r.u8('tos');
+  const totalLength = r.u16('totalLength');
+  if (totalLength < ipHeaderLength) {
+    r.fail(
+      'malformed',
+      'totalLength',
+      `total length ${totalLength} < header length ${ipHeaderLength}`,
+      ip + 2,
+    );
+  }
+  if (ip + totalLength > r.end) {
+    r.fail('truncated', 'totalLength', `total length ${totalLength} but ${r.end - ip} octets`, ip + 2);
+  }
+  r.skip(2, 'id');
+  const fragment = r.u16('flags');
+  if ((fragment & 0x8000) !== 0) r.fail('malformed', 'flags', 'reserved flag bit set', ip + 6);
+  // RFC 7348 §4.3: the destination VTEP MAY silently discard VXLAN fragments (no reassembly here).
+  if ((fragment & 0x3fff) !== 0) r.fail('unsupported', 'fragment', 'outer IPv4 fragment', ip + 6);
+  const ttl = r.u8('ttl');
+  const protocol = r.u8('protocol');
+  if (protocol !== IPPROTO_UDP)
+    r.fail('unsupported', 'protocol', `outer protocol ${protocol}, not UDP`, ip + 9);
+  r.skip(2, 'checksum');
+  if (internetChecksum(frame, ip, ip + ipHeaderLength) !== 0) {
+    r.fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
+  }
+  const outerSrcIp = readIpv4(r, 'outerSrcIp');
+  const outerDstIp = readIpv4(r, 'outerDstIp');
+  r.skip(ipHeaderLength - IPV4_HEADER_LENGTH, 'options');
+  const udp = r.offset;
+  const ipEnd = ip + totalLength;
+  if (ipEnd - udp < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH) {
+    r.fail('malformed', 'totalLength', 'outer datagram too short for UDP and VXLAN headers', ip + 2);
+  }
+  const srcPort = r.u16('srcPort');
+  const dstPort = r.u16('dstPort');
+  if (dstPort !== VXLAN_PORT)
+    r.fail('unsupported', 'dstPort', `UDP port ${dstPort}, not ${VXLAN_PORT}`, udp + 2);
+  const udpLength = r.u16('udpLength');
+  if (udpLength < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH || udp + udpLength > ipEnd) {
+    r.fail('malformed', 'udpLength', `UDP length ${udpLength} does not fit the IPv4 payload`, udp + 4);
+  }
+  const udpChecksum = r.u16('udpChecksum');
+  if (udpChecksum !== 0) {
+    const pseudo = onesComplementSum(frame, ip + 12, ip + 20) + IPPROTO_UDP + udpLength;
+    if (internetChecksum(frame, udp, udp + udpLength, pseudo) !== 0) {
+      r.fail('checksum', 'udpChecksum', 'outer UDP checksum does not verify', udp + 6);
+    }
+  }
+  const flags = r.u8('flags');
+  if ((flags & VXLAN_FLAG_I) === 0) r.fail('malformed', 'flags', 'VXLAN I flag not set', udp + 8);
+  r.skip(3, 'reserved1');
+  const vni = r.u24('vni') as Vni;
+  r.skip(1, 'reserved2');
+  const inner = r.offset;
+  const innerEnd = udp + udpLength;
+  if (innerEnd - inner < ETHERNET_HEADER_LENGTH) {
+    r.fail(
+      'malformed',
+      'innerFrame',
+      `inner frame of ${innerEnd - inner} octets is shorter than an Ethernet header`,
+    );
+  }
+  const innerFrame = r.bytes(innerEnd - inner, 'innerFrame');
+  return {
+    vni,
+    outerSrcMac,
+    outerDstMac,
+    outerSrcIp,
+    outerDstIp,
+    srcPort,
+    ttl,
+    dscp: tos >>> 2,
+    ecn: tos & 3,
+    innerFrame,
+  };
+}
