@@ -1,0 +1,351 @@
+/**
+ * The routing information bases of one speaker: Adj-RIB-In and Loc-RIB per address family, with
+ * best-path selection (RFC 4271 §9.1.2, RFC 4456 §9, and RFC 7432 §15 MAC mobility for EVPN).
+ *
+ * Memory matters (a leaf may hold a million EVPN routes): one Map per family from route key to a
+ * Destination that holds every peer's path for that route, so Adj-RIB-In and Loc-RIB share their
+ * entries. Attributes are summarised once per UPDATE (`PathAttrs`) and shared by all its routes.
+ */
+import type { IpAddress, Ipv4Address } from '../wire/addr.js';
+import { ipToBytes, ipv4ToNumber } from '../wire/addr.js';
+import { extendedCommunityToString, type ExtendedCommunity } from '../wire/bgp-community.js';
+import {
+  asPathLength,
+  type AsPathSegment,
+  type Origin,
+  type PathAttribute,
+  type PmsiTunnelAttribute,
+} from '../wire/bgp-update.js';
+
+/** A peer as the RIB sees it. Id 0 is the local speaker (locally originated routes). */
+export interface RibPeer {
+  readonly id: number;
+  readonly address: string;
+  /** Numeric form of address for the last tie-break (IPv4 as u32; IPv6 compared as text). */
+  readonly addressOrder: number;
+  readonly ibgp: boolean;
+  readonly routerId: Ipv4Address;
+}
+
+export const LOCAL_PEER: RibPeer = {
+  id: 0,
+  address: 'local',
+  addressOrder: -1,
+  ibgp: false,
+  routerId: '0.0.0.0' as Ipv4Address,
+};
+
+/** Attributes of one UPDATE, decoded once and shared by every route it carries. */
+export interface PathAttrs {
+  /** The attributes to re-advertise (without MP_REACH/MP_UNREACH and NEXT_HOP). */
+  readonly attributes: readonly PathAttribute[];
+  readonly origin: Origin;
+  readonly asPath: readonly AsPathSegment[];
+  readonly asPathLength: number;
+  /** First AS of the path (the neighbour AS, for MED comparison), 0 if empty. */
+  readonly neighborAs: number;
+  readonly localPref: number;
+  readonly med: number;
+  readonly nextHop: IpAddress;
+  readonly originatorId?: Ipv4Address;
+  readonly clusterList: readonly Ipv4Address[];
+  readonly extendedCommunities: readonly ExtendedCommunity[];
+  /** Route targets as `RT:asn:value` text, for import matching. */
+  readonly routeTargets: readonly string[];
+  readonly macMobility?: { readonly sequence: number; readonly sticky: boolean };
+  readonly routerMac?: string;
+  readonly defaultGateway: boolean;
+  readonly pmsi?: PmsiTunnelAttribute;
+}
+
+export interface RibPath<R> {
+  readonly peer: RibPeer;
+  readonly route: R;
+  readonly attrs: PathAttrs;
+  /** RFC 4724 §4.2: kept from a restarting peer until its End-of-RIB or the restart timer. */
+  stale: boolean;
+}
+
+export interface Destination<R> {
+  readonly key: string;
+  paths: RibPath<R>[];
+  best: RibPath<R> | undefined;
+}
+
+export const DEFAULT_LOCAL_PREF = 100;
+
+const ORIGIN_RANK: Readonly<Record<Origin, number>> = { igp: 0, egp: 1, incomplete: 2 };
+
+/** Summarises an attribute list (as received, with AS4 merged) for selection and re-advertisement. */
+export function summariseAttributes(attributes: readonly PathAttribute[], nextHop: IpAddress): PathAttrs {
+  let origin: Origin = 'incomplete';
+  let asPath: readonly AsPathSegment[] = [];
+  let localPref = DEFAULT_LOCAL_PREF;
+  let med = 0;
+  let originatorId: Ipv4Address | undefined;
+  let clusterList: readonly Ipv4Address[] = [];
+  let extendedCommunities: readonly ExtendedCommunity[] = [];
+  let pmsi: PmsiTunnelAttribute | undefined;
+  const kept: PathAttribute[] = [];
+  for (const a of attributes) {
+    switch (a.type) {
+      case 'mp-reach-nlri':
+      case 'mp-unreach-nlri':
+      case 'next-hop':
+        continue;
+      case 'origin':
+        origin = a.origin;
+        break;
+      case 'as-path':
+        asPath = a.segments;
+        break;
+      case 'local-pref':
+        localPref = a.localPref;
+        break;
+      case 'med':
+        med = a.med;
+        break;
+      case 'originator-id':
+        originatorId = a.originatorId;
+        break;
+      case 'cluster-list':
+        clusterList = a.clusterIds;
+        break;
+      case 'extended-communities':
+        extendedCommunities = a.communities;
+        break;
+      case 'pmsi-tunnel':
+        pmsi = a;
+        break;
+      default:
+        break;
+    }
+    kept.push(a);
+  }
+  const routeTargets: string[] = [];
+  let macMobility: PathAttrs['macMobility'];
+  let routerMac: string | undefined;
+  let defaultGateway = false;
+  for (const c of extendedCommunities) {
+    if (c.kind === 'route-target') routeTargets.push(extendedCommunityToString(c));
+    else if (c.kind === 'mac-mobility') macMobility = { sequence: c.sequence, sticky: c.sticky };
+    else if (c.kind === 'router-mac') routerMac = c.mac;
+    else if (c.kind === 'default-gateway') defaultGateway = true;
+  }
+  const first = asPath.find((s) => s.kind === 'sequence' || s.kind === 'set');
+  return {
+    attributes: kept,
+    origin,
+    asPath,
+    asPathLength: asPathLength(asPath),
+    neighborAs: first?.asns[0] ?? 0,
+    localPref,
+    med,
+    nextHop,
+    ...(originatorId !== undefined ? { originatorId } : {}),
+    clusterList,
+    extendedCommunities,
+    routeTargets,
+    ...(macMobility ? { macMobility } : {}),
+    ...(routerMac !== undefined ? { routerMac } : {}),
+    defaultGateway,
+    ...(pmsi ? { pmsi } : {}),
+  };
+}
+
+/** Why one path beat another, named like GoBGP's BestPathReason / FRR's "bestpath reason". */
+export type BestPathReason =
+  | 'only-path'
+  | 'mac-mobility-sticky'
+  | 'mac-mobility-sequence'
+  | 'mac-mobility-lower-vtep'
+  | 'local-pref'
+  | 'local-origin'
+  | 'as-path-length'
+  | 'origin'
+  | 'med'
+  | 'ebgp-over-ibgp'
+  | 'router-id'
+  | 'cluster-list-length'
+  | 'peer-address'
+  | 'not-stale';
+
+export interface Comparison {
+  /** Negative when a is better, positive when b is better. */
+  readonly order: number;
+  readonly reason: BestPathReason;
+}
+
+function compareIp(a: IpAddress, b: IpAddress): number {
+  const x = ipToBytes(a);
+  const y = ipToBytes(b);
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+/**
+ * Compares two paths for the same destination. `macRoute` enables RFC 7432 §15 MAC mobility rules
+ * for Type-2 routes, which come before the BGP decision process.
+ */
+export function comparePaths<R>(a: RibPath<R>, b: RibPath<R>, macRoute: boolean): Comparison {
+  if (macRoute) {
+    const ma = a.attrs.macMobility;
+    const mb = b.attrs.macMobility;
+    // RFC 7432 §15.2: a sticky (static) MAC is preferred over a moving one.
+    const sa = ma?.sticky === true;
+    const sb = mb?.sticky === true;
+    if (sa !== sb) return { order: sa ? -1 : 1, reason: 'mac-mobility-sticky' };
+    // RFC 7432 §15.1: the highest sequence number wins (no MAC Mobility community = sequence 0).
+    const qa = ma?.sequence ?? 0;
+    const qb = mb?.sequence ?? 0;
+    if (qa !== qb) return { order: qb - qa > 0 ? 1 : -1, reason: 'mac-mobility-sequence' };
+    // RFC 7432 §15.1: equal sequence numbers from different PEs: the lowest PE (VTEP) IP address wins.
+    if (a.peer.id !== b.peer.id) {
+      const c = compareIp(a.attrs.nextHop, b.attrs.nextHop);
+      if (c !== 0) return { order: c, reason: 'mac-mobility-lower-vtep' };
+    }
+  }
+  // RFC 4724 §4.2: fresh paths are preferred over stale ones.
+  if (a.stale !== b.stale) return { order: a.stale ? 1 : -1, reason: 'not-stale' };
+  // RFC 4271 §9.1.1: the degree of preference (LOCAL_PREF; eBGP routes count the default).
+  const la = a.peer.ibgp || a.peer.id === 0 ? a.attrs.localPref : DEFAULT_LOCAL_PREF;
+  const lb = b.peer.ibgp || b.peer.id === 0 ? b.attrs.localPref : DEFAULT_LOCAL_PREF;
+  if (la !== lb) return { order: lb - la, reason: 'local-pref' };
+  // Locally originated routes first (FRR: weight/local route).
+  if ((a.peer.id === 0) !== (b.peer.id === 0))
+    return { order: a.peer.id === 0 ? -1 : 1, reason: 'local-origin' };
+  // RFC 4271 §9.1.2.2 a) shortest AS_PATH.
+  if (a.attrs.asPathLength !== b.attrs.asPathLength) {
+    return { order: a.attrs.asPathLength - b.attrs.asPathLength, reason: 'as-path-length' };
+  }
+  // b) lowest ORIGIN.
+  const oa = ORIGIN_RANK[a.attrs.origin];
+  const ob = ORIGIN_RANK[b.attrs.origin];
+  if (oa !== ob) return { order: oa - ob, reason: 'origin' };
+  // c) lowest MED, among routes from the same neighbouring AS.
+  if (a.attrs.neighborAs === b.attrs.neighborAs && a.attrs.med !== b.attrs.med) {
+    return { order: a.attrs.med < b.attrs.med ? -1 : 1, reason: 'med' };
+  }
+  // d) eBGP over iBGP.
+  if (a.peer.ibgp !== b.peer.ibgp) return { order: a.peer.ibgp ? 1 : -1, reason: 'ebgp-over-ibgp' };
+  // f) lowest BGP Identifier; RFC 4456 §9: the ORIGINATOR_ID stands in for it when present.
+  const ra = ipv4ToNumber(a.attrs.originatorId ?? a.peer.routerId);
+  const rb = ipv4ToNumber(b.attrs.originatorId ?? b.peer.routerId);
+  if (ra !== rb) return { order: ra < rb ? -1 : 1, reason: 'router-id' };
+  // RFC 4456 §9: shortest CLUSTER_LIST.
+  if (a.attrs.clusterList.length !== b.attrs.clusterList.length) {
+    return { order: a.attrs.clusterList.length - b.attrs.clusterList.length, reason: 'cluster-list-length' };
+  }
+  // g) lowest peer address.
+  if (a.peer.addressOrder !== b.peer.addressOrder) {
+    return { order: a.peer.addressOrder < b.peer.addressOrder ? -1 : 1, reason: 'peer-address' };
+  }
+  return {
+    order: a.peer.address < b.peer.address ? -1 : a.peer.address > b.peer.address ? 1 : 0,
+    reason: 'peer-address',
+  };
+}
+
+/** What a RIB change did to the destination's best path. */
+export interface BestChange<R> {
+  readonly key: string;
+  readonly route: R;
+  readonly previous: RibPath<R> | undefined;
+  readonly best: RibPath<R> | undefined;
+}
+
+/** Adj-RIB-In + Loc-RIB of one address family. */
+export class FamilyRib<R> {
+  readonly destinations = new Map<string, Destination<R>>();
+  /** Routes held per peer id (for max-prefix and `show bgp summary`). */
+  readonly countByPeer = new Map<number, number>();
+  private readonly macRoute: (route: R) => boolean;
+
+  constructor(macRoute: (route: R) => boolean = () => false) {
+    this.macRoute = macRoute;
+  }
+
+  get size(): number {
+    return this.destinations.size;
+  }
+
+  /** Adds or replaces `peer`'s path for `key`; returns the best-path change, if any. */
+  update(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
+    let dest = this.destinations.get(key);
+    const path: RibPath<R> = { peer, route, attrs, stale: false };
+    if (!dest) {
+      dest = { key, paths: [path], best: path };
+      this.destinations.set(key, dest);
+      this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
+      return { key, route, previous: undefined, best: path };
+    }
+    const i = dest.paths.findIndex((p) => p.peer.id === peer.id);
+    if (i >= 0) dest.paths[i] = path;
+    else {
+      dest.paths.push(path);
+      this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
+    }
+    return this.reselect(dest, route);
+  }
+
+  /** Removes `peer`'s path for `key`. */
+  withdraw(key: string, peerId: number): BestChange<R> | undefined {
+    const dest = this.destinations.get(key);
+    if (!dest) return undefined;
+    const i = dest.paths.findIndex((p) => p.peer.id === peerId);
+    if (i < 0) return undefined;
+    const [removed] = dest.paths.splice(i, 1);
+    this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 1) - 1);
+    if (dest.paths.length === 0) {
+      this.destinations.delete(key);
+      return { key, route: removed!.route, previous: dest.best, best: undefined };
+    }
+    return this.reselect(dest, removed!.route);
+  }
+
+  /** Removes every path of a peer (session down without graceful restart). */
+  withdrawPeer(peerId: number, onlyStale = false): BestChange<R>[] {
+    const changes: BestChange<R>[] = [];
+    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    for (const dest of [...this.destinations.values()]) {
+      const path = dest.paths.find((p) => p.peer.id === peerId);
+      if (!path || (onlyStale && !path.stale)) continue;
+      const c = this.withdraw(dest.key, peerId);
+      if (c) changes.push(c);
+    }
+    return changes;
+  }
+
+  /** RFC 4724 §4.2: marks every path of a restarting peer stale; they are kept but lose ties. */
+  markStale(peerId: number): BestChange<R>[] {
+    const changes: BestChange<R>[] = [];
+    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    for (const dest of this.destinations.values()) {
+      const path = dest.paths.find((p) => p.peer.id === peerId);
+      if (!path) continue;
+      path.stale = true;
+      const c = this.reselect(dest, path.route);
+      if (c) changes.push(c);
+    }
+    return changes;
+  }
+
+  count(peerId: number): number {
+    return this.countByPeer.get(peerId) ?? 0;
+  }
+
+  private reselect(dest: Destination<R>, route: R): BestChange<R> | undefined {
+    const previous = dest.best;
+    const mac = this.macRoute(route);
+    let best = dest.paths[0];
+    for (let i = 1; i < dest.paths.length; i++) {
+      const p = dest.paths[i]!;
+      if (comparePaths(p, best!, mac).order < 0) best = p;
+    }
+    dest.best = best;
+    // A replaced path object from the same peer is a change even if the peer stays best.
+    if (best === previous) return undefined;
+    return { key: dest.key, route: best?.route ?? route, previous, best };
+  }
+}

@@ -1,0 +1,1013 @@
+/**
+ * A BGP speaker: its peers' sessions, the RIBs, import checks and export rules, sans-IO.
+ *
+ * Owns: which peer a connection belongs to, turning UPDATEs into RIB changes (RFC 4271 §9, RFC 7606
+ * treat-as-withdraw, loop detection, max-prefix), graceful-restart helper behaviour (RFC 4724),
+ * route reflection (RFC 4456), and the Adj-RIB-Out: packing changed routes into as few UPDATEs as
+ * fit (many NLRI per shared attribute set), End-of-RIB after the initial table.
+ *
+ * Guarantees: no I/O, no clock reads. Outbound work is done in bounded batches (`flush(now, budget)`)
+ * so a driver can yield between them and keepalives are never late.
+ */
+import type { IpAddress, Ipv4Address } from '../wire/addr.js';
+import { ipv4ToNumber, isIpv4 } from '../wire/addr.js';
+import { Writer } from '../wire/bytes.js';
+import {
+  AFI_IPV4,
+  AFI_L2VPN,
+  BGP_ERR_CEASE,
+  CEASE_MAX_PREFIXES,
+  SAFI_EVPN,
+  SAFI_UNICAST,
+  encodeBgpMessage,
+  type BgpMessageOptions,
+  type RouteRefreshMessage,
+} from '../wire/bgp-message.js';
+import {
+  endOfRib,
+  endOfRibFamily,
+  fromTwoOctetAsAttributes,
+  getAttribute,
+  ipv4PrefixToString,
+  missingWellKnownAttributes,
+  type Ipv4Prefix,
+  type PathAttribute,
+  type UpdateMessage,
+} from '../wire/bgp-update.js';
+import { evpnRouteKey, writeEvpnNlri, type EvpnRoute } from '../wire/evpn.js';
+import {
+  FamilyRib,
+  LOCAL_PEER,
+  summariseAttributes,
+  type BestChange,
+  type PathAttrs,
+  type RibPath,
+  type RibPeer,
+} from './rib.js';
+import {
+  BgpSession,
+  familyKey,
+  type AddressFamily,
+  type NegotiatedSession,
+  type SessionAction,
+} from './session.js';
+
+export const FAMILY_IPV4_UNICAST: AddressFamily = { afi: AFI_IPV4, safi: SAFI_UNICAST };
+export const FAMILY_L2VPN_EVPN: AddressFamily = { afi: AFI_L2VPN, safi: SAFI_EVPN };
+
+export type FamilyName = 'ipv4-unicast' | 'l2vpn-evpn';
+export const FAMILIES: Readonly<Record<FamilyName, AddressFamily>> = {
+  'ipv4-unicast': FAMILY_IPV4_UNICAST,
+  'l2vpn-evpn': FAMILY_L2VPN_EVPN,
+};
+
+export interface MaxPrefixConfig {
+  readonly limit: number;
+  /** Log a warning when this percentage of the limit is reached (default 75, like FRR). */
+  readonly warningPercent?: number;
+  /** Only warn; never tear the session down. */
+  readonly warningOnly?: boolean;
+}
+
+export interface PeerConfig {
+  readonly address: string;
+  readonly remoteAs: number;
+  readonly port?: number;
+  readonly localAddress?: string;
+  readonly passive?: boolean;
+  readonly families?: readonly FamilyName[];
+  readonly routeReflectorClient?: boolean;
+  readonly holdTimeSeconds?: number;
+  readonly keepaliveSeconds?: number;
+  readonly connectRetrySeconds?: number;
+  readonly gracefulRestartSeconds?: number;
+  readonly maxPrefix?: MaxPrefixConfig;
+  readonly description?: string;
+}
+
+export interface SpeakerConfig {
+  readonly localAs: number;
+  readonly routerId: Ipv4Address;
+  /** RFC 4456 §7 CLUSTER_ID; defaults to the router id. */
+  readonly clusterId?: Ipv4Address;
+  readonly hostname?: string;
+  /** Maximum UPDATE size we build (RFC 4271: 4096 unless extended messages were negotiated). */
+  readonly maxUpdateBytes?: number;
+}
+
+export type SpeakerAction =
+  | { readonly type: 'connect'; readonly peer: string; readonly port: number; readonly localAddress?: string }
+  | { readonly type: 'send'; readonly connection: number; readonly data: Uint8Array }
+  | { readonly type: 'close'; readonly connection: number }
+  | {
+      readonly type: 'log';
+      readonly level: 'info' | 'warn';
+      readonly peer: string;
+      readonly message: string;
+    };
+
+/** A change of best path in the Loc-RIB, for consumers such as the EVPN service. */
+export type RouteChange =
+  | { readonly family: 'ipv4-unicast'; readonly change: BestChange<Ipv4Prefix> }
+  | { readonly family: 'l2vpn-evpn'; readonly change: BestChange<EvpnRoute> };
+
+interface FamilyState {
+  /** Changed keys not yet sent to this peer: the route (announce or withdraw decided at flush). */
+  readonly pending: Map<string, unknown>;
+  /** Initial table dump in progress (iterates the Loc-RIB lazily). */
+  dump: Iterator<[string, { best: RibPath<unknown> | undefined }]> | undefined;
+  endOfRibSent: boolean;
+  endOfRibReceived: boolean;
+  warned: boolean;
+}
+
+interface Peer {
+  readonly config: PeerConfig;
+  readonly session: BgpSession;
+  rib: RibPeer;
+  readonly ibgp: boolean;
+  readonly families: Map<string, FamilyState>;
+  connections: Set<number>;
+  localAddress: string | undefined;
+  staleDeadline: number | undefined;
+  /** Per-UPDATE attribute summaries reused while the same attribute bytes repeat (ingest fast path). */
+  lastAttrsSource: readonly PathAttribute[] | undefined;
+  lastAttrs: PathAttrs | undefined;
+  /** Encoded outbound attribute sets, per source PathAttrs. */
+  readonly outAttrCache: WeakMap<PathAttrs, PathAttribute[]>;
+  updatesReceived: number;
+  lastError: string | undefined;
+}
+
+/** How a family's routes are keyed and encoded. */
+interface FamilyOps<R> {
+  readonly name: FamilyName;
+  readonly family: AddressFamily;
+  key(route: R): string;
+  isMacRoute(route: R): boolean;
+}
+
+const IPV4_OPS: FamilyOps<Ipv4Prefix> = {
+  name: 'ipv4-unicast',
+  family: FAMILY_IPV4_UNICAST,
+  key: ipv4PrefixToString,
+  isMacRoute: () => false,
+};
+
+const EVPN_OPS: FamilyOps<EvpnRoute> = {
+  name: 'l2vpn-evpn',
+  family: FAMILY_L2VPN_EVPN,
+  key: evpnRouteKey,
+  isMacRoute: (r) => r.type === 'mac-ip',
+};
+
+const DEFAULT_MAX_UPDATE = 4096;
+const BGP_HEADER = 19;
+
+export class BgpSpeaker {
+  readonly config: SpeakerConfig;
+  readonly ipv4 = new FamilyRib<Ipv4Prefix>();
+  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip');
+  private readonly peers = new Map<string, Peer>();
+  private readonly byConnection = new Map<number, Peer>();
+  private nextPeerId = 1;
+  private readonly listeners: ((c: RouteChange) => void)[] = [];
+  /** Attribute summaries of locally originated routes, interned by the caller's attribute list. */
+  private readonly localAttrs = new WeakMap<readonly PathAttribute[], Map<string, PathAttrs>>();
+
+  constructor(config: SpeakerConfig) {
+    this.config = config;
+  }
+
+  get clusterId(): Ipv4Address {
+    return this.config.clusterId ?? this.config.routerId;
+  }
+
+  onRouteChange(listener: (c: RouteChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- peers --------------------------------------------------------------------------------
+
+  addPeer(config: PeerConfig): void {
+    if (this.peers.has(config.address)) throw new Error(`neighbor ${config.address} is configured twice`);
+    const families = (config.families ?? ['l2vpn-evpn']).map((f) => FAMILIES[f]);
+    const session = new BgpSession({
+      name: config.address,
+      localAs: this.config.localAs,
+      peerAs: config.remoteAs,
+      routerId: this.config.routerId,
+      families,
+      ...(config.holdTimeSeconds !== undefined ? { holdTimeSeconds: config.holdTimeSeconds } : {}),
+      ...(config.keepaliveSeconds !== undefined ? { keepaliveSeconds: config.keepaliveSeconds } : {}),
+      ...(config.connectRetrySeconds !== undefined
+        ? { connectRetrySeconds: config.connectRetrySeconds }
+        : {}),
+      ...(config.passive !== undefined ? { passive: config.passive } : {}),
+      ...(config.gracefulRestartSeconds !== undefined
+        ? { gracefulRestartSeconds: config.gracefulRestartSeconds }
+        : {}),
+      ...(this.config.hostname !== undefined ? { hostname: this.config.hostname } : {}),
+    });
+    const id = this.nextPeerId++;
+    const ibgp = config.remoteAs === this.config.localAs;
+    this.peers.set(config.address, {
+      config,
+      session,
+      rib: {
+        id,
+        address: config.address,
+        addressOrder: isIpv4(config.address) ? ipv4ToNumber(config.address) : Number.MAX_SAFE_INTEGER,
+        ibgp,
+        routerId: '0.0.0.0' as Ipv4Address,
+      },
+      ibgp,
+      families: new Map(),
+      connections: new Set(),
+      localAddress: undefined,
+      staleDeadline: undefined,
+      lastAttrsSource: undefined,
+      lastAttrs: undefined,
+      outAttrCache: new WeakMap(),
+      updatesReceived: 0,
+      lastError: undefined,
+    });
+  }
+
+  peer(address: string): Peer | undefined {
+    return this.peers.get(address);
+  }
+
+  peerList(): Peer[] {
+    return [...this.peers.values()];
+  }
+
+  /** Starts every peer (ManualStart). */
+  start(now: number): SpeakerAction[] {
+    const out: SpeakerAction[] = [];
+    for (const p of this.peers.values()) this.apply(p, p.session.start(now), now, out);
+    return out;
+  }
+
+  stop(now: number, message = ''): SpeakerAction[] {
+    const out: SpeakerAction[] = [];
+    for (const p of this.peers.values()) this.apply(p, p.session.stop(now, message), now, out);
+    return out;
+  }
+
+  /** Which configured peer an inbound connection from `remoteAddress` belongs to. */
+  peerForAddress(remoteAddress: string): string | undefined {
+    return this.peers.has(remoteAddress) ? remoteAddress : undefined;
+  }
+
+  connectionOpened(
+    peerAddress: string,
+    connection: number,
+    direction: 'outbound' | 'inbound',
+    now: number,
+    localAddress?: string,
+  ): SpeakerAction[] {
+    const p = this.peers.get(peerAddress);
+    if (!p) return [{ type: 'close', connection }];
+    p.connections.add(connection);
+    this.byConnection.set(connection, p);
+    if (localAddress !== undefined) p.localAddress = localAddress;
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.connectionOpened(connection, direction, now), now, out);
+    return out;
+  }
+
+  connectFailed(peerAddress: string, now: number, reason: string): SpeakerAction[] {
+    const p = this.peers.get(peerAddress);
+    if (!p) return [];
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.connectFailed(now, reason), now, out);
+    return out;
+  }
+
+  received(connection: number, chunk: Uint8Array, now: number): SpeakerAction[] {
+    const p = this.byConnection.get(connection);
+    if (!p) return [];
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.received(connection, chunk, now), now, out);
+    return out;
+  }
+
+  connectionClosed(connection: number, now: number, reason: string): SpeakerAction[] {
+    const p = this.byConnection.get(connection);
+    if (!p) return [];
+    this.byConnection.delete(connection);
+    p.connections.delete(connection);
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.connectionClosed(connection, now, reason), now, out);
+    return out;
+  }
+
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const p of this.peers.values()) {
+      for (const t of [p.session.nextDeadline(), p.staleDeadline]) {
+        if (t !== undefined && (next === undefined || t < next)) next = t;
+      }
+    }
+    return next;
+  }
+
+  poll(now: number): SpeakerAction[] {
+    const out: SpeakerAction[] = [];
+    for (const p of this.peers.values()) {
+      if (p.staleDeadline !== undefined && now >= p.staleDeadline) {
+        // RFC 4724 §4.2: the peer did not come back in time; its stale routes go.
+        p.staleDeadline = undefined;
+        out.push({
+          type: 'log',
+          level: 'warn',
+          peer: p.config.address,
+          message: 'graceful restart timer expired',
+        });
+        this.flushStale(p, undefined);
+      }
+      this.apply(p, p.session.poll(now), now, out);
+    }
+    return out;
+  }
+
+  /** Administrative reset of one peer (`clear bgp PEER`). */
+  resetPeer(address: string, now: number): SpeakerAction[] {
+    const p = this.peers.get(address);
+    if (!p) return [];
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.reset(now), now, out);
+    return out;
+  }
+
+  // ---- local routes -------------------------------------------------------------------------
+
+  /**
+   * Originates (or replaces) a local route. `attributes` should be a list the caller reuses for
+   * routes that share attributes, so they pack into the same UPDATEs.
+   */
+  originateEvpn(route: EvpnRoute, attributes: readonly PathAttribute[], nextHop: IpAddress): void {
+    this.applyChange(
+      'l2vpn-evpn',
+      this.evpn.update(evpnRouteKey(route), route, LOCAL_PEER, this.internLocal(attributes, nextHop)),
+    );
+  }
+
+  withdrawEvpn(route: EvpnRoute): void {
+    this.applyChange('l2vpn-evpn', this.evpn.withdraw(evpnRouteKey(route), LOCAL_PEER.id));
+  }
+
+  originateIpv4(prefix: Ipv4Prefix, attributes: readonly PathAttribute[], nextHop: IpAddress): void {
+    this.applyChange(
+      'ipv4-unicast',
+      this.ipv4.update(ipv4PrefixToString(prefix), prefix, LOCAL_PEER, this.internLocal(attributes, nextHop)),
+    );
+  }
+
+  withdrawIpv4(prefix: Ipv4Prefix): void {
+    this.applyChange('ipv4-unicast', this.ipv4.withdraw(ipv4PrefixToString(prefix), LOCAL_PEER.id));
+  }
+
+  private internLocal(attributes: readonly PathAttribute[], nextHop: IpAddress): PathAttrs {
+    let byHop = this.localAttrs.get(attributes);
+    if (!byHop) {
+      byHop = new Map();
+      this.localAttrs.set(attributes, byHop);
+    }
+    let attrs = byHop.get(nextHop);
+    if (!attrs) {
+      attrs = summariseAttributes(attributes, nextHop);
+      byHop.set(nextHop, attrs);
+    }
+    return attrs;
+  }
+
+  // ---- outbound -----------------------------------------------------------------------------
+
+  /** True when some peer has routes or End-of-RIB markers waiting to be sent. */
+  hasPendingOutput(): boolean {
+    for (const p of this.peers.values()) {
+      if (p.session.state !== 'Established') continue;
+      for (const f of p.families.values()) if (f.pending.size > 0 || f.dump || !f.endOfRibSent) return true;
+    }
+    return false;
+  }
+
+  /** Builds and sends UPDATEs for at most `budget` routes in all (then call again). */
+  flush(now: number, budget = 20_000): SpeakerAction[] {
+    const out: SpeakerAction[] = [];
+    for (const p of this.peers.values()) {
+      if (p.session.state !== 'Established' || budget <= 0) continue;
+      for (const [key, f] of p.families) {
+        if (budget <= 0) break;
+        const ops = key === familyKey(FAMILY_IPV4_UNICAST) ? IPV4_OPS : EVPN_OPS;
+        budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out);
+      }
+    }
+    return out;
+  }
+
+  private flushFamily(
+    p: Peer,
+    f: FamilyState,
+    ops: FamilyOps<unknown>,
+    now: number,
+    budget: number,
+    out: SpeakerAction[],
+  ): number {
+    const rib =
+      ops.name === 'l2vpn-evpn' ? (this.evpn as FamilyRib<unknown>) : (this.ipv4 as FamilyRib<unknown>);
+    const announce = new Map<PathAttrs, unknown[]>();
+    const withdraw: unknown[] = [];
+    let used = 0;
+    const take = (key: string, fallbackRoute: unknown) => {
+      const best = rib.destinations.get(key)?.best;
+      if (best && this.exportAllowed(best, p)) {
+        let list = announce.get(best.attrs);
+        if (!list) announce.set(best.attrs, (list = []));
+        list.push(best.route);
+      } else {
+        withdraw.push(best?.route ?? fallbackRoute);
+      }
+    };
+    for (const [key, route] of f.pending) {
+      if (used >= budget) break;
+      f.pending.delete(key);
+      take(key, route);
+      used++;
+    }
+    if (used < budget && f.dump) {
+      for (;;) {
+        if (used >= budget) break;
+        const next = f.dump.next();
+        if (next.done) {
+          f.dump = undefined;
+          break;
+        }
+        const best = next.value[1].best;
+        if (best && this.exportAllowed(best, p)) {
+          let list = announce.get(best.attrs);
+          if (!list) announce.set(best.attrs, (list = []));
+          list.push(best.route);
+        }
+        used++;
+      }
+    }
+    const messages: Uint8Array[] = [];
+    const options = p.session.messageOptions;
+    const maxBytes = options.extendedMessage ? 65535 : (this.config.maxUpdateBytes ?? DEFAULT_MAX_UPDATE);
+    if (withdraw.length > 0) this.packWithdrawals(ops, withdraw, maxBytes, options, messages);
+    for (const [attrs, routes] of announce) {
+      this.packAnnouncements(p, ops, attrs, routes, maxBytes, options, messages);
+    }
+    if (!f.endOfRibSent && !f.dump && f.pending.size === 0) {
+      // RFC 4724 §2: End-of-RIB once the initial table has been sent.
+      messages.push(encodeBgpMessage(endOfRib(ops.family.afi, ops.family.safi), options));
+      f.endOfRibSent = true;
+    }
+    if (messages.length > 0) {
+      for (const a of p.session.sendRaw(messages, now)) if (a.type === 'send') out.push(a);
+    }
+    return used;
+  }
+
+  private packWithdrawals(
+    ops: FamilyOps<unknown>,
+    routes: unknown[],
+    maxBytes: number,
+    options: BgpMessageOptions,
+    messages: Uint8Array[],
+  ): void {
+    if (ops.name === 'ipv4-unicast') {
+      // 23 bytes of fixed UPDATE, at most 5 bytes per prefix.
+      const per = Math.floor((maxBytes - 23) / 5);
+      for (let i = 0; i < routes.length; i += per) {
+        const update: UpdateMessage = {
+          type: 'update',
+          withdrawn: routes.slice(i, i + per) as Ipv4Prefix[],
+          attributes: [],
+          nlri: [],
+        };
+        messages.push(encodeBgpMessage(update, options));
+      }
+      return;
+    }
+    // MP_UNREACH: header 19 + 2 + 2 + attribute header (4, extended length) + AFI/SAFI 3.
+    const budget = maxBytes - (BGP_HEADER + 4 + 4 + 3);
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], budget)) {
+      const update: UpdateMessage = {
+        type: 'update',
+        withdrawn: [],
+        attributes: [
+          { type: 'mp-unreach-nlri', afi: AFI_L2VPN, safi: SAFI_EVPN, nlri: { kind: 'raw', data: chunk } },
+        ],
+        nlri: [],
+      };
+      messages.push(encodeBgpMessage(update, options));
+    }
+  }
+
+  private packAnnouncements(
+    p: Peer,
+    ops: FamilyOps<unknown>,
+    attrs: PathAttrs,
+    routes: unknown[],
+    maxBytes: number,
+    options: BgpMessageOptions,
+    messages: Uint8Array[],
+  ): void {
+    const outAttrs = this.exportAttributes(p, attrs);
+    const nextHop = this.exportNextHop(p, attrs, ops.name);
+    if (ops.name === 'ipv4-unicast') {
+      const base: PathAttribute[] = [...outAttrs];
+      if (!isIpv4(nextHop)) return;
+      base.push({ type: 'next-hop', nextHop });
+      const fixed = encodeBgpMessage(
+        { type: 'update', withdrawn: [], attributes: base, nlri: [] },
+        options,
+      ).length;
+      const per = Math.max(1, Math.floor((maxBytes - fixed) / 5));
+      for (let i = 0; i < routes.length; i += per) {
+        messages.push(
+          encodeBgpMessage(
+            {
+              type: 'update',
+              withdrawn: [],
+              attributes: base,
+              nlri: routes.slice(i, i + per) as Ipv4Prefix[],
+            },
+            options,
+          ),
+        );
+      }
+      return;
+    }
+    const empty: PathAttribute = {
+      type: 'mp-reach-nlri',
+      afi: AFI_L2VPN,
+      safi: SAFI_EVPN,
+      nextHop: { kind: 'ip', address: nextHop },
+      nlri: { kind: 'raw', data: new Uint8Array(0) },
+    };
+    // Size of the UPDATE without NLRI, +2 in case the MP_REACH needs the extended length form.
+    const fixed =
+      encodeBgpMessage({ type: 'update', withdrawn: [], attributes: [empty, ...outAttrs], nlri: [] }, options)
+        .length + 2;
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], maxBytes - fixed)) {
+      const attributes: PathAttribute[] = [
+        { ...empty, nlri: { kind: 'raw', data: chunk } } as PathAttribute,
+        ...outAttrs,
+      ];
+      messages.push(encodeBgpMessage({ type: 'update', withdrawn: [], attributes, nlri: [] }, options));
+    }
+  }
+
+  /** RFC 4271 §9.2 and RFC 4456 §6: may the best path be advertised to this peer? */
+  private exportAllowed(best: RibPath<unknown>, to: Peer): boolean {
+    const from = best.peer;
+    if (from.id === to.rib.id) return false;
+    if (from.id === LOCAL_PEER.id || !from.ibgp || !to.ibgp) {
+      // eBGP: RFC 4271 §9.1.2: do not send a route back to the AS it came from would be a loop the
+      // receiver rejects anyway; send it (the peer's loop check drops it) only when ASes differ.
+      return true;
+    }
+    // iBGP-learned to an iBGP peer: only by reflection. Client routes go to everyone, non-client
+    // routes only to clients.
+    const fromPeer = this.peerById(from.id);
+    const fromClient = fromPeer?.config.routeReflectorClient === true;
+    const toClient = to.config.routeReflectorClient === true;
+    return fromClient || toClient;
+  }
+
+  private peerById(id: number): Peer | undefined {
+    for (const p of this.peers.values()) if (p.rib.id === id) return p;
+    return undefined;
+  }
+
+  /** The attributes sent to `to` for a path (cached per source attribute set). */
+  private exportAttributes(to: Peer, attrs: PathAttrs): PathAttribute[] {
+    const cached = to.outAttrCache.get(attrs);
+    if (cached) return cached;
+    const out: PathAttribute[] = [];
+    let hasOrigin = false;
+    let hasAsPath = false;
+    for (const a of attrs.attributes) {
+      switch (a.type) {
+        case 'origin':
+          hasOrigin = true;
+          out.push(a);
+          break;
+        case 'as-path':
+          hasAsPath = true;
+          out.push(to.ibgp ? a : { type: 'as-path', segments: prependAs(a.segments, this.config.localAs) });
+          break;
+        case 'local-pref':
+        case 'originator-id':
+        case 'cluster-list':
+          // Rebuilt below for iBGP; RFC 4271 §5.1.5 / RFC 4456 §8: never sent to eBGP peers.
+          break;
+        case 'med':
+          // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not propagated to other ASes.
+          if (to.ibgp) out.push(a);
+          break;
+        case 'as4-path':
+        case 'as4-aggregator':
+          break;
+        default:
+          out.push(a);
+      }
+    }
+    if (!hasOrigin) out.unshift({ type: 'origin', origin: 'igp' });
+    if (!hasAsPath) {
+      out.splice(1, 0, {
+        type: 'as-path',
+        segments: to.ibgp ? [] : [{ kind: 'sequence', asns: [this.config.localAs as never] }],
+      });
+    }
+    if (to.ibgp) {
+      out.push({ type: 'local-pref', localPref: attrs.localPref });
+      const learntFrom = this.ibgpLearnedFrom.get(attrs);
+      if (attrs.originatorId !== undefined || learntFrom !== undefined) {
+        // RFC 4456 §8: ORIGINATOR_ID is the router id of the route's originator in the local AS (the
+        // client we learnt it from, unless it is already set); CLUSTER_LIST gets our cluster id prepended.
+        out.push({ type: 'originator-id', originatorId: attrs.originatorId ?? learntFrom! });
+        out.push({ type: 'cluster-list', clusterIds: [this.clusterId, ...attrs.clusterList] });
+      }
+    }
+    out.sort((a, b) => attrOrder(a) - attrOrder(b));
+    to.outAttrCache.set(attrs, out);
+    return out;
+  }
+
+  /** Attribute sets learnt from iBGP peers → that peer's router id (reflection adds RFC 4456 attributes). */
+  private readonly ibgpLearnedFrom = new WeakMap<PathAttrs, Ipv4Address>();
+
+  private exportNextHop(to: Peer, attrs: PathAttrs, family: FamilyName): IpAddress {
+    // EVPN: the next hop is the VTEP and stays unchanged across eBGP, as fabrics expect (RFC 7938
+    // designs; FRR does the same for l2vpn evpn). IPv4 unicast to eBGP: ourselves (RFC 4271 §5.1.3).
+    if (family === 'l2vpn-evpn') return attrs.nextHop;
+    const unset = attrs.nextHop === '0.0.0.0';
+    if ((!to.ibgp || unset) && to.localAddress !== undefined) return to.localAddress as IpAddress;
+    return attrs.nextHop;
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------
+
+  private apply(p: Peer, actions: readonly SessionAction[], now: number, out: SpeakerAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'connect':
+          out.push({
+            type: 'connect',
+            peer: p.config.address,
+            port: p.config.port ?? 179,
+            ...(p.config.localAddress !== undefined ? { localAddress: p.config.localAddress } : {}),
+          });
+          break;
+        case 'send':
+          out.push(a);
+          break;
+        case 'close':
+          this.byConnection.delete(a.connection);
+          p.connections.delete(a.connection);
+          out.push(a);
+          break;
+        case 'state':
+          out.push({
+            type: 'log',
+            level: 'info',
+            peer: p.config.address,
+            message: `state ${a.from} → ${a.to} (${a.reason})`,
+          });
+          break;
+        case 'established':
+          this.onEstablished(p, a.negotiated, now, out);
+          break;
+        case 'update':
+          this.onUpdate(p, a.update, now, out);
+          break;
+        case 'route-refresh':
+          this.onRouteRefresh(p, a.request);
+          break;
+        case 'down':
+          p.lastError = `${a.reason.kind}: ${a.reason.text}`;
+          out.push({
+            type: 'log',
+            level: 'warn',
+            peer: p.config.address,
+            message: `session down: ${p.lastError}`,
+          });
+          this.onDown(p, a.reason.kind, now);
+          break;
+      }
+    }
+  }
+
+  private onEstablished(p: Peer, n: NegotiatedSession, _now: number, out: SpeakerAction[]): void {
+    p.rib = { ...p.rib, routerId: n.peerRouterId };
+    p.families.clear();
+    for (const fam of n.families) {
+      const rib = fam.afi === AFI_L2VPN ? this.evpn : this.ipv4;
+      p.families.set(familyKey(fam), {
+        pending: new Map(),
+        dump: rib.destinations.entries() as FamilyState['dump'],
+        endOfRibSent: false,
+        endOfRibReceived: false,
+        warned: false,
+      });
+    }
+    out.push({
+      type: 'log',
+      level: 'info',
+      peer: p.config.address,
+      message: `established: router-id ${n.peerRouterId}, AS ${n.peerAs}, hold ${n.holdTimeSeconds}s, families ${n.families.map(familyKey).join(' ')}`,
+    });
+  }
+
+  private onDown(p: Peer, kind: string, now: number): void {
+    const gr = p.session.negotiated?.peerGracefulRestart ?? this.lastGr.get(p);
+    p.families.clear();
+    // RFC 4724 §4.2: if the peer can restart gracefully and the session did not end with a
+    // NOTIFICATION, keep its routes as stale until it returns (or the restart time passes).
+    if (gr && kind === 'connection-closed' && gr.restartTimeSeconds > 0) {
+      for (const c of this.evpn.markStale(p.rib.id)) this.applyChange('l2vpn-evpn', c);
+      for (const c of this.ipv4.markStale(p.rib.id)) this.applyChange('ipv4-unicast', c);
+      p.staleDeadline = now + gr.restartTimeSeconds * 1000;
+      return;
+    }
+    p.staleDeadline = undefined;
+    for (const c of this.evpn.withdrawPeer(p.rib.id)) this.applyChange('l2vpn-evpn', c);
+    for (const c of this.ipv4.withdrawPeer(p.rib.id)) this.applyChange('ipv4-unicast', c);
+  }
+
+  private readonly lastGr = new WeakMap<Peer, NonNullable<NegotiatedSession['peerGracefulRestart']>>();
+
+  private flushStale(p: Peer, family: AddressFamily | undefined): void {
+    if (!family || family.afi === AFI_L2VPN) {
+      for (const c of this.evpn.withdrawPeer(p.rib.id, true)) this.applyChange('l2vpn-evpn', c);
+    }
+    if (!family || family.afi === AFI_IPV4) {
+      for (const c of this.ipv4.withdrawPeer(p.rib.id, true)) this.applyChange('ipv4-unicast', c);
+    }
+  }
+
+  private onRouteRefresh(p: Peer, request: RouteRefreshMessage): void {
+    // RFC 2918 §4: re-advertise the Adj-RIB-Out of the family.
+    const key = familyKey({ afi: request.afi, safi: request.safi });
+    const f = p.families.get(key);
+    if (!f) return;
+    const rib = request.afi === AFI_L2VPN ? this.evpn : this.ipv4;
+    f.dump = rib.destinations.entries() as FamilyState['dump'];
+    f.endOfRibSent = false;
+  }
+
+  private onUpdate(p: Peer, update: UpdateMessage, now: number, out: SpeakerAction[]): void {
+    p.updatesReceived++;
+    const negotiated = p.session.negotiated;
+    if (negotiated?.peerGracefulRestart) this.lastGr.set(p, negotiated.peerGracefulRestart);
+    const eor = endOfRibFamily(update);
+    if (eor) {
+      const f = p.families.get(familyKey(eor));
+      if (f) f.endOfRibReceived = true;
+      // RFC 4724 §4.2: End-of-RIB from a restarted peer removes whatever is still stale.
+      this.flushStale(p, eor);
+      if (p.staleDeadline !== undefined && [...p.families.values()].every((x) => x.endOfRibReceived)) {
+        p.staleDeadline = undefined;
+      }
+      return;
+    }
+    for (const e of update.errors ?? []) {
+      out.push({
+        type: 'log',
+        level: 'warn',
+        peer: p.config.address,
+        message: `UPDATE error (${e.handling}): ${e.reason}`,
+      });
+    }
+    // Withdrawals first (RFC 4271 §9: withdrawn routes, then new routes).
+    for (const prefix of update.withdrawn) {
+      this.applyChange('ipv4-unicast', this.ipv4.withdraw(ipv4PrefixToString(prefix), p.rib.id));
+    }
+    const unreach = getAttribute(update, 'mp-unreach-nlri');
+    if (unreach) this.withdrawMp(p, unreach.afi, unreach.nlri);
+
+    const reach = getAttribute(update, 'mp-reach-nlri');
+    if (update.nlri.length === 0 && !reach) return;
+    let withdrawReason: string | undefined;
+    if (update.treatAsWithdraw) withdrawReason = 'RFC 7606 treat-as-withdraw';
+    else {
+      const missing = missingWellKnownAttributes(update, { ibgp: p.ibgp });
+      if (missing.length > 0)
+        withdrawReason = `missing well-known attribute(s) ${missing.join(', ')} (RFC 7606 §3 d)`;
+    }
+    const attrs = withdrawReason ? undefined : this.importAttributes(p, update, reach);
+    if (!attrs) {
+      withdrawReason ??= 'loop detected';
+      for (const prefix of update.nlri)
+        this.applyChange('ipv4-unicast', this.ipv4.withdraw(ipv4PrefixToString(prefix), p.rib.id));
+      if (reach) this.withdrawMp(p, reach.afi, reach.nlri);
+      if (withdrawReason !== 'loop detected') {
+        out.push({
+          type: 'log',
+          level: 'warn',
+          peer: p.config.address,
+          message: `routes treated as withdrawn: ${withdrawReason}`,
+        });
+      }
+      return;
+    }
+    if (update.nlri.length > 0 && p.families.has(familyKey(FAMILY_IPV4_UNICAST))) {
+      const v4 = attrs.v4;
+      for (const prefix of update.nlri) {
+        this.applyChange('ipv4-unicast', this.ipv4.update(ipv4PrefixToString(prefix), prefix, p.rib, v4));
+      }
+    }
+    if (reach && attrs.mp && p.families.has(familyKey(reach))) {
+      if (reach.nlri.kind === 'evpn') {
+        for (const route of reach.nlri.routes) {
+          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
+        }
+      } else if (reach.nlri.kind === 'ipv4') {
+        for (const prefix of reach.nlri.prefixes) {
+          this.applyChange(
+            'ipv4-unicast',
+            this.ipv4.update(ipv4PrefixToString(prefix), prefix, p.rib, attrs.mp),
+          );
+        }
+      }
+    }
+    this.checkMaxPrefix(p, now, out);
+  }
+
+  private withdrawMp(
+    p: Peer,
+    afi: number,
+    nlri: { kind: string; routes?: readonly EvpnRoute[]; prefixes?: readonly Ipv4Prefix[] },
+  ): void {
+    if (nlri.kind === 'evpn' && afi === AFI_L2VPN) {
+      for (const route of nlri.routes ?? [])
+        this.applyChange('l2vpn-evpn', this.evpn.withdraw(evpnRouteKey(route), p.rib.id));
+    } else if (nlri.kind === 'ipv4') {
+      for (const prefix of nlri.prefixes ?? [])
+        this.applyChange('ipv4-unicast', this.ipv4.withdraw(ipv4PrefixToString(prefix), p.rib.id));
+    }
+  }
+
+  /**
+   * Loop checks and the attribute summary for an UPDATE's routes; undefined when the routes must be
+   * dropped (RFC 4271 §9.1.2 AS loop, RFC 4456 §8 ORIGINATOR_ID / CLUSTER_LIST loop).
+   */
+  private importAttributes(
+    p: Peer,
+    update: UpdateMessage,
+    reach: ReturnType<typeof getAttribute<'mp-reach-nlri'>>,
+  ): { v4: PathAttrs; mp: PathAttrs | undefined } | undefined {
+    const attributes =
+      p.session.negotiated?.fourOctetAs === false
+        ? fromTwoOctetAsAttributes(update.attributes)
+        : update.attributes;
+    const asPath = getAttribute({ attributes }, 'as-path');
+    if (!p.ibgp && asPath) {
+      for (const s of asPath.segments)
+        for (const a of s.asns) if (a === this.config.localAs) return undefined;
+    }
+    const originator = getAttribute({ attributes }, 'originator-id');
+    if (originator && originator.originatorId === this.config.routerId) return undefined;
+    const clusters = getAttribute({ attributes }, 'cluster-list');
+    if (clusters && clusters.clusterIds.includes(this.clusterId)) return undefined;
+    const nh = getAttribute({ attributes }, 'next-hop');
+    const v4 = this.summaryFor(p, attributes, (nh?.nextHop ?? '0.0.0.0') as IpAddress);
+    let mp: PathAttrs | undefined;
+    if (reach && reach.nextHop.kind === 'ip') mp = this.summaryFor(p, attributes, reach.nextHop.address);
+    return { v4, mp };
+  }
+
+  /** Reuses the summary of the previous UPDATE when its attributes are byte-identical in value. */
+  private summaryFor(p: Peer, attributes: readonly PathAttribute[], nextHop: IpAddress): PathAttrs {
+    const last = p.lastAttrs;
+    if (
+      last &&
+      last.nextHop === nextHop &&
+      p.lastAttrsSource &&
+      sameAttributes(p.lastAttrsSource, attributes)
+    )
+      return last;
+    const attrs = summariseAttributes(attributes, nextHop);
+    if (p.ibgp) this.ibgpLearnedFrom.set(attrs, p.rib.routerId);
+    p.lastAttrs = attrs;
+    p.lastAttrsSource = attributes;
+    return attrs;
+  }
+
+  private checkMaxPrefix(p: Peer, now: number, out: SpeakerAction[]): void {
+    const mp = p.config.maxPrefix;
+    if (!mp) return;
+    for (const [key, f] of p.families) {
+      const fam = key === familyKey(FAMILY_L2VPN_EVPN) ? FAMILY_L2VPN_EVPN : FAMILY_IPV4_UNICAST;
+      const count = (fam === FAMILY_L2VPN_EVPN ? this.evpn : this.ipv4).count(p.rib.id);
+      const warnAt = Math.ceil((mp.limit * (mp.warningPercent ?? 75)) / 100);
+      if (!f.warned && count >= warnAt) {
+        f.warned = true;
+        out.push({
+          type: 'log',
+          level: 'warn',
+          peer: p.config.address,
+          message: `${count} ${key} prefixes reached ${mp.warningPercent ?? 75}% of the maximum ${mp.limit}`,
+        });
+      }
+      if (count > mp.limit && !mp.warningOnly) {
+        // RFC 4486 §4: Cease/Maximum Number of Prefixes Reached, data = AFI(2) SAFI(1) limit(4).
+        const data = new Writer(7).u16(fam.afi).u8(fam.safi).u32(mp.limit).finish();
+        out.push({
+          type: 'log',
+          level: 'warn',
+          peer: p.config.address,
+          message: `${count} ${key} prefixes exceed the maximum ${mp.limit}: closing the session`,
+        });
+        this.apply(p, p.session.terminate(now, BGP_ERR_CEASE, CEASE_MAX_PREFIXES, data), now, out);
+        return;
+      }
+    }
+  }
+
+  private applyChange(family: 'l2vpn-evpn', change: BestChange<EvpnRoute> | undefined): void;
+  private applyChange(family: 'ipv4-unicast', change: BestChange<Ipv4Prefix> | undefined): void;
+  private applyChange(family: FamilyName, change: BestChange<unknown> | undefined): void {
+    if (!change) return;
+    const key = familyKey(FAMILIES[family]);
+    for (const p of this.peers.values()) {
+      const f = p.families.get(key);
+      if (f) f.pending.set(change.key, change.route);
+    }
+    if (this.listeners.length > 0) {
+      const event = { family, change } as RouteChange;
+      for (const l of this.listeners) l(event);
+    }
+  }
+}
+
+function prependAs(segments: readonly import('../wire/bgp-update.js').AsPathSegment[], asn: number) {
+  const first = segments[0];
+  if (first && first.kind === 'sequence' && first.asns.length < 255) {
+    return [{ kind: 'sequence' as const, asns: [asn as never, ...first.asns] }, ...segments.slice(1)];
+  }
+  return [{ kind: 'sequence' as const, asns: [asn as never] }, ...segments];
+}
+
+const ATTR_ORDER: Record<string, number> = {
+  origin: 1,
+  'as-path': 2,
+  'next-hop': 3,
+  med: 4,
+  'local-pref': 5,
+  'atomic-aggregate': 6,
+  aggregator: 7,
+  communities: 8,
+  'originator-id': 9,
+  'cluster-list': 10,
+  'mp-reach-nlri': 14,
+  'mp-unreach-nlri': 15,
+  'extended-communities': 16,
+  'pmsi-tunnel': 22,
+  'large-communities': 32,
+};
+
+function attrOrder(a: PathAttribute): number {
+  return a.type === 'unknown' ? a.code : (ATTR_ORDER[a.type] ?? 255);
+}
+
+/** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or same encoding. */
+function sameAttributes(a: readonly PathAttribute[], b: readonly PathAttribute[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.type !== y.type) return false;
+    if (x.type === 'mp-reach-nlri' || x.type === 'mp-unreach-nlri') continue;
+    if (JSON.stringify(x, replacer) !== JSON.stringify(y, replacer)) return false;
+  }
+  return true;
+}
+
+function replacer(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? Array.from(v) : v;
+}
+
+/** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
+function chunkEvpn(routes: readonly EvpnRoute[], budget: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  const w = new Writer(Math.min(budget, 65536));
+  let start = 0;
+  for (const route of routes) {
+    const before = w.offset;
+    writeEvpnNlri(w, route);
+    if (w.offset - start > budget && before > start) {
+      chunks.push(w.view(start, before).slice());
+      start = before;
+    }
+  }
+  if (w.offset > start) chunks.push(w.view(start, w.offset).slice());
+  return chunks;
+}

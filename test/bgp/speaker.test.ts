@@ -1,0 +1,372 @@
+/**
+ * Two (or three) BGP speakers over in-memory connections, and scripted misbehaving peers: sessions,
+ * bulk exchange and withdrawal, route reflection, and the NOTIFICATION (or RFC 7606 treat-as-withdraw)
+ * every protocol error earns — with the speaker still serving afterwards.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BgpSpeaker } from '../../src/bgp/speaker.js';
+import { macIpRoute, routeTargetCommunity } from '../../src/evpn/routes.js';
+import type { Asn, Ipv4Address, Mac } from '../../src/wire/addr.js';
+import {
+  AFI_IPV4,
+  AFI_L2VPN,
+  BgpFrameDecoder,
+  SAFI_EVPN,
+  SAFI_UNICAST,
+  decodeBgpMessage,
+  encodeBgpMessage,
+  type BgpMessage,
+  type Capability,
+  type OpenMessage,
+} from '../../src/wire/bgp-message.js';
+import type { PathAttribute, UpdateMessage } from '../../src/wire/bgp-update.js';
+import { encodeEvpnNlriList, parseRd, type EvpnRoute } from '../../src/wire/evpn.js';
+import { MemoryNet, type RawPeer } from '../support/bgp-memnet.js';
+
+const A = '10.0.0.1' as Ipv4Address;
+const B = '10.0.0.2' as Ipv4Address;
+const C = '10.0.0.3' as Ipv4Address;
+const RD = parseRd(`${A}:100`);
+
+function mac(i: number): Mac {
+  const h = (n: number) => n.toString(16).padStart(2, '0');
+  return `02:00:00:${h((i >> 16) & 0xff)}:${h((i >> 8) & 0xff)}:${h(i & 0xff)}` as Mac;
+}
+
+const ATTRS: readonly PathAttribute[] = [
+  { type: 'origin', origin: 'igp' },
+  { type: 'as-path', segments: [] },
+  {
+    type: 'extended-communities',
+    communities: [routeTargetCommunity('65001:100'), { kind: 'encapsulation', tunnelType: 8 }],
+  },
+];
+
+function routes(n: number, rd = RD): EvpnRoute[] {
+  const out: EvpnRoute[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(
+      macIpRoute(
+        rd,
+        mac(i),
+        i % 2 === 0 ? (`10.1.${(i >> 8) & 0xff}.${i & 0xff}` as Ipv4Address) : undefined,
+        100,
+      ),
+    );
+  return out;
+}
+
+function pair(asA: number, asB: number, extra: { maxPrefix?: number; holdTimeSeconds?: number } = {}) {
+  const net = new MemoryNet();
+  const a = new BgpSpeaker({ localAs: asA, routerId: A, hostname: 'a' });
+  const b = new BgpSpeaker({ localAs: asB, routerId: B, hostname: 'b' });
+  a.addPeer({ address: B, remoteAs: asB, families: ['l2vpn-evpn', 'ipv4-unicast'] });
+  b.addPeer({
+    address: A,
+    remoteAs: asA,
+    families: ['l2vpn-evpn', 'ipv4-unicast'],
+    ...(extra.maxPrefix !== undefined ? { maxPrefix: { limit: extra.maxPrefix } } : {}),
+    ...(extra.holdTimeSeconds !== undefined ? { holdTimeSeconds: extra.holdTimeSeconds } : {}),
+  });
+  net.add(A, a);
+  net.add(B, b);
+  net.start();
+  return { net, a, b };
+}
+
+describe('two speakers in memory', () => {
+  it('establish over eBGP (collision resolved), exchange 10k EVPN routes packed into few UPDATEs, and withdraw them', () => {
+    const { net, a, b } = pair(65001, 65002);
+    assert.equal(a.peer(B)!.session.state, 'Established');
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    assert.equal(b.peer(A)!.session.negotiated!.peerHostname, 'a');
+    const list = routes(10_000);
+    for (const r of list) a.originateEvpn(r, ATTRS, A);
+    net.drain();
+    const fromA = b.peer(A)!.rib.id;
+    assert.equal(b.evpn.count(fromA), 10_000);
+    const updates = b.peer(A)!.session.counters.updatesIn;
+    // ~45-byte Type-2 NLRI in 4096-byte UPDATEs: about 90 per message.
+    assert.ok(updates < 200, `${updates} UPDATEs for 10k routes: not packed`);
+    const best = b.evpn.destinations.values().next().value!.best!;
+    assert.equal(best.attrs.nextHop, A, 'EVPN next hop unchanged across eBGP');
+    assert.deepEqual(best.attrs.asPath, [{ kind: 'sequence', asns: [65001] }]);
+    assert.deepEqual(best.attrs.routeTargets, ['RT:65001:100']);
+
+    for (const r of list) a.withdrawEvpn(r);
+    net.drain();
+    assert.equal(b.evpn.count(fromA), 0);
+    assert.equal(b.evpn.size, 0);
+  });
+
+  it('propagates a withdrawal and a session loss within one drain, both directions', () => {
+    const { net, a, b } = pair(65001, 65002);
+    a.originateEvpn(routes(1)[0]!, ATTRS, A);
+    b.originateEvpn(routes(1, parseRd(`${B}:100`))[0]!, ATTRS, B);
+    net.drain();
+    assert.equal(a.evpn.size, 2);
+    assert.equal(b.evpn.size, 2);
+    net.cutLink(A, B);
+    assert.equal(a.evpn.size, 1, 'a dropped what b had sent');
+    assert.equal(b.evpn.size, 1, 'b dropped what a had sent');
+    net.restore(A, B);
+    net.advance(70_000);
+    assert.equal(a.peer(B)!.session.state, 'Established', 'the session comes back after the link does');
+    assert.equal(b.evpn.size, 2);
+  });
+
+  it('reflects client routes between iBGP clients with ORIGINATOR_ID and CLUSTER_LIST', () => {
+    const net = new MemoryNet();
+    const spine = new BgpSpeaker({ localAs: 65000, routerId: C });
+    const leaf1 = new BgpSpeaker({ localAs: 65000, routerId: A });
+    const leaf2 = new BgpSpeaker({ localAs: 65000, routerId: B });
+    spine.addPeer({ address: A, remoteAs: 65000, routeReflectorClient: true });
+    spine.addPeer({ address: B, remoteAs: 65000, routeReflectorClient: true });
+    leaf1.addPeer({ address: C, remoteAs: 65000 });
+    leaf2.addPeer({ address: C, remoteAs: 65000 });
+    net.add(C, spine);
+    net.add(A, leaf1);
+    net.add(B, leaf2);
+    net.start();
+    leaf1.originateEvpn(routes(1)[0]!, ATTRS, A);
+    net.drain();
+    assert.equal(leaf2.evpn.size, 1);
+    const best = leaf2.evpn.destinations.values().next().value!.best!;
+    assert.equal(best.attrs.nextHop, A);
+    assert.equal(best.attrs.originatorId, A);
+    assert.deepEqual(best.attrs.clusterList, [C]);
+    // leaf1 gets its own route back? RFC 4456 §8: the reflector does not send it to the originator's
+    // session (it came from there), so leaf1's RIB holds only its local path.
+    assert.equal(leaf1.evpn.destinations.values().next().value!.paths.length, 1);
+  });
+
+  it('closes the session with Cease/Maximum Number of Prefixes when a peer sends too many', () => {
+    const { net, a, b } = pair(65001, 65002, { maxPrefix: 100 });
+    for (const r of routes(150)) a.originateEvpn(r, ATTRS, A);
+    net.drain();
+    assert.notEqual(b.peer(A)!.session.state, 'Established');
+    assert.match(a.peer(B)!.lastError ?? '', /Maximum Number of Prefixes/);
+    assert.ok(
+      net.log.some((l) => /reached 75% of the maximum 100/.test(l)),
+      'warning threshold logged',
+    );
+    assert.equal(b.evpn.size, 0, 'the routes of the closed session are gone');
+  });
+});
+
+// ---- scripted peers --------------------------------------------------------------------------------
+
+const OPTS = { fourOctetAs: true } as const;
+
+function open(
+  asn: number,
+  id: Ipv4Address,
+  caps: Capability[] | undefined = undefined,
+  holdTime = 9,
+): OpenMessage {
+  return {
+    type: 'open',
+    version: 4,
+    myAs: asn > 0xffff ? 23456 : asn,
+    holdTime,
+    bgpId: id,
+    optionalParameters: [
+      {
+        type: 'capabilities',
+        capabilities: caps ?? [
+          { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
+          { type: 'multiprotocol', afi: AFI_IPV4, safi: SAFI_UNICAST },
+          { type: 'four-octet-as', asn },
+          { type: 'route-refresh' },
+        ],
+      },
+    ],
+  };
+}
+
+function messages(peer: RawPeer): BgpMessage[] {
+  const d = new BgpFrameDecoder({ extendedMessage: true });
+  return peer.received
+    .flatMap((chunk) => d.push(chunk))
+    .map((f) => decodeBgpMessage(f, { fourOctetAs: true, extendedMessage: true }));
+}
+
+function lastNotification(peer: RawPeer): { code: number; subcode: number } | undefined {
+  const n = messages(peer).filter((m) => m.type === 'notification');
+  const last = n[n.length - 1];
+  return last && last.type === 'notification' ? { code: last.code, subcode: last.subcode } : undefined;
+}
+
+/** A speaker `b` (AS 65002, passive toward A) and a scripted peer playing A. */
+function scripted(hold = 9) {
+  const net = new MemoryNet();
+  const b = new BgpSpeaker({ localAs: 65002, routerId: B });
+  b.addPeer({
+    address: A,
+    remoteAs: 65001,
+    passive: true,
+    holdTimeSeconds: hold,
+    families: ['l2vpn-evpn', 'ipv4-unicast'],
+  });
+  b.addPeer({ address: C, remoteAs: 65003, passive: true });
+  net.add(B, b);
+  net.start();
+  const peer = net.connectRaw(A, B);
+  return { net, b, peer };
+}
+
+function establish(net: MemoryNet, peer: RawPeer): void {
+  net.sendRaw(peer, encodeBgpMessage(open(65001, A), OPTS));
+  net.sendRaw(peer, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+}
+
+function evpnUpdate(rs: EvpnRoute[], extra: PathAttribute[] = []): UpdateMessage {
+  return {
+    type: 'update',
+    withdrawn: [],
+    attributes: [
+      { type: 'origin', origin: 'igp' },
+      { type: 'as-path', segments: [{ kind: 'sequence', asns: [65001 as Asn] }] },
+      {
+        type: 'mp-reach-nlri',
+        afi: AFI_L2VPN,
+        safi: SAFI_EVPN,
+        nextHop: { kind: 'ip', address: A },
+        nlri: { kind: 'evpn', routes: rs },
+      },
+      ...extra,
+    ],
+    nlri: [],
+  };
+}
+
+describe('misbehaving peers', () => {
+  it('a well-behaved scripted peer establishes and its routes are learnt', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate(routes(3)), OPTS));
+    assert.equal(b.evpn.size, 3);
+  });
+
+  it('bad marker: NOTIFICATION Message Header Error / Connection Not Synchronized', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    const ka = encodeBgpMessage({ type: 'keepalive' }, OPTS);
+    ka[3] = 0;
+    net.sendRaw(peer, ka);
+    assert.deepEqual(lastNotification(peer), { code: 1, subcode: 1 });
+    assert.ok(peer.closed);
+    assert.notEqual(b.peer(A)!.session.state, 'Established');
+  });
+
+  it('bad length: NOTIFICATION Message Header Error / Bad Message Length', () => {
+    const { net, peer } = scripted();
+    establish(net, peer);
+    const ka = encodeBgpMessage({ type: 'keepalive' }, OPTS);
+    ka[16] = 0;
+    ka[17] = 18; // below the 19-octet minimum
+    net.sendRaw(peer, ka);
+    assert.deepEqual(lastNotification(peer), { code: 1, subcode: 2 });
+  });
+
+  it('unknown capability: ignored (RFC 5492 §3); no common family: OPEN Error / Unsupported Capability', () => {
+    const ok = scripted();
+    const caps: Capability[] = [
+      { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
+      { type: 'four-octet-as', asn: 65001 },
+      { type: 'unknown', code: 200, data: new Uint8Array([1, 2, 3]) },
+    ];
+    ok.net.sendRaw(ok.peer, encodeBgpMessage(open(65001, A, caps), OPTS));
+    ok.net.sendRaw(ok.peer, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+    assert.equal(ok.b.peer(A)!.session.state, 'Established');
+
+    const bad = scripted();
+    bad.net.sendRaw(
+      bad.peer,
+      encodeBgpMessage(
+        open(65001, A, [
+          { type: 'multiprotocol', afi: 2, safi: 1 },
+          { type: 'four-octet-as', asn: 65001 },
+        ]),
+        OPTS,
+      ),
+    );
+    assert.deepEqual(lastNotification(bad.peer), { code: 2, subcode: 7 });
+  });
+
+  it('wrong AS: OPEN Message Error / Bad Peer AS', () => {
+    const { net, peer } = scripted();
+    net.sendRaw(peer, encodeBgpMessage(open(64999, A), OPTS));
+    assert.deepEqual(lastNotification(peer), { code: 2, subcode: 2 });
+  });
+
+  it('malformed ORIGIN: treat-as-withdraw (RFC 7606 §7.1), the session stays up', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    const rs = routes(2);
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate(rs), OPTS));
+    assert.equal(b.evpn.size, 2);
+    const bytes = encodeBgpMessage(evpnUpdate(rs), OPTS);
+    // The ORIGIN attribute is the first: header 19 + withdrawn length 2 + attrs length 2 + flags/type/len 3.
+    assert.equal(bytes[19 + 4 + 1], 1, 'ORIGIN type code where expected');
+    bytes[19 + 4 + 3] = 7; // ORIGIN value 7 is undefined
+    net.sendRaw(peer, bytes);
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    assert.equal(b.evpn.size, 0, 'the routes of the UPDATE are withdrawn');
+    assert.equal(lastNotification(peer), undefined);
+  });
+
+  it('malformed MP_REACH NLRI: NOTIFICATION UPDATE Message Error, other peers unaffected', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    const bad = encodeBgpMessage(
+      {
+        type: 'update',
+        withdrawn: [],
+        attributes: [
+          { type: 'origin', origin: 'igp' },
+          { type: 'as-path', segments: [{ kind: 'sequence', asns: [65001 as Asn] }] },
+          // A Type-2 whose MAC length says 47 bits.
+          {
+            type: 'mp-reach-nlri',
+            afi: AFI_L2VPN,
+            safi: SAFI_EVPN,
+            nextHop: { kind: 'ip', address: A },
+            nlri: { kind: 'raw', data: corruptMacLength(encodeEvpnNlriList(routes(1))) },
+          },
+        ],
+        nlri: [],
+      },
+      OPTS,
+    );
+    net.sendRaw(peer, bad);
+    const n = lastNotification(peer);
+    assert.equal(n?.code, 3);
+    // The speaker goes on serving: a second peer still establishes.
+    const other = net.connectRaw(C, B);
+    net.sendRaw(other, encodeBgpMessage(open(65003, C), OPTS));
+    net.sendRaw(other, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+    assert.equal(b.peer(C)!.session.state, 'Established');
+  });
+
+  it('hold timer expiry: NOTIFICATION Hold Timer Expired after the negotiated hold time', () => {
+    const { net, b, peer } = scripted(9);
+    establish(net, peer);
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate(routes(1)), OPTS));
+    assert.equal(b.evpn.size, 1);
+    net.advance(8_900);
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    net.advance(200);
+    assert.deepEqual(lastNotification(peer), { code: 4, subcode: 0 });
+    assert.equal(b.evpn.size, 0);
+  });
+});
+
+function corruptMacLength(nlri: Uint8Array): Uint8Array {
+  const out = nlri.slice();
+  // type(1) len(1) RD(8) ESI(10) tag(4) → MAC length octet.
+  out[2 + 8 + 10 + 4] = 47;
+  return out;
+}
