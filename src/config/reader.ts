@@ -99,6 +99,10 @@ export class ConfigNode {
     return this.node !== null && describe(this.node) !== 'null';
   }
 
+  get isMap(): boolean {
+    return this.node !== null && isMap(this.node);
+  }
+
   problem(message: string): void {
     this.ctx.report(this.node, this.path, message, this.parent);
   }

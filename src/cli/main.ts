@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * The `twinleaf` command: a thin face over the same device code the lab and the daemon run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BgpNeighborJson, BgpSummary, EvpnRouteJson } from '../api/bgp.js';
+import { ConfigError } from '../config/reader.js';
+import { DEFAULT_API_PORT, loadDeviceConfig } from '../node/device-config.js';
+import { jsonReplacer } from '../node/api-server.js';
+import { startDaemon } from '../node/daemon.js';
+import { buildWireSamples, describeSample, samplesPcap } from '../wire/samples.js';
+import { fetchApi, formatUptime, renderBgpSummary, renderEvpnRoutes, table, type ApiTarget } from './show.js';
+
+function parseApiTarget(text: string): ApiTarget {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) throw new InvalidArgumentError('expected HOST:PORT or PORT');
+  return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
+}
+
+function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, jsonReplacer, 2));
+}
+
+async function runDaemon(opts: { config: string }): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(opts.config, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read config ${opts.config}: ${(e as Error).message}`);
+  }
+  const config = loadDeviceConfig(text, opts.config);
+  const daemon = await startDaemon(config);
+  const shutdown = async (signal: string) => {
+    console.log(`${signal}: stopping (sending Cease/Administrative Shutdown to peers)`);
+    await daemon.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function evpnRouteArgs(args: readonly string[]): { type?: number; vni?: number } {
+  const out: { type?: number; vni?: number } = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const key = args[i];
+    const value = args[i + 1];
+    if ((key !== 'type' && key !== 'vni') || value === undefined || !/^\d+$/.test(value)) {
+      throw new InvalidArgumentError(`expected "type N" and/or "vni V", got "${args.join(' ')}"`);
+    }
+    out[key] = Number(value);
+  }
+  if (out.type !== undefined && (out.type < 1 || out.type > 5))
+    throw new InvalidArgumentError('route type must be 1..5');
+  return out;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('twinleaf')
+    .description('EVPN-VXLAN fabric with M-LAG: lab, daemon and operator tools')
+    .showHelpAfterError();
+
+  program
+    .command('daemon')
+    .description('run one device on this host (real BGP sessions)')
+    .requiredOption('-c, --config <file>', 'device configuration (YAML)')
+    .action(runDaemon);
+
+  const apiOption = () =>
+    new Option('--api <host:port>', 'daemon API address')
+      .default({ host: '127.0.0.1', port: DEFAULT_API_PORT }, `127.0.0.1:${DEFAULT_API_PORT}`)
+      .argParser(parseApiTarget);
+
+  const show = program.command('show').description('show the state of a running daemon');
+  const bgp = show.command('bgp').description('BGP state');
+  bgp
+    .command('summary')
+    .description('peers, their state and prefix counts')
+    .addOption(apiOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { api: ApiTarget; json?: boolean }) => {
+      const s = await fetchApi<BgpSummary>(opts.api, '/api/bgp/summary');
+      if (opts.json) printJson(s);
+      else console.log(renderBgpSummary(s));
+    });
+  bgp
+    .command('neighbors')
+    .description('per-peer detail: negotiated capabilities, timers, counters, last error')
+    .addOption(apiOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { api: ApiTarget; json?: boolean }) => {
+      const list = await fetchApi<BgpNeighborJson[]>(opts.api, '/api/bgp/neighbors');
+      if (opts.json) return printJson(list);
+      for (const n of list) {
+        console.log(
+          `BGP neighbor is ${n.peer}, remote AS ${n.remoteAs}, local AS ${n.localAs}, ${n.type} link`,
+        );
+        if (n.hostname) console.log(`  Hostname: ${n.hostname}`);
+        console.log(
+          `  BGP state = ${n.state}, for ${formatUptime(n.stateSeconds)}${n.remoteRouterId ? `, remote router ID ${n.remoteRouterId}` : ''}`,
+        );
+        if (n.holdTimeSeconds !== undefined)
+          console.log(`  Hold time ${n.holdTimeSeconds}s, keepalive ${n.keepaliveSeconds}s`);
+        console.log(
+          `  Address families: ${n.families.join(', ') || '-'}; capabilities: ${n.capabilities.join(', ') || '-'}`,
+        );
+        console.log(
+          `  Prefixes: ${Object.entries(n.prefixes)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}${n.maxPrefix ? ` (maximum ${n.maxPrefix})` : ''}`,
+        );
+        console.log(
+          `  ${table(
+            ['', ...Object.keys(n.counters)],
+            [['counters', ...Object.values(n.counters).map(String)]],
+          )
+            .split('\n')
+            .join('\n  ')}`,
+        );
+        if (n.lastError) console.log(`  Last reset: ${n.lastError}`);
+        console.log('');
+      }
+    });
+  bgp
+    .command('l2vpn')
+    .description('L2VPN routes')
+    .command('evpn')
+    .command('route')
+    .description('EVPN routes: show bgp l2vpn evpn route [type N] [vni V]')
+    .argument('[filters...]', 'type N, vni V')
+    .addOption(apiOption())
+    .option('--json', 'print JSON')
+    .action(async (filters: string[], opts: { api: ApiTarget; json?: boolean }) => {
+      const f = evpnRouteArgs(filters);
+      const q = new URLSearchParams();
+      if (f.type !== undefined) q.set('type', String(f.type));
+      if (f.vni !== undefined) q.set('vni', String(f.vni));
+      const routes = await fetchApi<EvpnRouteJson[]>(opts.api, `/api/bgp/evpn/routes?${q}`);
+      if (opts.json) printJson(routes);
+      else console.log(renderEvpnRoutes(routes));
+    });
+
+  const wire = program.command('wire').description('the wire layer: golden samples and decoding');
+  wire
+    .command('samples')
+    .description('build one frame of every message and route type twinleaf speaks')
+    .option('--pcap <file>', 'write them to a pcap file for Wireshark/tshark')
+    .option('--json', 'print the decoded values as JSON')
+    .action((opts: { pcap?: string; json?: boolean }) => {
+      const samples = buildWireSamples();
+      if (opts.pcap) writeFileSync(opts.pcap, samplesPcap(samples));
+      if (opts.json)
+        printJson(
+          samples.map((s) => ({ name: s.name, description: s.description, decoded: describeSample(s) })),
+        );
+      else {
+        for (const [i, s] of samples.entries())
+          console.log(
+            `${String(i + 1).padStart(3)}  ${s.name.padEnd(28)} ${s.frame.length.toString().padStart(5)} B  ${s.description}`,
+          );
+        if (opts.pcap) console.log(`\nwrote ${samples.length} frames to ${opts.pcap}`);
+      }
+    });
+
+  program
+    .command('demo')
+    .description(
+      'what `npm start` runs until the lab exists: golden samples to twinleaf-samples.pcap, decoded',
+    )
+    .action(() => {
+      const samples = buildWireSamples();
+      writeFileSync('twinleaf-samples.pcap', samplesPcap(samples));
+      for (const s of samples) {
+        console.log(`── ${s.name}: ${s.description}`);
+        console.log(`   ${JSON.stringify(describeSample(s), jsonReplacer)}`);
+      }
+      console.log(
+        `\nwrote ${samples.length} frames to twinleaf-samples.pcap (open it in Wireshark, or: tshark -r twinleaf-samples.pcap -V)`,
+      );
+    });
+
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`twinleaf: configuration has ${e.problems.length} problem(s):\n${e.message}`);
+  } else {
+    console.error(`twinleaf: ${(e as Error).message}`);
+  }
+  process.exitCode = 1;
+}

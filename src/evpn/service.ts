@@ -1,0 +1,543 @@
+/**
+ * The EVPN service of one device (RFC 7432, RFC 8365 VXLAN, RFC 9135/9136 routing), on top of the
+ * BGP speaker, sans-IO.
+ *
+ * Owns: per-VNI EVIs with auto-derived RD (router-id:EVI) and route targets (AS:VNI, FRR's
+ * convention), route-target import/export, origination of Type-2 (local MACs, MAC+IP), Type-3
+ * (flood list membership, PMSI ingress replication) and Type-5 (VRF prefixes), and MAC mobility
+ * across originators (RFC 7432 §15: sticky wins, then the highest sequence, then the lowest VTEP).
+ *
+ * Emits a stream of events the data plane consumes: where a remote MAC lives, which VTEPs are in a
+ * VNI's flood list, which IP↔MAC bindings are known (ARP/ND suppression), which prefixes a VRF
+ * reaches through which VTEP and router MAC, and when a locally learnt MAC moved elsewhere.
+ */
+import type { BgpSpeaker, RouteChange } from '../bgp/speaker.js';
+import type { RibPath } from '../bgp/rib.js';
+import type { IpAddress, Ipv4Address, Mac } from '../wire/addr.js';
+import type { ExtendedCommunity } from '../wire/bgp-community.js';
+import { BGP_ENCAP_TYPE_VXLAN } from '../wire/bgp-community.js';
+import { PMSI_TUNNEL_TYPE_INGRESS_REPLICATION, type PathAttribute } from '../wire/bgp-update.js';
+import { parseRd, type EvpnRoute, type RouteDistinguisher } from '../wire/evpn.js';
+import type { VniConfig, VrfConfig } from './config.js';
+import {
+  inclusiveMulticastRoute,
+  ipPrefixRoute,
+  ipPrefixText,
+  macIpRoute,
+  routeTargetCommunity,
+} from './routes.js';
+
+export interface EvpnConfig {
+  readonly routerId: Ipv4Address;
+  readonly asn: number;
+  readonly vtepIp: IpAddress;
+  readonly vnis: readonly VniConfig[];
+  readonly vrfs: readonly VrfConfig[];
+}
+
+export type EvpnEvent =
+  /** The winning location of a MAC in a VNI changed (add = now at `vtep`; remove = no remote owner). */
+  | {
+      readonly type: 'remote-mac';
+      readonly action: 'add' | 'remove';
+      readonly vni: number;
+      readonly mac: Mac;
+      readonly vtep: IpAddress;
+      readonly sequence: number;
+      readonly sticky: boolean;
+    }
+  /** An IP↔MAC binding from a Type-2 MAC+IP route, for ARP/ND suppression and host routes. */
+  | {
+      readonly type: 'remote-neighbor';
+      readonly action: 'add' | 'remove';
+      readonly vni: number;
+      readonly ip: IpAddress;
+      readonly mac: Mac;
+      readonly vtep: IpAddress;
+      readonly l3vni?: number;
+      readonly routerMac?: Mac;
+    }
+  /** VTEP joined/left a VNI's flood list (Type-3 with PMSI ingress replication). */
+  | {
+      readonly type: 'flood-vtep';
+      readonly action: 'add' | 'remove';
+      readonly vni: number;
+      readonly vtep: IpAddress;
+    }
+  /** A Type-5 prefix reachable in a VRF (by its L3VNI) through `vtep` with router MAC `routerMac`. */
+  | {
+      readonly type: 'remote-prefix';
+      readonly action: 'add' | 'remove';
+      readonly l3vni: number;
+      readonly prefix: string;
+      readonly vtep: IpAddress;
+      readonly routerMac?: Mac;
+    }
+  /** A MAC we learnt locally is now owned elsewhere with a higher sequence (it moved): forget it locally. */
+  | {
+      readonly type: 'local-mac-moved';
+      readonly vni: number;
+      readonly mac: Mac;
+      readonly vtep: IpAddress;
+      readonly sequence: number;
+    };
+
+export interface Evi {
+  readonly vni: number;
+  readonly evi: number;
+  readonly rd: RouteDistinguisher;
+  readonly rdText: string;
+  readonly importTargets: readonly string[];
+  readonly exportTargets: readonly string[];
+  readonly importAuto: boolean;
+  /** Attributes shared by this EVI's Type-3 route and its MAC routes without mobility. */
+  readonly exportAttributes: readonly PathAttribute[];
+  readonly floodList: Set<IpAddress>;
+}
+
+interface MacCandidate {
+  readonly vtep: IpAddress;
+  readonly sequence: number;
+  readonly sticky: boolean;
+}
+
+interface MacState {
+  /** Remote candidates per route key (one per originating RD). */
+  readonly remote: Map<string, MacCandidate>;
+  local: { sequence: number; sticky: boolean; ips: Set<IpAddress> } | undefined;
+  /** The remote owner last announced to the data plane. */
+  announced: MacCandidate | undefined;
+}
+
+export class EvpnService {
+  readonly config: EvpnConfig;
+  private readonly speaker: BgpSpeaker;
+  readonly evis = new Map<number, Evi>();
+  private readonly vrfsByL3vni = new Map<
+    number,
+    VrfConfig & {
+      rdValue: RouteDistinguisher;
+      importAuto: boolean;
+      exportAttributes: readonly PathAttribute[];
+    }
+  >();
+  private readonly macs = new Map<number, Map<Mac, MacState>>();
+  private readonly listeners: ((e: EvpnEvent) => void)[] = [];
+  /** Mobility attribute lists, interned by (vni, sequence, sticky) so routes keep packing together. */
+  private readonly mobilityAttrs = new Map<string, readonly PathAttribute[]>();
+
+  constructor(speaker: BgpSpeaker, config: EvpnConfig) {
+    this.speaker = speaker;
+    this.config = config;
+    const usedEvi = new Set<number>();
+    let nextEvi = 1;
+    for (const v of config.vnis) {
+      // RD type 1 carries a 2-octet number: VNIs that fit are their own EVI; others get a free index.
+      let evi = v.vni <= 0xffff && !usedEvi.has(v.vni) ? v.vni : 0;
+      while (evi === 0 || usedEvi.has(evi)) evi = nextEvi++;
+      usedEvi.add(evi);
+      const rdText = v.rd === 'auto' ? `${config.routerId}:${evi}` : v.rd;
+      const rd = parseRd(rdText);
+      const exportTargets = v.exportTargets.flatMap((t) => (t === 'auto' ? [this.autoTarget(v.vni)] : [t]));
+      const importTargets = v.importTargets.flatMap((t) => (t === 'auto' ? [] : [t]));
+      this.evis.set(v.vni, {
+        vni: v.vni,
+        evi,
+        rd,
+        rdText,
+        importTargets,
+        exportTargets,
+        importAuto: v.importTargets.includes('auto'),
+        exportAttributes: this.attributes(exportTargets, []),
+        floodList: new Set(),
+      });
+    }
+    for (const v of config.vrfs) {
+      let evi = nextEvi++;
+      while (usedEvi.has(evi)) evi = nextEvi++;
+      usedEvi.add(evi);
+      const rdText = v.rd === 'auto' ? `${config.routerId}:${evi}` : v.rd;
+      const exportTargets = v.exportTargets.flatMap((t) => (t === 'auto' ? [this.autoTarget(v.l3vni)] : [t]));
+      this.vrfsByL3vni.set(v.l3vni, {
+        ...v,
+        rd: rdText,
+        rdValue: parseRd(rdText),
+        importTargets: v.importTargets.filter((t) => t !== 'auto'),
+        exportTargets,
+        importAuto: v.importTargets.includes('auto'),
+        exportAttributes: this.attributes(exportTargets, [{ kind: 'router-mac', mac: v.routerMac }]),
+      });
+    }
+    speaker.onRouteChange((c) => this.onRouteChange(c));
+  }
+
+  onEvent(listener: (e: EvpnEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Originates what the configuration says: Type-3 per VNI, static MACs, VRF prefixes. */
+  start(): void {
+    for (const evi of this.evis.values()) {
+      this.speaker.originateEvpn(
+        inclusiveMulticastRoute(evi.rd, this.config.vtepIp),
+        [...evi.exportAttributes, this.pmsi(evi.vni)],
+        this.config.vtepIp,
+      );
+    }
+    for (const v of this.config.vnis) for (const m of v.macs) this.addLocalMac(v.vni, m.mac, m.ip);
+    for (const vrf of this.vrfsByL3vni.values()) {
+      for (const prefix of vrf.prefixes) {
+        this.speaker.originateEvpn(
+          ipPrefixRoute(vrf.rdValue, prefix, vrf.l3vni),
+          vrf.exportAttributes,
+          this.config.vtepIp,
+        );
+      }
+    }
+  }
+
+  /** RFC 8365 §5.1.2.1 / FRR: auto route target AS:VNI (the low 16 bits of a 4-octet AS). */
+  autoTarget(vni: number): string {
+    return `${this.config.asn > 0xffff ? this.config.asn & 0xffff : this.config.asn}:${vni}`;
+  }
+
+  // ---- local MACs ---------------------------------------------------------------------------
+
+  /** A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved here. */
+  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: { sticky?: boolean } = {}): void {
+    const evi = this.evis.get(vni);
+    if (!evi) throw new RangeError(`VNI ${vni} is not configured`);
+    const state = this.macState(vni, mac);
+    const isNew = !state.local;
+    if (!state.local) {
+      // RFC 7432 §15.1: a MAC that was advertised by another PE is advertised with its sequence + 1.
+      let highest = -1;
+      for (const c of state.remote.values()) highest = Math.max(highest, c.sequence);
+      state.local = { sequence: highest + 1, sticky: options.sticky === true, ips: new Set() };
+    }
+    if (ip !== undefined) state.local.ips.add(ip);
+    const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky);
+    if (isNew) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, undefined, vni), attrs, this.config.vtepIp);
+    if (ip !== undefined)
+      this.speaker.originateEvpn(macIpRoute(evi.rd, mac, ip, vni), attrs, this.config.vtepIp);
+    if (isNew) this.reselectMac(vni, mac, state);
+  }
+
+  /** The MAC aged out or its port went down: withdraw its routes. */
+  removeLocalMac(vni: number, mac: Mac): void {
+    const evi = this.evis.get(vni);
+    const state = this.macs.get(vni)?.get(mac);
+    if (!evi || !state?.local) return;
+    for (const ip of state.local.ips) this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni));
+    this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
+    state.local = undefined;
+    this.reselectMac(vni, mac, state);
+  }
+
+  localMacCount(vni: number): number {
+    let n = 0;
+    for (const s of this.macs.get(vni)?.values() ?? []) if (s.local) n++;
+    return n;
+  }
+
+  // ---- remote routes ------------------------------------------------------------------------
+
+  private onRouteChange(c: RouteChange): void {
+    if (c.family !== 'l2vpn-evpn') return;
+    const { previous, best, route, key } = c.change;
+    const prev = previous && previous.peer.id !== 0 ? previous : undefined;
+    const next = best && best.peer.id !== 0 ? best : undefined;
+    if (!prev && !next) return;
+    switch (route.type) {
+      case 'mac-ip':
+        this.onMacRoute(key, route.mac, route.ip, route.label1, route.label2, prev, next);
+        return;
+      case 'inclusive-multicast':
+        this.onFloodRoute(prev, next);
+        return;
+      case 'ip-prefix':
+        this.onPrefixRoute(ipPrefixText(route), prev, next);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The VNIs whose import targets a path's route targets match. */
+  private importingVnis(path: RibPath<EvpnRoute>, labelVni: number | undefined): Evi[] {
+    const out: Evi[] = [];
+    for (const evi of this.evis.values()) {
+      if (this.imports(evi.importAuto, evi.importTargets, evi.vni, path.attrs.routeTargets)) out.push(evi);
+    }
+    // Several EVIs importing the same target: the one the label names is meant.
+    if (out.length > 1 && labelVni !== undefined) {
+      const exact = out.filter((e) => e.vni === labelVni);
+      if (exact.length > 0) return exact;
+    }
+    return out;
+  }
+
+  private imports(
+    auto: boolean,
+    targets: readonly string[],
+    vni: number,
+    routeTargets: readonly string[],
+  ): boolean {
+    for (const rt of routeTargets) {
+      const text = rt.startsWith('RT:') ? rt.slice(3) : rt;
+      if (targets.includes(text)) return true;
+      // FRR's auto mode: match on the VNI part only, so eBGP peers in other ASes interoperate.
+      if (auto && text.endsWith(`:${vni}`)) return true;
+    }
+    return false;
+  }
+
+  private onMacRoute(
+    key: string,
+    mac: Mac,
+    ip: IpAddress | undefined,
+    label1: number,
+    label2: number | undefined,
+    prev: RibPath<EvpnRoute> | undefined,
+    next: RibPath<EvpnRoute> | undefined,
+  ): void {
+    const prevVnis = prev ? this.importingVnis(prev, label1) : [];
+    const nextVnis = next ? this.importingVnis(next, label1) : [];
+    for (const evi of prevVnis) {
+      const state = this.macState(evi.vni, mac);
+      if (ip === undefined) state.remote.delete(key);
+      if (ip !== undefined && !nextVnis.includes(evi)) {
+        this.emit({
+          type: 'remote-neighbor',
+          action: 'remove',
+          vni: evi.vni,
+          ip,
+          mac,
+          vtep: prev!.attrs.nextHop,
+        });
+      }
+      if (ip === undefined) this.reselectMac(evi.vni, mac, state);
+    }
+    for (const evi of nextVnis) {
+      const state = this.macState(evi.vni, mac);
+      const mm = next!.attrs.macMobility;
+      // MAC+IP routes also establish the MAC (RFC 7432 §9.2.1: a MAC/IP route advertises both).
+      state.remote.set(ip === undefined ? key : `${key}|mac`, {
+        vtep: next!.attrs.nextHop,
+        sequence: mm?.sequence ?? 0,
+        sticky: mm?.sticky ?? false,
+      });
+      if (ip !== undefined) {
+        const routerMac = next!.attrs.routerMac as Mac | undefined;
+        this.emit({
+          type: 'remote-neighbor',
+          action: 'add',
+          vni: evi.vni,
+          ip,
+          mac,
+          vtep: next!.attrs.nextHop,
+          ...(label2 !== undefined ? { l3vni: label2 } : {}),
+          ...(routerMac !== undefined ? { routerMac } : {}),
+        });
+      }
+      this.reselectMac(evi.vni, mac, state);
+    }
+    if (ip !== undefined) {
+      // A withdrawn MAC+IP route no longer vouches for the MAC either.
+      for (const evi of prevVnis) {
+        if (nextVnis.includes(evi)) continue;
+        const state = this.macState(evi.vni, mac);
+        state.remote.delete(`${key}|mac`);
+        this.reselectMac(evi.vni, mac, state);
+      }
+    }
+  }
+
+  private onFloodRoute(prev: RibPath<EvpnRoute> | undefined, next: RibPath<EvpnRoute> | undefined): void {
+    const vtepOf = (p: RibPath<EvpnRoute>) => {
+      const pmsi = p.attrs.pmsi;
+      // RFC 8365 §5.1.3: ingress replication to the tunnel endpoint, the VNI in the PMSI label.
+      if (
+        pmsi &&
+        pmsi.tunnelType === PMSI_TUNNEL_TYPE_INGRESS_REPLICATION &&
+        typeof pmsi.tunnelId === 'string'
+      ) {
+        return { vtep: pmsi.tunnelId as IpAddress, vni: pmsi.label };
+      }
+      return { vtep: p.attrs.nextHop, vni: undefined };
+    };
+    if (prev) {
+      const { vtep, vni } = vtepOf(prev);
+      for (const evi of this.importingVnis(prev, vni)) {
+        if (evi.floodList.delete(vtep))
+          this.emit({ type: 'flood-vtep', action: 'remove', vni: evi.vni, vtep });
+      }
+    }
+    if (next) {
+      const { vtep, vni } = vtepOf(next);
+      if (vtep === this.config.vtepIp) return;
+      for (const evi of this.importingVnis(next, vni)) {
+        if (!evi.floodList.has(vtep)) {
+          evi.floodList.add(vtep);
+          this.emit({ type: 'flood-vtep', action: 'add', vni: evi.vni, vtep });
+        }
+      }
+    }
+  }
+
+  private onPrefixRoute(
+    prefix: string,
+    prev: RibPath<EvpnRoute> | undefined,
+    next: RibPath<EvpnRoute> | undefined,
+  ): void {
+    const vrfsFor = (p: RibPath<EvpnRoute>) =>
+      [...this.vrfsByL3vni.values()].filter((v) =>
+        this.imports(v.importAuto, v.importTargets, v.l3vni, p.attrs.routeTargets),
+      );
+    if (prev) {
+      for (const vrf of vrfsFor(prev)) {
+        this.emit({
+          type: 'remote-prefix',
+          action: 'remove',
+          l3vni: vrf.l3vni,
+          prefix,
+          vtep: prev.attrs.nextHop,
+        });
+      }
+    }
+    if (next) {
+      for (const vrf of vrfsFor(next)) {
+        const routerMac = next.attrs.routerMac as Mac | undefined;
+        this.emit({
+          type: 'remote-prefix',
+          action: 'add',
+          l3vni: vrf.l3vni,
+          prefix,
+          vtep: next.attrs.nextHop,
+          ...(routerMac !== undefined ? { routerMac } : {}),
+        });
+      }
+    }
+  }
+
+  /** RFC 7432 §15: picks the MAC's owner among the local entry and every originator. */
+  private reselectMac(vni: number, mac: Mac, state: MacState): void {
+    let winner: MacCandidate | undefined;
+    for (const c of state.remote.values()) {
+      if (!winner || better(c, winner)) winner = c;
+    }
+    const local = state.local;
+    if (
+      local &&
+      winner &&
+      !better(winner, { vtep: this.config.vtepIp, sequence: local.sequence, sticky: local.sticky })
+    ) {
+      winner = undefined; // we own it
+    }
+    if (local && winner) {
+      // Someone advertised the MAC with a higher sequence: it moved away from us.
+      const evi = this.evis.get(vni)!;
+      for (const ip of local.ips) this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni));
+      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
+      state.local = undefined;
+      this.emit({ type: 'local-mac-moved', vni, mac, vtep: winner.vtep, sequence: winner.sequence });
+    }
+    const before = state.announced;
+    if (same(before, winner)) return;
+    state.announced = winner;
+    if (winner) {
+      this.emit({
+        type: 'remote-mac',
+        action: 'add',
+        vni,
+        mac,
+        vtep: winner.vtep,
+        sequence: winner.sequence,
+        sticky: winner.sticky,
+      });
+    } else if (before) {
+      this.emit({
+        type: 'remote-mac',
+        action: 'remove',
+        vni,
+        mac,
+        vtep: before.vtep,
+        sequence: before.sequence,
+        sticky: before.sticky,
+      });
+    }
+    if (!state.local && state.remote.size === 0) this.macs.get(vni)?.delete(mac);
+  }
+
+  private macState(vni: number, mac: Mac): MacState {
+    let table = this.macs.get(vni);
+    if (!table) this.macs.set(vni, (table = new Map()));
+    let s = table.get(mac);
+    if (!s) table.set(mac, (s = { remote: new Map(), local: undefined, announced: undefined }));
+    return s;
+  }
+
+  // ---- attributes ---------------------------------------------------------------------------
+
+  private attributes(targets: readonly string[], extra: readonly ExtendedCommunity[]): PathAttribute[] {
+    const communities: ExtendedCommunity[] = [
+      ...targets.map(routeTargetCommunity),
+      // RFC 8365 §5.1.3: the encapsulation extended community says VXLAN.
+      { kind: 'encapsulation', tunnelType: BGP_ENCAP_TYPE_VXLAN },
+      ...extra,
+    ];
+    return [
+      { type: 'origin', origin: 'igp' },
+      { type: 'as-path', segments: [] },
+      { type: 'extended-communities', communities },
+    ];
+  }
+
+  private pmsi(vni: number): PathAttribute {
+    // RFC 6514 §5 / RFC 8365 §5.1.3: ingress replication to our VTEP, the VNI in the label field.
+    return {
+      type: 'pmsi-tunnel',
+      tunnelFlags: 0,
+      tunnelType: PMSI_TUNNEL_TYPE_INGRESS_REPLICATION,
+      label: vni,
+      tunnelId: this.config.vtepIp,
+    };
+  }
+
+  private macAttributes(evi: Evi, sequence: number, sticky: boolean): readonly PathAttribute[] {
+    if (sequence === 0 && !sticky) return evi.exportAttributes;
+    const k = `${evi.vni}/${sequence}/${sticky}`;
+    let attrs = this.mobilityAttrs.get(k);
+    if (!attrs) {
+      attrs = this.attributes(evi.exportTargets, [{ kind: 'mac-mobility', sequence, sticky }]);
+      this.mobilityAttrs.set(k, attrs);
+    }
+    return attrs;
+  }
+
+  private emit(e: EvpnEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+/** RFC 7432 §15.1-15.2: sticky first, then the higher sequence, then the lower VTEP address. */
+function better(a: MacCandidate, b: MacCandidate): boolean {
+  if (a.sticky !== b.sticky) return a.sticky;
+  if (a.sequence !== b.sequence) return a.sequence > b.sequence;
+  return compareAddresses(a.vtep, b.vtep) < 0;
+}
+
+function same(a: MacCandidate | undefined, b: MacCandidate | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.vtep === b.vtep && a.sequence === b.sequence && a.sticky === b.sticky;
+}
+
+function compareAddresses(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  if (pa.length === 4 && pb.length === 4) {
+    for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+    return 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
