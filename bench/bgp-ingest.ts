@@ -1,0 +1,372 @@
+/**
+ * `npm run bench -- bgp-ingest [--routes 100000,1000000] [--receivers twinleaf,frr,gobgp] [--json]
+ * [--timeout-s 600]`: how fast a BGP receiver takes in a full EVPN table over one session.
+ *
+ * A twinleaf-built sender in this process streams pre-encoded UPDATEs (EVPN Type-2 MAC+IP, about 100
+ * per 4096-byte message) over TCP to each receiver running in its own network namespace: the twinleaf
+ * daemon, FRR's bgpd (+ zebra) and gobgpd. It reports the seconds from the first UPDATE until the
+ * receiver's RIB holds every route, routes/s, and the receiver's peak RSS (VmHWM); for twinleaf also
+ * the heap bytes per route. A receiver that does not finish within the timeout is reported as such.
+ *
+ * Needs root (network namespaces) and the Debian packages frr and gobgpd.
+ */
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Ipv4Address } from '../src/wire/addr.js';
+import {
+  AFI_L2VPN,
+  BgpFrameDecoder,
+  SAFI_EVPN,
+  decodeBgpMessage,
+  encodeBgpMessage,
+  type BgpMessageOptions,
+} from '../src/wire/bgp-message.js';
+import { endOfRib } from '../src/wire/bgp-update.js';
+import { startFrr, frrBgpConfig } from '../test/support/frr.js';
+import { startGobgp } from '../test/support/gobgp.js';
+import { withNetns, type Lab, type Netns } from '../test/support/netns.js';
+import { startTwinleaf } from '../test/support/twinleaf.js';
+import { machineLine, printTable } from './lib.js';
+import { evpnType2Update } from './wire.js';
+
+const SENDER_IP = '10.77.0.1' as Ipv4Address;
+const RECEIVER_IP = '10.77.0.2';
+const SENDER_AS = 65001;
+const RECEIVER_AS = 65002;
+const OPTIONS: BgpMessageOptions = { fourOctetAs: true };
+
+export interface IngestResult {
+  readonly receiver: string;
+  readonly routes: number;
+  readonly seconds: number | null;
+  readonly routesPerSec: number | null;
+  readonly peakRssMB: number | null;
+  readonly heapBytesPerRoute?: number;
+  readonly finished: boolean;
+  readonly note?: string;
+}
+
+type ReceiverName = 'twinleaf' | 'frr' | 'gobgp';
+
+interface Receiver {
+  /** Routes the receiver holds from the sender. */
+  count(): Promise<number>;
+  readonly pid: number;
+  /** Optional: heap bytes in use (after a GC), for bytes/route. */
+  heapUsed?(): Promise<number>;
+}
+
+/** Pre-encodes `n` Type-2 routes as UPDATEs (as many per message as fit 4096 bytes), then End-of-RIB. */
+export function encodeTable(n: number): Buffer[] {
+  let perUpdate = 100;
+  while (encodeBgpMessage(evpnType2Update(perUpdate), OPTIONS).length > 4096) perUpdate--;
+  const chunks: Buffer[] = [];
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  const push = (m: Uint8Array) => {
+    pending.push(m);
+    size += m.length;
+    if (size >= 256 * 1024) {
+      chunks.push(Buffer.concat(pending));
+      pending = [];
+      size = 0;
+    }
+  };
+  for (let first = 0; first < n; first += perUpdate) {
+    push(encodeBgpMessage(evpnType2Update(Math.min(perUpdate, n - first), first), OPTIONS));
+  }
+  push(encodeBgpMessage(endOfRib(AFI_L2VPN, SAFI_EVPN), OPTIONS));
+  if (pending.length > 0) chunks.push(Buffer.concat(pending));
+  return chunks;
+}
+
+/** A minimal BGP sender: OPEN, wait for the peer's OPEN/KEEPALIVE, then stream the table. */
+class Sender {
+  private socket: Socket | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
+  firstUpdateAt = 0;
+  lastWriteAt = 0;
+  error: string | undefined;
+
+  async establish(host: string, port: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.tryEstablish(host, port);
+        return;
+      } catch (e) {
+        this.socket?.destroy();
+        if (Date.now() > deadline)
+          throw new Error(`sender could not establish with ${host}:${port}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private tryEstablish(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, localAddress: SENDER_IP });
+      this.socket = socket;
+      const frames = new BgpFrameDecoder({ extendedMessage: false });
+      let gotOpen = false;
+      socket.once('error', reject);
+      socket.on('connect', () => {
+        socket.write(
+          encodeBgpMessage(
+            {
+              type: 'open',
+              version: 4,
+              myAs: SENDER_AS,
+              holdTime: 180,
+              bgpId: SENDER_IP,
+              optionalParameters: [
+                {
+                  type: 'capabilities',
+                  capabilities: [
+                    { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
+                    { type: 'four-octet-as', asn: SENDER_AS },
+                    { type: 'route-refresh' },
+                  ],
+                },
+              ],
+            },
+            OPTIONS,
+          ),
+        );
+      });
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          for (const f of frames.push(chunk)) {
+            const m = decodeBgpMessage(f, OPTIONS);
+            if (m.type === 'open' && !gotOpen) {
+              gotOpen = true;
+              socket.write(encodeBgpMessage({ type: 'keepalive' }, OPTIONS));
+            } else if (m.type === 'keepalive' && gotOpen) {
+              resolve();
+            } else if (m.type === 'notification') {
+              this.error = `NOTIFICATION ${m.code}/${m.subcode} from the receiver`;
+              reject(new Error(this.error));
+            }
+          }
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+      socket.on('close', () => reject(new Error('connection closed before Established')));
+    });
+  }
+
+  /** Streams the chunks with backpressure; keepalives every 20 s meanwhile. */
+  async stream(chunks: readonly Buffer[]): Promise<void> {
+    const socket = this.socket!;
+    socket.removeAllListeners('close');
+    socket.on('close', () => {
+      this.error ??= 'receiver closed the session';
+    });
+    socket.removeAllListeners('data');
+    socket.on('data', () => {}); // keepalives from the receiver; ignored
+    const ka = encodeBgpMessage({ type: 'keepalive' }, OPTIONS);
+    this.keepalive = setInterval(() => socket.write(ka), 20_000);
+    this.firstUpdateAt = performance.now();
+    for (const c of chunks) {
+      if (this.error) return;
+      if (!socket.write(c)) await new Promise((r) => socket.once('drain', r));
+    }
+    this.lastWriteAt = performance.now();
+  }
+
+  close(): void {
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.socket?.destroy();
+  }
+}
+
+function peakRssMB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startReceiver(name: ReceiverName, lab: Lab, ns: Netns): Promise<Receiver> {
+  switch (name) {
+    case 'twinleaf': {
+      const api = `${RECEIVER_IP}:7179`;
+      const tl = await startTwinleaf(
+        lab,
+        ns,
+        `router-id: ${RECEIVER_IP}\nasn: ${RECEIVER_AS}\nlisten: { address: ${RECEIVER_IP}, port: 179 }\napi: { address: ${RECEIVER_IP}, port: 7179 }\n` +
+          `bgp:\n  neighbors:\n    - { address: ${SENDER_IP}, remote-as: ${SENDER_AS}, passive: true, timers: { hold: 180 } }\n`,
+        { api, nodeArgs: ['--expose-gc', '--max-old-space-size=4096'] },
+      );
+      const get = async <T>(path: string): Promise<T> =>
+        (await (await fetch(`http://${api}${path}`)).json()) as T;
+      return {
+        pid: tl.process.pid,
+        count: async () =>
+          (await get<{ peers: { pfxRcd: Record<string, number> }[] }>('/api/bgp/summary')).peers[0]?.pfxRcd[
+            'l2vpn-evpn'
+          ] ?? 0,
+        heapUsed: async () =>
+          (await get<{ memory: { heapUsed: number } }>('/api/process?gc=1')).memory.heapUsed,
+      };
+    }
+    case 'frr': {
+      const frr = await startFrr(lab, ns, {
+        config: frrBgpConfig({
+          asn: RECEIVER_AS,
+          routerId: RECEIVER_IP,
+          neighbors: [{ address: SENDER_IP, remoteAs: SENDER_AS, families: ['l2vpn-evpn'], passive: true }],
+        }),
+        logLevel: 'warnings',
+      });
+      return {
+        pid: frr.bgpd!.pid,
+        count: async () => {
+          const j = await frr.vtyshJson<Record<string, unknown>>('show bgp l2vpn evpn summary');
+          const peers = (j.peers ?? (j.l2VpnEvpn as { peers?: unknown } | undefined)?.peers) as
+            Record<string, { pfxRcd?: number }> | undefined;
+          return peers?.[SENDER_IP]?.pfxRcd ?? 0;
+        },
+      };
+    }
+    case 'gobgp': {
+      const g = await startGobgp(lab, ns, {
+        asn: RECEIVER_AS,
+        routerId: RECEIVER_IP,
+        listenAddresses: [RECEIVER_IP],
+        neighbors: [
+          {
+            address: SENDER_IP,
+            remoteAs: SENDER_AS,
+            families: ['l2vpn-evpn'],
+            passive: true,
+            holdTime: 180,
+            keepalive: 60,
+          },
+        ],
+        logLevel: 'warn',
+      });
+      return {
+        pid: g.process.pid,
+        count: async () => {
+          const out = await g.gobgp(['global', 'rib', '-a', 'evpn', 'summary'], 60_000);
+          const m = /Destination:\s*(\d+)/.exec(out);
+          return m ? Number(m[1]) : 0;
+        },
+      };
+    }
+  }
+}
+
+async function measure(
+  name: ReceiverName,
+  routes: number,
+  chunks: readonly Buffer[],
+  timeoutS: number,
+): Promise<IngestResult> {
+  return withNetns(
+    async (lab) => {
+      const ns = lab.netns(`ingest-${name}`);
+      lab.veth(null, ns, { addrA: `${SENDER_IP}/30`, addrB: `${RECEIVER_IP}/30` });
+      const receiver = await startReceiver(name, lab, ns);
+      const heapBefore = receiver.heapUsed ? await receiver.heapUsed() : undefined;
+      const sender = new Sender();
+      await sender.establish(RECEIVER_IP, 179);
+      const streaming = sender.stream(chunks);
+      const deadline = performance.now() + timeoutS * 1000;
+      let count = 0;
+      let finishedAt: number | undefined;
+      try {
+        while (performance.now() < deadline) {
+          count = await receiver.count().catch(() => count);
+          if (count >= routes) {
+            finishedAt = performance.now();
+            break;
+          }
+          if (sender.error) break;
+          await new Promise((r) => setTimeout(r, routes >= 500_000 ? 250 : 50));
+        }
+        await Promise.race([streaming, new Promise((r) => setTimeout(r, 1000))]);
+        const rss = peakRssMB(receiver.pid);
+        const heapAfter =
+          finishedAt !== undefined && receiver.heapUsed ? await receiver.heapUsed() : undefined;
+        const seconds = finishedAt !== undefined ? (finishedAt - sender.firstUpdateAt) / 1000 : null;
+        return {
+          receiver: name,
+          routes,
+          seconds,
+          routesPerSec: seconds ? routes / seconds : null,
+          peakRssMB: rss,
+          ...(heapBefore !== undefined && heapAfter !== undefined
+            ? { heapBytesPerRoute: (heapAfter - heapBefore) / routes }
+            : {}),
+          finished: finishedAt !== undefined,
+          ...(finishedAt === undefined
+            ? { note: sender.error ?? `held ${count} of ${routes} routes after ${timeoutS} s` }
+            : {}),
+        };
+      } finally {
+        sender.close();
+      }
+    },
+    { timeoutMs: (timeoutS + 120) * 1000 },
+  );
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const counts = (option(args, '--routes') ?? '100000').split(',').map((s) => Number(s.replace(/_/g, '')));
+  if (counts.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error('--routes takes positive integers, e.g. 100000,1000000');
+  const receivers = (option(args, '--receivers') ?? 'twinleaf,frr,gobgp').split(',') as ReceiverName[];
+  for (const r of receivers)
+    if (!['twinleaf', 'frr', 'gobgp'].includes(r)) throw new Error(`unknown receiver ${r}`);
+  const timeoutS = Number(option(args, '--timeout-s') ?? 600);
+  const results: IngestResult[] = [];
+  for (const n of counts) {
+    const chunks = encodeTable(n);
+    for (const r of receivers) {
+      if (!json) process.stderr.write(`bgp-ingest: ${n} routes → ${r} ...\n`);
+      try {
+        results.push(await measure(r, n, chunks, timeoutS));
+      } catch (e) {
+        results.push({
+          receiver: r,
+          routes: n,
+          seconds: null,
+          routesPerSec: null,
+          peakRssMB: null,
+          finished: false,
+          note: (e as Error).message.split('\n')[0]!,
+        });
+      }
+    }
+  }
+  if (json) {
+    console.log(JSON.stringify(results));
+    return;
+  }
+  console.log(`bgp-ingest — ${machineLine()}`);
+  printTable(
+    ['receiver', 'routes', 'seconds', 'routes/s', 'peak RSS MB', 'heap B/route', 'finished'],
+    results.map((r) => [
+      r.receiver,
+      String(r.routes),
+      r.seconds === null ? '—' : r.seconds.toFixed(2),
+      r.routesPerSec === null ? '—' : Math.round(r.routesPerSec).toLocaleString('en-US'),
+      r.peakRssMB === null ? '—' : r.peakRssMB.toFixed(0),
+      r.heapBytesPerRoute === undefined ? '' : r.heapBytesPerRoute.toFixed(0),
+      r.finished ? 'yes' : `no: ${r.note ?? ''}`,
+    ]),
+  );
+}
