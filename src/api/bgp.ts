@@ -108,7 +108,7 @@ export function bgpEvpnRoutes(speaker: BgpSpeaker, filter: EvpnRouteFilter = {})
   const limit = filter.limit ?? Number.POSITIVE_INFINITY;
   for (const dest of speaker.evpn.destinations.values()) {
     if (out.length >= limit) break;
-    const route = dest.paths[0]!.route;
+    const route = dest.pathAt(0)!.route;
     if (filter.type !== undefined && route.routeType !== filter.type) continue;
     const vni = evpnRouteVni(route, dest.best?.attrs.pmsi?.label);
     if (filter.vni !== undefined && vni !== filter.vni) continue;

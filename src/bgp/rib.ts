@@ -66,10 +66,81 @@ export interface RibPath<R> {
   stale: boolean;
 }
 
-export interface Destination<R> {
-  readonly key: string;
-  paths: RibPath<R>[];
+/**
+ * One destination (prefix or EVPN route key) and its paths. Most destinations have a single path,
+ * so it is held directly and an array exists only for two or more (RIB memory per route matters
+ * at millions of routes).
+ */
+export class Destination<R> {
+  private one: RibPath<R> | undefined;
+  private many: RibPath<R>[] | undefined;
   best: RibPath<R> | undefined;
+
+  constructor(
+    readonly key: string,
+    first: RibPath<R>,
+  ) {
+    this.one = first;
+    this.best = first;
+  }
+
+  /** Every path (a fresh array; for display and tests, not hot paths). */
+  get paths(): readonly RibPath<R>[] {
+    return this.many ? [...this.many] : this.one ? [this.one] : [];
+  }
+
+  get pathCount(): number {
+    return this.many ? this.many.length : this.one ? 1 : 0;
+  }
+
+  pathAt(i: number): RibPath<R> | undefined {
+    return this.many ? this.many[i] : i === 0 ? this.one : undefined;
+  }
+
+  find(peerId: number): RibPath<R> | undefined {
+    if (!this.many) return this.one?.peer.id === peerId ? this.one : undefined;
+    return this.many.find((p) => p.peer.id === peerId);
+  }
+
+  /** Adds or replaces the peer's path; true when it is a new path. */
+  set(path: RibPath<R>): boolean {
+    const id = path.peer.id;
+    if (!this.many) {
+      if (!this.one || this.one.peer.id === id) {
+        const added = !this.one;
+        this.one = path;
+        return added;
+      }
+      this.many = [this.one, path];
+      this.one = undefined;
+      return true;
+    }
+    const i = this.many.findIndex((p) => p.peer.id === id);
+    if (i >= 0) {
+      this.many[i] = path;
+      return false;
+    }
+    this.many.push(path);
+    return true;
+  }
+
+  /** Removes the peer's path, returning it. */
+  remove(peerId: number): RibPath<R> | undefined {
+    if (!this.many) {
+      if (this.one?.peer.id !== peerId) return undefined;
+      const removed = this.one;
+      this.one = undefined;
+      return removed;
+    }
+    const i = this.many.findIndex((p) => p.peer.id === peerId);
+    if (i < 0) return undefined;
+    const [removed] = this.many.splice(i, 1);
+    if (this.many.length === 1) {
+      this.one = this.many[0];
+      this.many = undefined;
+    }
+    return removed;
+  }
 }
 
 export const DEFAULT_LOCAL_PREF = 100;
@@ -275,17 +346,12 @@ export class FamilyRib<R> {
     let dest = this.destinations.get(key);
     const path: RibPath<R> = { peer, route, attrs, stale: false };
     if (!dest) {
-      dest = { key, paths: [path], best: path };
+      dest = new Destination(key, path);
       this.destinations.set(key, dest);
       this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
       return { key, route, previous: undefined, best: path };
     }
-    const i = dest.paths.findIndex((p) => p.peer.id === peer.id);
-    if (i >= 0) dest.paths[i] = path;
-    else {
-      dest.paths.push(path);
-      this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
-    }
+    if (dest.set(path)) this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
     return this.reselect(dest, route);
   }
 
@@ -293,15 +359,14 @@ export class FamilyRib<R> {
   withdraw(key: string, peerId: number): BestChange<R> | undefined {
     const dest = this.destinations.get(key);
     if (!dest) return undefined;
-    const i = dest.paths.findIndex((p) => p.peer.id === peerId);
-    if (i < 0) return undefined;
-    const [removed] = dest.paths.splice(i, 1);
+    const removed = dest.remove(peerId);
+    if (!removed) return undefined;
     this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 1) - 1);
-    if (dest.paths.length === 0) {
+    if (dest.pathCount === 0) {
       this.destinations.delete(key);
-      return { key, route: removed!.route, previous: dest.best, best: undefined };
+      return { key, route: removed.route, previous: dest.best, best: undefined };
     }
-    return this.reselect(dest, removed!.route);
+    return this.reselect(dest, removed.route);
   }
 
   /** Removes every path of a peer (session down without graceful restart). */
@@ -309,7 +374,7 @@ export class FamilyRib<R> {
     const changes: BestChange<R>[] = [];
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
     for (const dest of [...this.destinations.values()]) {
-      const path = dest.paths.find((p) => p.peer.id === peerId);
+      const path = dest.find(peerId);
       if (!path || (onlyStale && !path.stale)) continue;
       const c = this.withdraw(dest.key, peerId);
       if (c) changes.push(c);
@@ -322,7 +387,7 @@ export class FamilyRib<R> {
     const changes: BestChange<R>[] = [];
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
     for (const dest of this.destinations.values()) {
-      const path = dest.paths.find((p) => p.peer.id === peerId);
+      const path = dest.find(peerId);
       if (!path) continue;
       path.stale = true;
       const c = this.reselect(dest, path.route);
@@ -338,9 +403,10 @@ export class FamilyRib<R> {
   private reselect(dest: Destination<R>, route: R): BestChange<R> | undefined {
     const previous = dest.best;
     const mac = this.macRoute(route);
-    let best = dest.paths[0];
-    for (let i = 1; i < dest.paths.length; i++) {
-      const p = dest.paths[i]!;
+    let best = dest.pathAt(0);
+    const n = dest.pathCount;
+    for (let i = 1; i < n; i++) {
+      const p = dest.pathAt(i)!;
       if (comparePaths(p, best!, mac).order < 0) best = p;
     }
     dest.best = best;

@@ -938,7 +938,12 @@ export class BgpSpeaker {
     const key = familyKey(FAMILIES[family]);
     for (const p of this.peers.values()) {
       const f = p.families.get(key);
-      if (f) f.pending.set(change.key, change.route);
+      if (!f) continue;
+      // Adj-RIB-Out: the peer hears of the change only if it was or will be told about the
+      // destination (never an announcement of its own route back, nor a withdrawal of one).
+      const was = change.previous !== undefined && this.exportAllowed(change.previous, p);
+      const now = change.best !== undefined && this.exportAllowed(change.best, p);
+      if (was || now) f.pending.set(change.key, change.route);
     }
     if (this.listeners.length > 0) {
       const event = { family, change } as RouteChange;

@@ -28,7 +28,6 @@ export class AddressError extends Error {
   }
 }
 
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 // ---------- MAC ----------
 
@@ -41,8 +40,50 @@ export function mac(text: string): Mac {
   return [m[1], m[3], m[4], m[5], m[6], m[7]].join(':').toLowerCase() as Mac;
 }
 
+/** Char codes of '0'..'f', for building address text without string concatenation. */
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+// Text built by concatenation is a tree of rope nodes in V8 (hundreds of bytes for a MAC); these
+// builders make flat strings, which matters for RIBs holding millions of addresses.
 export function macFromBytes(buf: Uint8Array, offset = 0): Mac {
-  return `${HEX2[buf[offset]!]}:${HEX2[buf[offset + 1]!]}:${HEX2[buf[offset + 2]!]}:${HEX2[buf[offset + 3]!]}:${HEX2[buf[offset + 4]!]}:${HEX2[buf[offset + 5]!]}` as Mac;
+  const H = HEX_CODES;
+  const b0 = buf[offset]!;
+  const b1 = buf[offset + 1]!;
+  const b2 = buf[offset + 2]!;
+  const b3 = buf[offset + 3]!;
+  const b4 = buf[offset + 4]!;
+  const b5 = buf[offset + 5]!;
+  return String.fromCharCode(
+    H[b0 >> 4]!,
+    H[b0 & 15]!,
+    58,
+    H[b1 >> 4]!,
+    H[b1 & 15]!,
+    58,
+    H[b2 >> 4]!,
+    H[b2 & 15]!,
+    58,
+    H[b3 >> 4]!,
+    H[b3 & 15]!,
+    58,
+    H[b4 >> 4]!,
+    H[b4 & 15]!,
+    58,
+    H[b5 >> 4]!,
+    H[b5 & 15]!,
+  ) as Mac;
+}
+
+/** `bytes` as colon-separated lowercase hex ("0a:1b:..."), as one flat string. */
+export function colonHexFromBytes(buf: Uint8Array, offset: number, length: number): string {
+  const codes = new Array<number>(length * 3 - 1);
+  for (let i = 0; i < length; i++) {
+    const b = buf[offset + i]!;
+    codes[i * 3] = HEX_CODES[b >> 4]!;
+    codes[i * 3 + 1] = HEX_CODES[b & 15]!;
+    if (i + 1 < length) codes[i * 3 + 2] = 58;
+  }
+  return String.fromCharCode(...codes);
 }
 
 export function macToBytes(m: Mac, out: Uint8Array = new Uint8Array(6), offset = 0): Uint8Array {
@@ -80,7 +121,8 @@ export function ipv4(text: string): Ipv4Address {
 }
 
 export function ipv4FromBytes(buf: Uint8Array, offset = 0): Ipv4Address {
-  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}` as Ipv4Address;
+  // join() makes a flat string (see macFromBytes).
+  return [buf[offset]!, buf[offset + 1]!, buf[offset + 2]!, buf[offset + 3]!].join('.') as Ipv4Address;
 }
 
 export function ipv4ToBytes(a: Ipv4Address, out: Uint8Array = new Uint8Array(4), offset = 0): Uint8Array {

@@ -66,7 +66,7 @@ import {
   type BgpErrorHandling,
   type BgpNotifyData,
 } from './errors.js';
-import { readEvpnNlri, writeEvpnNlri, type EvpnRoute } from './evpn.js';
+import { newRdCache, readEvpnNlri, writeEvpnNlri, type EvpnRoute } from './evpn.js';
 
 // ---------------------------------------------------------------------------------------------
 // Registry constants
@@ -1203,9 +1203,10 @@ function readMpNlri(st: DecodeState, kind: MpNlri['kind'], start: number, end: n
   try {
     if (kind === 'ipv4') return { kind: 'ipv4', prefixes: readPrefixList(sub, end, 'mpNlri') };
     const routes: EvpnRoute[] = [];
+    const rdCache = newRdCache();
     while (sub.offset < end) {
       const at = sub.offset;
-      routes.push(readEvpnNlri(sub));
+      routes.push(readEvpnNlri(sub, rdCache));
       if (sub.offset <= at) return 'EVPN NLRI decoder did not advance';
     }
     return { kind: 'evpn', routes };

@@ -14,6 +14,7 @@
  * - errors are `WireError`s with protocol 'evpn', never another exception type.
  */
 import {
+  colonHexFromBytes,
   readIpv4,
   readIpv6,
   readMac,
@@ -183,8 +184,6 @@ export function evpnRouteTypeName(routeType: number): string {
 
 // ---------- small helpers ----------
 
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 function invalid(field: string, reason: string, offset = 0): never {
   throw new WireError({ kind: 'malformed', protocol: PROTOCOL, field, offset, reason });
 }
@@ -244,7 +243,41 @@ function writeMacOctets(w: Writer, m: Mac, field: string): void {
  *   Type 0: 2-octet ASN + 4-octet number; Type 1: IPv4 + 2-octet number; Type 2: 4-octet ASN + 2-octet number.
  */
 
-export function readRd(r: Reader): RouteDistinguisher {
+/**
+ * Lets a run of NLRIs share one RD object when their RD octets are equal (an UPDATE usually
+ * carries routes of one RD): less garbage and less RIB memory. One per decode call; never global.
+ */
+export interface RdCache {
+  bytes: Uint8Array | undefined;
+  rd: RouteDistinguisher | undefined;
+}
+
+export function newRdCache(): RdCache {
+  return { bytes: undefined, rd: undefined };
+}
+
+export function readRd(r: Reader, cache?: RdCache): RouteDistinguisher {
+  if (cache?.rd && cache.bytes && r.remaining >= RD_LENGTH) {
+    const b = r.buf;
+    const o = r.offset;
+    const c = cache.bytes;
+    let same = true;
+    for (let i = 0; i < RD_LENGTH && same; i++) same = b[o + i] === c[i];
+    if (same) {
+      r.skip(RD_LENGTH, 'rd');
+      return cache.rd;
+    }
+  }
+  const at = r.offset;
+  const rd = readRdFields(r);
+  if (cache) {
+    cache.bytes = r.buf.slice(at, at + RD_LENGTH);
+    cache.rd = rd;
+  }
+  return rd;
+}
+
+function readRdFields(r: Reader): RouteDistinguisher {
   const type = r.u16('rd.type');
   switch (type) {
     case RD_TYPE_AS2: {
@@ -362,9 +395,10 @@ export function parseRd(text: string): RouteDistinguisher {
  */
 
 export function esiFromBytes(buf: Uint8Array, offset = 0): Esi {
-  let s = HEX2[buf[offset]!]!;
-  for (let i = 1; i < ESI_LENGTH; i++) s += `:${HEX2[buf[offset + i]!]!}`;
-  return s as Esi;
+  // Most ESIs are zero (single-homed): share the constant instead of building a string per route.
+  let zero = true;
+  for (let i = 0; i < ESI_LENGTH && zero; i++) zero = buf[offset + i] === 0;
+  return (zero ? ZERO_ESI : colonHexFromBytes(buf, offset, ESI_LENGTH)) as Esi;
 }
 
 /** Writes an ESI's 10 octets into `out` at `offset`; `malformed` (field `esi`) if it is not canonical. */
@@ -563,7 +597,8 @@ function readIp(r: Reader, octets: number, field: string): IpAddress {
 }
 
 /** Reads one EVPN NLRI (route type, length, body) starting at r.offset; errors name protocol 'evpn'. */
-export function readEvpnNlri(r: Reader): EvpnRoute {
+/** Reads one EVPN NLRI; pass one `rdCache` (newRdCache()) across a list so equal RDs share an object. */
+export function readEvpnNlri(r: Reader, rdCache?: RdCache): EvpnRoute {
   const s = new Reader(r.buf, PROTOCOL, r.offset, r.end);
   const routeType = s.u8('route-type');
   const lenAt = s.offset;
@@ -574,7 +609,7 @@ export function readEvpnNlri(r: Reader): EvpnRoute {
   switch (routeType) {
     case EVPN_ROUTE_ETHERNET_AD: {
       if (len !== 25) routeLengthError(s, lenAt, routeType, len, '25');
-      const rd = readRd(s);
+      const rd = readRd(s, rdCache);
       const esi = readEsi(s);
       const ethernetTag = s.u32('ethernet-tag');
       route = { type: 'ethernet-ad', routeType: 1, rd, esi, ethernetTag, label: s.u24('label') };
@@ -582,7 +617,7 @@ export function readEvpnNlri(r: Reader): EvpnRoute {
     }
     case EVPN_ROUTE_MAC_IP: {
       if (len < MAC_IP_FIXED + 3) routeLengthError(s, lenAt, routeType, len, 'at least 33');
-      const rd = readRd(s);
+      const rd = readRd(s, rdCache);
       const esi = readEsi(s);
       const ethernetTag = s.u32('ethernet-tag');
       const macLenAt = s.offset;
@@ -626,7 +661,7 @@ export function readEvpnNlri(r: Reader): EvpnRoute {
     }
     case EVPN_ROUTE_INCLUSIVE_MULTICAST: {
       if (len !== 17 && len !== 29) routeLengthError(s, lenAt, routeType, len, '17 or 29');
-      const rd = readRd(s);
+      const rd = readRd(s, rdCache);
       const ethernetTag = s.u32('ethernet-tag');
       const octets = ipOctets(s, 'originator-length');
       if (len !== 13 + octets) routeLengthError(s, lenAt, routeType, len, String(13 + octets));
@@ -636,7 +671,7 @@ export function readEvpnNlri(r: Reader): EvpnRoute {
     }
     case EVPN_ROUTE_ETHERNET_SEGMENT: {
       if (len !== 23 && len !== 35) routeLengthError(s, lenAt, routeType, len, '23 or 35');
-      const rd = readRd(s);
+      const rd = readRd(s, rdCache);
       const esi = readEsi(s);
       const octets = ipOctets(s, 'originator-length');
       if (len !== 19 + octets) routeLengthError(s, lenAt, routeType, len, String(19 + octets));
@@ -648,7 +683,7 @@ export function readEvpnNlri(r: Reader): EvpnRoute {
       // RFC 9136 §3.1: "the total length of the NLRI ... 34 octets for IPv4 and 58 for IPv6".
       if (len !== 34 && len !== 58) routeLengthError(s, lenAt, routeType, len, '34 (IPv4) or 58 (IPv6)');
       const octets = len === 34 ? 4 : 16;
-      const rd = readRd(s);
+      const rd = readRd(s, rdCache);
       const esi = readEsi(s);
       const ethernetTag = s.u32('ethernet-tag');
       const plAt = s.offset;
@@ -752,7 +787,8 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
 export function decodeEvpnNlriList(buf: Uint8Array): EvpnRoute[] {
   const r = new Reader(buf, PROTOCOL);
   const out: EvpnRoute[] = [];
-  while (!r.atEnd) out.push(readEvpnNlri(r));
+  const rdCache = newRdCache();
+  while (!r.atEnd) out.push(readEvpnNlri(r, rdCache));
   return out;
 }
 
@@ -799,17 +835,18 @@ function rdKey(rd: RouteDistinguisher): string {
  * length + prefix; unknown types: route type + body.
  */
 export function evpnRouteKey(route: EvpnRoute): string {
+  // join() builds one flat string; a template literal would leave a rope of nodes in every RIB key.
   switch (route.type) {
     case 'ethernet-ad':
-      return `1|${rdKey(route.rd)}|${route.esi}|${route.ethernetTag}`;
+      return ['1', rdKey(route.rd), route.esi, route.ethernetTag].join('|');
     case 'mac-ip':
-      return `2|${rdKey(route.rd)}|${route.ethernetTag}|${route.mac}|${route.ip ?? ''}`;
+      return ['2', rdKey(route.rd), route.ethernetTag, route.mac, route.ip ?? ''].join('|');
     case 'inclusive-multicast':
-      return `3|${rdKey(route.rd)}|${route.ethernetTag}|${route.originator}`;
+      return ['3', rdKey(route.rd), route.ethernetTag, route.originator].join('|');
     case 'ethernet-segment':
-      return `4|${rdKey(route.rd)}|${route.esi}|${route.originator}`;
+      return ['4', rdKey(route.rd), route.esi, route.originator].join('|');
     case 'ip-prefix':
-      return `5|${rdKey(route.rd)}|${route.ethernetTag}|${route.prefixLength}|${route.prefix}`;
+      return ['5', rdKey(route.rd), route.ethernetTag, route.prefixLength, route.prefix].join('|');
     default:
       return `${route.routeType}|${toHex(route.data)}`;
   }
