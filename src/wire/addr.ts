@@ -28,7 +28,6 @@ export class AddressError extends Error {
   }
 }
 
-
 // ---------- MAC ----------
 
 export function mac(text: string): Mac {
