@@ -1,0 +1,151 @@
+/**
+ * Best-path selection: RFC 7432 §15 MAC mobility for Type-2 routes (sticky, then higher sequence,
+ * then lower VTEP), then the RFC 4271 §9.1.2 tie-breaks; and the RIB's bookkeeping.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  comparePaths,
+  FamilyRib,
+  LOCAL_PEER,
+  summariseAttributes,
+  type RibPath,
+  type RibPeer,
+} from '../../src/bgp/rib.js';
+import type { Asn, IpAddress, Ipv4Address } from '../../src/wire/addr.js';
+import type { ExtendedCommunity } from '../../src/wire/bgp-community.js';
+import type { PathAttribute } from '../../src/wire/bgp-update.js';
+
+function peer(id: number, address: string, ibgp = false): RibPeer {
+  const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
+  return {
+    id,
+    address,
+    addressOrder: ((a << 24) >>> 0) + (b << 16) + (c << 8) + d,
+    ibgp,
+    routerId: address as Ipv4Address,
+  };
+}
+
+function path(
+  p: RibPeer,
+  nextHop: string,
+  opts: {
+    seq?: number;
+    sticky?: boolean;
+    asPath?: number[];
+    localPref?: number;
+    med?: number;
+    origin?: 'igp' | 'incomplete';
+  } = {},
+): RibPath<string> {
+  const communities: ExtendedCommunity[] = [];
+  if (opts.seq !== undefined || opts.sticky)
+    communities.push({ kind: 'mac-mobility', sequence: opts.seq ?? 0, sticky: opts.sticky ?? false });
+  const attributes: PathAttribute[] = [
+    { type: 'origin', origin: opts.origin ?? 'igp' },
+    { type: 'as-path', segments: opts.asPath ? [{ kind: 'sequence', asns: opts.asPath as Asn[] }] : [] },
+    ...(opts.localPref !== undefined ? [{ type: 'local-pref' as const, localPref: opts.localPref }] : []),
+    ...(opts.med !== undefined ? [{ type: 'med' as const, med: opts.med }] : []),
+    { type: 'extended-communities', communities },
+  ];
+  return { peer: p, route: 'r', attrs: summariseAttributes(attributes, nextHop as IpAddress), stale: false };
+}
+
+const P1 = peer(1, '192.0.2.1');
+const P2 = peer(2, '192.0.2.2');
+
+describe('best path', () => {
+  it('RFC 7432 §15.2: the higher MAC mobility sequence wins, whatever else', () => {
+    const a = path(P1, '10.0.0.1', { seq: 2, asPath: [1, 2, 3] });
+    const b = path(P2, '10.0.0.2', { seq: 1, asPath: [1] });
+    const c = comparePaths(a, b, true);
+    assert.ok(c.order < 0);
+    assert.equal(c.reason, 'mac-mobility-sequence');
+    // Without MAC mobility rules (not a MAC route) the shorter AS path wins.
+    assert.ok(comparePaths(a, b, false).order > 0);
+  });
+
+  it('RFC 7432 §15.2: a sticky (static) MAC beats any sequence', () => {
+    const sticky = path(P2, '10.0.0.2', { sticky: true, seq: 0 });
+    const moved = path(P1, '10.0.0.1', { seq: 9 });
+    const c = comparePaths(sticky, moved, true);
+    assert.ok(c.order < 0);
+    assert.equal(c.reason, 'mac-mobility-sticky');
+  });
+
+  it('RFC 7432 §15.2: equal sequence numbers, the lower VTEP address wins', () => {
+    const low = path(P2, '10.0.0.1', { seq: 3 });
+    const high = path(P1, '10.0.0.9', { seq: 3 });
+    const c = comparePaths(high, low, true);
+    assert.ok(c.order > 0);
+    assert.equal(c.reason, 'mac-mobility-lower-vtep');
+  });
+
+  it('RFC 4271 §9.1.2: local-pref, AS path length, origin, MED, then peer address', () => {
+    const I1 = peer(3, '192.0.2.3', true);
+    const I2 = peer(4, '192.0.2.4', true);
+    assert.equal(
+      comparePaths(path(I1, '1.1.1.1', { localPref: 200 }), path(I2, '1.1.1.1', { localPref: 100 }), false)
+        .reason,
+      'local-pref',
+    );
+    // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is not used (the default counts).
+    assert.notEqual(
+      comparePaths(path(P1, '1.1.1.1', { localPref: 200 }), path(P2, '1.1.1.1', { localPref: 100 }), false)
+        .reason,
+      'local-pref',
+    );
+    assert.equal(comparePaths(path(P1, '1.1.1.1'), path(I1, '1.1.1.1'), false).reason, 'ebgp-over-ibgp');
+    assert.equal(
+      comparePaths(path(P1, '1.1.1.1', { asPath: [1] }), path(P2, '1.1.1.1', { asPath: [1, 2] }), false)
+        .reason,
+      'as-path-length',
+    );
+    assert.equal(
+      comparePaths(path(P1, '1.1.1.1', { origin: 'incomplete' }), path(P2, '1.1.1.1'), false).reason,
+      'origin',
+    );
+    const med = comparePaths(
+      path(P1, '1.1.1.1', { asPath: [7], med: 10 }),
+      path(P2, '1.1.1.1', { asPath: [7], med: 5 }),
+      false,
+    );
+    assert.equal(med.reason, 'med');
+    assert.ok(med.order > 0);
+    const tie = comparePaths(path(P2, '1.1.1.1'), path(P1, '1.1.1.1'), false);
+    assert.ok(tie.order > 0, 'lower router id / address wins the last tie-break');
+  });
+
+  it('prefers fresh paths over stale ones (RFC 4724 §4.2)', () => {
+    const stale = path(P1, '1.1.1.1', { localPref: 500 });
+    stale.stale = true;
+    const c = comparePaths(stale, path(P2, '1.1.1.1'), false);
+    assert.ok(c.order > 0);
+    assert.equal(c.reason, 'not-stale');
+  });
+});
+
+describe('FamilyRib', () => {
+  it('reports best-path changes, counts per peer, and withdraws a peer', () => {
+    const rib = new FamilyRib<string>(() => true);
+    const c1 = rib.update('k', 'r', P1, path(P1, '10.0.0.1', { seq: 1 }).attrs);
+    assert.equal(c1?.best?.peer.id, 1);
+    const c2 = rib.update('k', 'r', P2, path(P2, '10.0.0.2', { seq: 2 }).attrs);
+    assert.equal(c2?.previous?.peer.id, 1);
+    assert.equal(c2?.best?.peer.id, 2, 'the MAC moved: the higher sequence takes over');
+    assert.equal(rib.destinations.get('k')!.paths.length, 2);
+    assert.equal(
+      rib.update('k', 'r', P1, path(P1, '10.0.0.1', { seq: 1 }).attrs),
+      undefined,
+      'a losing path changes nothing',
+    );
+    assert.deepEqual([rib.count(1), rib.count(2), rib.size], [1, 1, 1]);
+    const changes = rib.withdrawPeer(2);
+    assert.equal(changes.length, 1);
+    assert.equal(changes[0]!.best?.peer.id, 1);
+    assert.equal(rib.withdraw('k', 1)?.best, undefined);
+    assert.equal(rib.size, 0);
+    assert.equal(rib.count(LOCAL_PEER.id), 0);
+  });
+});
