@@ -57,11 +57,22 @@ function routes(n: number, rd = RD): EvpnRoute[] {
   return out;
 }
 
-function pair(asA: number, asB: number, extra: { maxPrefix?: number; holdTimeSeconds?: number } = {}) {
+function pair(
+  asA: number,
+  asB: number,
+  extra: { maxPrefix?: number; holdTimeSeconds?: number; gracefulRestartSeconds?: number } = {},
+) {
   const net = new MemoryNet();
   const a = new BgpSpeaker({ localAs: asA, routerId: A, hostname: 'a' });
   const b = new BgpSpeaker({ localAs: asB, routerId: B, hostname: 'b' });
-  a.addPeer({ address: B, remoteAs: asB, families: ['l2vpn-evpn', 'ipv4-unicast'] });
+  a.addPeer({
+    address: B,
+    remoteAs: asB,
+    families: ['l2vpn-evpn', 'ipv4-unicast'],
+    ...(extra.gracefulRestartSeconds !== undefined
+      ? { gracefulRestartSeconds: extra.gracefulRestartSeconds }
+      : {}),
+  });
   b.addPeer({
     address: A,
     remoteAs: asA,
@@ -76,6 +87,38 @@ function pair(asA: number, asB: number, extra: { maxPrefix?: number; holdTimeSec
 }
 
 describe('two speakers in memory', () => {
+  it('graceful restart helper (RFC 4724): keeps a restarting peer’s routes as stale, flushes what is missing after its End-of-RIB', () => {
+    const { net, a, b } = pair(65001, 65002, { gracefulRestartSeconds: 120 });
+    const list = routes(3);
+    for (const r of list) a.originateEvpn(r, ATTRS, A);
+    net.drain();
+    assert.equal(b.evpn.size, 3);
+    net.cutLink(A, B);
+    assert.equal(b.evpn.size, 3, 'routes kept while the peer restarts');
+    assert.ok(
+      [...b.evpn.destinations.values()].every((d) => d.best?.stale === true),
+      'and marked stale',
+    );
+    // While down, the restarting peer lost one route.
+    a.withdrawEvpn(list[0]!);
+    net.restore(A, B);
+    net.advance(30_000);
+    assert.equal(a.peer(B)!.session.state, 'Established');
+    assert.equal(b.evpn.size, 2, 'End-of-RIB flushed the stale route that was not re-advertised');
+    assert.ok([...b.evpn.destinations.values()].every((d) => d.best?.stale === false));
+  });
+
+  it('graceful restart helper: the restart timer removes the stale routes if the peer does not come back', () => {
+    const { net, a, b } = pair(65001, 65002, { gracefulRestartSeconds: 120 });
+    for (const r of routes(3)) a.originateEvpn(r, ATTRS, A);
+    net.drain();
+    net.cutLink(A, B);
+    net.advance(119_000);
+    assert.equal(b.evpn.size, 3);
+    net.advance(2_000);
+    assert.equal(b.evpn.size, 0);
+  });
+
   it('establish over eBGP (collision resolved), exchange 10k EVPN routes packed into few UPDATEs, and withdraw them', () => {
     const { net, a, b } = pair(65001, 65002);
     assert.equal(a.peer(B)!.session.state, 'Established');
