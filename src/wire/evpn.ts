@@ -814,42 +814,51 @@ export function encodeEvpnRoute(route: EvpnRoute): Uint8Array {
 
 // ---------- identity and text ----------
 
-/** A compact, type-tagged RD key (formatRd alone cannot tell type 0 from type 2 with a small ASN). */
-function rdKey(rd: RouteDistinguisher): string {
-  switch (rd.type) {
-    case 0:
-      return `0:${rd.asn}:${rd.assigned}`;
-    case 1:
-      return `1:${rd.ip}:${rd.assigned}`;
-    case 2:
-      return `2:${rd.asn}:${rd.assigned}`;
-    default:
-      return `${rd.typeCode}:${toHex(rd.value)}`;
-  }
-}
-
 /**
- * The route's identity in a RIB. RFC 7432 §7.2: a Type-2's key is RD + Ethernet Tag + MAC + IP (not
- * the ESI, not the labels); Type-1: RD + ESI + Ethernet Tag; Type-3: RD + Ethernet Tag +
+ * The route's identity in a RIB, as a compact binary string (one char per octet): the route type,
+ * then the identity fields in wire form. RFC 7432 §7.2: a Type-2's key is RD + Ethernet Tag + MAC
+ * + IP (not the ESI, not the labels); Type-1: RD + ESI + Ethernet Tag; Type-3: RD + Ethernet Tag +
  * originator; Type-4: RD + ESI + originator; Type-5 (RFC 9136 §3.2): RD + Ethernet Tag + prefix
- * length + prefix; unknown types: route type + body.
+ * length + prefix; unknown types: route type + body. About 24 octets for a Type-2 with IPv4:
+ * RIBs hold millions of these, so they are flat one-byte strings, never ropes.
  */
 export function evpnRouteKey(route: EvpnRoute): string {
-  // join() builds one flat string; a template literal would leave a rope of nodes in every RIB key.
+  const w = new Writer(64);
+  w.u8(route.routeType);
   switch (route.type) {
     case 'ethernet-ad':
-      return ['1', rdKey(route.rd), route.esi, route.ethernetTag].join('|');
+      writeRd(w, route.rd);
+      writeEsi(w, route.esi);
+      w.u32(route.ethernetTag);
+      break;
     case 'mac-ip':
-      return ['2', rdKey(route.rd), route.ethernetTag, route.mac, route.ip ?? ''].join('|');
+      writeRd(w, route.rd);
+      w.u32(route.ethernetTag);
+      writeMacOctets(w, route.mac, 'mac');
+      if (route.ip === undefined) w.u8(0);
+      else writeIpWithLength(w, route.ip, 'ip');
+      break;
     case 'inclusive-multicast':
-      return ['3', rdKey(route.rd), route.ethernetTag, route.originator].join('|');
+      writeRd(w, route.rd);
+      w.u32(route.ethernetTag);
+      writeIpWithLength(w, route.originator, 'originator');
+      break;
     case 'ethernet-segment':
-      return ['4', rdKey(route.rd), route.esi, route.originator].join('|');
+      writeRd(w, route.rd);
+      writeEsi(w, route.esi);
+      writeIpWithLength(w, route.originator, 'originator');
+      break;
     case 'ip-prefix':
-      return ['5', rdKey(route.rd), route.ethernetTag, route.prefixLength, route.prefix].join('|');
+      writeRd(w, route.rd);
+      w.u32(route.ethernetTag);
+      w.u8(route.prefixLength);
+      writeIpWithLength(w, route.prefix, 'prefix');
+      break;
     default:
-      return `${route.routeType}|${toHex(route.data)}`;
+      w.bytes(route.data);
   }
+  const bytes = w.view(0, w.offset);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /**
