@@ -1,0 +1,367 @@
+/**
+ * The in-process software VTEP (backend `sim`): bridges real Ethernet frames per VNI and carries
+ * them over VXLAN, exactly as seed 004 walks it.
+ *
+ * Owns: access ports (untagged → one VNI, or 802.1Q trunk: VLAN → VNI), bridge domains with their
+ * FDB and flood list, VXLAN encapsulation towards remote VTEPs (head-end replication for BUM) and
+ * decapsulation from the underlay port, ARP suppression from the neighbor table, counters.
+ * Two control modes per VNI: flood-and-learn (static flood list, remote MACs learnt from
+ * decapsulated frames, RFC 7348 §4) and EVPN (remote MACs and flood list only from EVPN routes,
+ * RFC 8365 §10: no data-plane learning of remote MACs).
+ *
+ * Guarantees: sans-IO — `receive(port, frame, now)` returns the frames to transmit and the events
+ * for the control plane; malformed frames are dropped and counted, never thrown.
+ */
+import type { IpAddress, Ipv4Address, Mac, Vni } from '../../wire/addr.js';
+import { isGroupMac } from '../../wire/addr.js';
+import {
+  arpReplyFor,
+  ARP_OP_REPLY,
+  ARP_OP_REQUEST,
+  decodeArp,
+  encodeArp,
+  isGratuitousArp,
+} from '../../wire/arp.js';
+import { WireError } from '../../wire/errors.js';
+import {
+  decodeEthernet,
+  encodeEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_VLAN,
+  type EthernetFrame,
+} from '../../wire/ethernet.js';
+import { decapsulateVxlan, encapsulateVxlan, VXLAN_PORT } from '../../wire/vxlan.js';
+import { Fdb, type FdbEvent } from '../fdb.js';
+
+export type ControlMode = 'evpn' | 'flood-and-learn';
+
+export interface BridgeDomainConfig {
+  readonly vni: number;
+  readonly mode: ControlMode;
+  /** Answer ARP requests for known remote IPs locally (RFC 9161 proxy ARP; seed 002). */
+  readonly arpSuppression?: boolean;
+  /** Flood-and-learn: the remote VTEPs of this VNI (static head-end replication list). */
+  readonly floodList?: readonly IpAddress[];
+}
+
+export type AccessPortConfig =
+  | { readonly name: string; readonly mode: 'access'; readonly vni: number }
+  | { readonly name: string; readonly mode: 'trunk'; readonly vlans: Readonly<Record<number, number>> };
+
+export interface VtepConfig {
+  /** Our VTEP address (outer source IP) and the MAC of our underlay interface. */
+  readonly vtepIp: Ipv4Address;
+  readonly underlayMac: Mac;
+  /** The underlay port VXLAN frames leave by. */
+  readonly underlayPort: string;
+  /** Next-hop MAC towards a remote VTEP (the underlay router's); undefined: unreachable. */
+  readonly resolveNextHop: (vtep: IpAddress) => Mac | undefined;
+  readonly agingNs?: number;
+}
+
+export type SwitchEvent =
+  | (FdbEvent & { readonly vni: number })
+  /** An IP↔MAC binding seen in a local ARP packet (the EVPN service advertises MAC+IP). */
+  | { readonly type: 'local-neighbor'; readonly vni: number; readonly ip: IpAddress; readonly mac: Mac };
+
+export interface SwitchOutput {
+  readonly transmit: { readonly port: string; readonly frame: Uint8Array }[];
+  readonly events: SwitchEvent[];
+  /** Underlay frames that are not VXLAN for us (BGP, BFD, ...): the host stack's. */
+  readonly toHost: Uint8Array[];
+}
+
+export interface SwitchCounters {
+  framesIn: number;
+  framesOut: number;
+  malformed: number;
+  /** Frames dropped: unknown VNI/VLAN, no next hop, port down, ... */
+  dropped: number;
+  encapsulated: number;
+  decapsulated: number;
+  /** BUM frames replicated to remote VTEPs (one per copy). */
+  replicated: number;
+  floods: number;
+  arpSuppressed: number;
+  macMoves: number;
+}
+
+interface BridgeDomain {
+  readonly config: BridgeDomainConfig;
+  readonly fdb: Fdb;
+  readonly floodList: Set<IpAddress>;
+  /** IP → MAC for ARP suppression (remote bindings from EVPN Type-2 MAC+IP). */
+  readonly neighbors: Map<IpAddress, Mac>;
+}
+
+export class SimSwitch {
+  readonly counters: SwitchCounters = {
+    framesIn: 0,
+    framesOut: 0,
+    malformed: 0,
+    dropped: 0,
+    encapsulated: 0,
+    decapsulated: 0,
+    replicated: 0,
+    floods: 0,
+    arpSuppressed: 0,
+    macMoves: 0,
+  };
+  private readonly domains = new Map<number, BridgeDomain>();
+  private readonly ports = new Map<string, AccessPortConfig & { up: boolean }>();
+
+  constructor(readonly config: VtepConfig) {}
+
+  // ---- configuration --------------------------------------------------------------------------
+
+  addBridgeDomain(c: BridgeDomainConfig): void {
+    if (this.domains.has(c.vni)) throw new RangeError(`VNI ${c.vni} is configured twice`);
+    this.domains.set(c.vni, {
+      config: c,
+      fdb: new Fdb(this.config.agingNs),
+      floodList: new Set(c.floodList ?? []),
+      neighbors: new Map(),
+    });
+  }
+
+  addPort(c: AccessPortConfig): void {
+    const vnis = c.mode === 'access' ? [c.vni] : Object.values(c.vlans);
+    for (const v of vnis)
+      if (!this.domains.has(v)) throw new RangeError(`port ${c.name}: VNI ${v} is not configured`);
+    this.ports.set(c.name, { ...c, up: true });
+  }
+
+  /** Link state of an access port; going down flushes its MACs (the control plane withdraws them). */
+  setPortUp(name: string, up: boolean): SwitchEvent[] {
+    const p = this.ports.get(name);
+    if (!p) return [];
+    p.up = up;
+    if (up) return [];
+    const events: SwitchEvent[] = [];
+    for (const [vni, bd] of this.domains) for (const e of bd.fdb.flushPort(name)) events.push({ ...e, vni });
+    return events;
+  }
+
+  domain(vni: number): Readonly<BridgeDomain> | undefined {
+    return this.domains.get(vni);
+  }
+
+  // ---- control-plane input (EVPN) ---------------------------------------------------------------
+
+  addRemoteMac(vni: number, mac: Mac, vtep: IpAddress, now: number): void {
+    this.domains.get(vni)?.fdb.installRemote(mac, vtep, now);
+  }
+
+  removeRemoteMac(vni: number, mac: Mac, vtep: IpAddress): void {
+    this.domains.get(vni)?.fdb.uninstallRemote(mac, vtep);
+  }
+
+  /** A MAC we had locally is now owned elsewhere with a higher sequence (RFC 7432 §15): forget it. */
+  removeLocalMac(vni: number, mac: Mac): void {
+    this.domains.get(vni)?.fdb.removeLocal(mac);
+  }
+
+  addFloodVtep(vni: number, vtep: IpAddress): void {
+    this.domains.get(vni)?.floodList.add(vtep);
+  }
+
+  removeFloodVtep(vni: number, vtep: IpAddress): void {
+    this.domains.get(vni)?.floodList.delete(vtep);
+  }
+
+  addNeighbor(vni: number, ip: IpAddress, mac: Mac): void {
+    this.domains.get(vni)?.neighbors.set(ip, mac);
+  }
+
+  removeNeighbor(vni: number, ip: IpAddress): void {
+    this.domains.get(vni)?.neighbors.delete(ip);
+  }
+
+  // ---- time ---------------------------------------------------------------------------------------
+
+  poll(now: number): SwitchEvent[] {
+    const events: SwitchEvent[] = [];
+    for (const [vni, bd] of this.domains) for (const e of bd.fdb.age(now)) events.push({ ...e, vni });
+    return events;
+  }
+
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const bd of this.domains.values()) {
+      const t = bd.fdb.nextAging();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
+  // ---- frames -------------------------------------------------------------------------------------
+
+  receive(port: string, frame: Uint8Array, now: number): SwitchOutput {
+    const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+    this.counters.framesIn++;
+    try {
+      if (port === this.config.underlayPort) this.fromUnderlay(frame, now, out);
+      else this.fromAccess(port, frame, now, out);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.counters.malformed++;
+    }
+    this.counters.framesOut += out.transmit.length;
+    return out;
+  }
+
+  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
+    const port = this.ports.get(portName);
+    if (!port || !port.up) return this.drop();
+    const eth = decodeEthernet(bytes);
+    let vni: number | undefined;
+    let inner = eth;
+    if (port.mode === 'access') {
+      if (eth.vlans.length > 0) return this.drop();
+      vni = port.vni;
+    } else {
+      const tag = eth.vlans[0];
+      if (!tag || tag.tpid !== ETHERTYPE_VLAN) return this.drop();
+      vni = port.vlans[tag.vid];
+      // The bridge domain carries untagged frames; the tag is restored on trunk egress.
+      inner = { ...eth, vlans: eth.vlans.slice(1) };
+    }
+    const bd = vni === undefined ? undefined : this.domains.get(vni);
+    if (!bd) return this.drop();
+    const frame = inner === eth ? bytes : encodeEthernet(inner);
+    if (!isGroupMac(eth.src)) {
+      const ev = bd.fdb.learnLocal(eth.src, portName, now);
+      if (ev) {
+        if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
+        out.events.push({ ...ev, vni: bd.config.vni });
+      }
+    }
+    if (inner.etherType === ETHERTYPE_ARP && this.handleArp(bd, portName, inner, out)) return;
+    this.forward(bd, portName, inner.dst, frame, out, true);
+  }
+
+  /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
+  private handleArp(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: SwitchOutput): boolean {
+    const arp = decodeArp(eth.payload);
+    if ((arp.op === ARP_OP_REQUEST || arp.op === ARP_OP_REPLY) && arp.spa !== '0.0.0.0') {
+      out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
+    }
+    if (arp.op !== ARP_OP_REQUEST || isGratuitousArp(arp) || !bd.config.arpSuppression) return false;
+    const mac = bd.neighbors.get(arp.tpa);
+    if (!mac) return false;
+    // RFC 9161 §3: the VTEP replies on behalf of the target; the request never crosses the fabric.
+    const reply = encodeEthernet({
+      dst: arp.sha,
+      src: mac,
+      vlans: [],
+      etherType: ETHERTYPE_ARP,
+      payload: encodeArp(arpReplyFor(arp, mac)),
+    });
+    this.emitLocal(portName, reply, out, bd.config.vni);
+    this.counters.arpSuppressed++;
+    return true;
+  }
+
+  private fromUnderlay(bytes: Uint8Array, now: number, out: SwitchOutput): void {
+    if (!this.isVxlanForUs(bytes)) {
+      out.toHost.push(bytes);
+      return;
+    }
+    const d = decapsulateVxlan(bytes);
+    const bd = this.domains.get(d.vni);
+    if (!bd) return this.drop();
+    this.counters.decapsulated++;
+    const eth = decodeEthernet(d.innerFrame);
+    if (bd.config.mode === 'flood-and-learn' && !isGroupMac(eth.src)) {
+      // RFC 7348 §4.1: learn the inner source MAC against the outer source IP.
+      const ev = bd.fdb.learnRemote(eth.src, d.outerSrcIp, now);
+      if (ev) {
+        this.counters.macMoves++;
+        out.events.push({ ...ev, vni: bd.config.vni });
+      }
+    }
+    // Split horizon: what came from the overlay never goes back into it.
+    this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
+  }
+
+  /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
+  private isVxlanForUs(b: Uint8Array): boolean {
+    if (b.length < 50 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) return false;
+    const ihl = (b[14]! & 0x0f) * 4;
+    const udp = 14 + ihl;
+    if (b.length < udp + 8 || ((b[udp + 2]! << 8) | b[udp + 3]!) !== VXLAN_PORT) return false;
+    const dst = `${b[30]}.${b[31]}.${b[32]}.${b[33]}`;
+    return dst === this.config.vtepIp;
+  }
+
+  private forward(
+    bd: BridgeDomain,
+    inPort: string | undefined,
+    dst: Mac,
+    frame: Uint8Array,
+    out: SwitchOutput,
+    toOverlay: boolean,
+  ): void {
+    if (!isGroupMac(dst)) {
+      const e = bd.fdb.lookup(dst);
+      if (e && (e.kind === 'local' || e.kind === 'static')) {
+        if (e.port !== inPort) this.emitLocal(e.port, frame, out, bd.config.vni);
+        return;
+      }
+      if (e && e.kind === 'remote') {
+        if (toOverlay) this.encapsulate(bd, e.vtep, frame, out);
+        return;
+      }
+    }
+    // BUM: every other local port of the VNI, and (from a local port) one copy per flood-list VTEP.
+    this.counters.floods++;
+    for (const p of this.ports.values()) {
+      if (p.name === inPort || !p.up) continue;
+      if (p.mode === 'access' ? p.vni === bd.config.vni : Object.values(p.vlans).includes(bd.config.vni)) {
+        this.emitLocal(p.name, frame, out, bd.config.vni);
+      }
+    }
+    if (!toOverlay) return;
+    for (const vtep of bd.floodList) {
+      this.encapsulate(bd, vtep, frame, out);
+      this.counters.replicated++;
+    }
+  }
+
+  private encapsulate(bd: BridgeDomain, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
+    const nextHop = this.config.resolveNextHop(vtep);
+    if (!nextHop || vtep.includes(':')) return this.drop();
+    out.transmit.push({
+      port: this.config.underlayPort,
+      frame: encapsulateVxlan({
+        innerFrame: frame,
+        vni: bd.config.vni as Vni,
+        outerSrcMac: this.config.underlayMac,
+        outerDstMac: nextHop,
+        outerSrcIp: this.config.vtepIp,
+        outerDstIp: vtep as Ipv4Address,
+      }),
+    });
+    this.counters.encapsulated++;
+  }
+
+  /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
+  private emitLocal(portName: string, frame: Uint8Array, out: SwitchOutput, vni?: number): void {
+    const p = this.ports.get(portName);
+    if (!p || !p.up) return;
+    if (p.mode === 'trunk' && vni !== undefined) {
+      const vid = Object.entries(p.vlans).find(([, v]) => v === vni)?.[0];
+      if (vid === undefined) return;
+      const eth = decodeEthernet(frame);
+      frame = encodeEthernet({
+        ...eth,
+        vlans: [{ tpid: ETHERTYPE_VLAN, pcp: 0, dei: false, vid: Number(vid) }, ...eth.vlans],
+      });
+    }
+    out.transmit.push({ port: portName, frame });
+  }
+
+  private drop(): void {
+    this.counters.dropped++;
+  }
+}
