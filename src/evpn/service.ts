@@ -215,11 +215,13 @@ export class EvpnService {
       for (const c of state.remote.values()) highest = Math.max(highest, c.sequence);
       state.local = { sequence: highest + 1, sticky: options.sticky === true, ips: new Set() };
     }
+    // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
+    const newIp = ip !== undefined && !state.local.ips.has(ip);
+    if (!isNew && !newIp) return;
     if (ip !== undefined) state.local.ips.add(ip);
     const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky);
     if (isNew) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, undefined, vni), attrs, this.config.vtepIp);
-    if (ip !== undefined)
-      this.speaker.originateEvpn(macIpRoute(evi.rd, mac, ip, vni), attrs, this.config.vtepIp);
+    if (newIp) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, ip, vni), attrs, this.config.vtepIp);
     if (isNew) this.reselectMac(vni, mac, state);
   }
 
