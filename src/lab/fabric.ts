@@ -1,0 +1,114 @@
+/**
+ * A lab fabric: nodes (hosts, VTEP leaves, underlay routers) joined by emulated links, all driven
+ * by one simulator, so the same inputs give the same frames every run.
+ *
+ * Each node has named ports; a port is one end of a link. A node's output frames go onto its links
+ * and arrive at the peer node after the link's serialization and latency.
+ */
+import { SimRouter } from '../dataplane/sim/router.js';
+import { SimSwitch, type VtepConfig } from '../dataplane/sim/switch.js';
+import { Host, type HostConfig } from './host.js';
+import { Link, type LinkEndpoint, type LinkOptions } from './link.js';
+import { Simulator } from './sim.js';
+
+export type LabNode =
+  | { readonly kind: 'host'; readonly name: string; readonly host: Host }
+  | { readonly kind: 'leaf'; readonly name: string; readonly dataplane: SimSwitch }
+  | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter };
+
+export class Fabric {
+  readonly sim: Simulator;
+  readonly nodes = new Map<string, LabNode>();
+  readonly links: Link[] = [];
+  /** node → port → the link end the node owns. */
+  private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
+
+  constructor(seed = 1) {
+    this.sim = new Simulator(seed);
+  }
+
+  addHost(config: HostConfig): Host {
+    const host = new Host(this.sim, config, (frame) => this.transmit(config.name, 'eth0', frame));
+    this.add({ kind: 'host', name: config.name, host });
+    return host;
+  }
+
+  addLeaf(name: string, config: Omit<VtepConfig, 'underlayPort'> & { underlayPort?: string }): SimSwitch {
+    const dataplane = new SimSwitch({ underlayPort: 'uplink', ...config });
+    this.add({ kind: 'leaf', name, dataplane });
+    return dataplane;
+  }
+
+  addRouter(name: string): SimRouter {
+    const router = new SimRouter(name);
+    this.add({ kind: 'router', name, router });
+    return router;
+  }
+
+  private add(node: LabNode): void {
+    if (this.nodes.has(node.name)) throw new RangeError(`node ${node.name} exists already`);
+    this.nodes.set(node.name, node);
+    this.ends.set(node.name, new Map());
+  }
+
+  /** Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`. */
+  connect(a: string, aPort: string, b: string, bPort: string, options: LinkOptions = {}): Link {
+    const endA = this.endpoint(a, aPort);
+    const endB = this.endpoint(b, bPort);
+    const link = new Link(this.sim, `${a}:${aPort}--${b}:${bPort}`, endA, endB, options);
+    this.ends.get(a)!.set(aPort, { link, end: endA });
+    this.ends.get(b)!.set(bPort, { link, end: endB });
+    this.links.push(link);
+    return link;
+  }
+
+  private endpoint(nodeName: string, port: string): LinkEndpoint {
+    const node = this.nodes.get(nodeName);
+    if (!node) throw new RangeError(`no node named ${nodeName}`);
+    if (this.ends.get(nodeName)!.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
+    return {
+      node: nodeName,
+      port,
+      deliver: (frame) => this.deliver(node, port, frame),
+      carrier: (up) => {
+        if (node.kind === 'router') node.router.setPortUp(port, up);
+        if (node.kind === 'leaf' && port !== node.dataplane.config.underlayPort)
+          node.dataplane.setPortUp(port, up);
+      },
+    };
+  }
+
+  private deliver(node: LabNode, port: string, frame: Uint8Array): void {
+    switch (node.kind) {
+      case 'host':
+        node.host.receive(frame);
+        return;
+      case 'leaf': {
+        const out = node.dataplane.receive(port, frame, this.sim.now);
+        for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        return;
+      }
+      case 'router': {
+        const out = node.router.receive(port, frame);
+        for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        return;
+      }
+    }
+  }
+
+  /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
+  transmit(node: string, port: string, frame: Uint8Array): void {
+    const e = this.ends.get(node)?.get(port);
+    if (e) e.link.send(e.end, frame);
+  }
+
+  link(node: string, port: string): Link | undefined {
+    return this.ends.get(node)?.get(port)?.link;
+  }
+
+  host(name: string): Host {
+    const n = this.nodes.get(name);
+    if (n?.kind !== 'host') throw new RangeError(`${name} is not a host`);
+    return n.host;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * A point-to-point Ethernet link of the lab: two ends, each with a transmit queue.
+ *
+ * Models what changes convergence and loss figures: propagation latency, serialization at the
+ * link's bandwidth (frames queue behind each other), a queue limit (tail drop), random loss from
+ * the simulator's seeded generator, and administrative up/down (frames in flight when it goes down
+ * are lost). Every frame put on the wire can be captured to pcap with its virtual timestamp.
+ */
+import type { SeededRandom, Simulator } from './sim.js';
+
+/** Preamble + SFD (8) + FCS (4) + inter-frame gap (12): what a frame costs on the wire beyond its bytes. */
+const WIRE_OVERHEAD_BYTES = 24;
+
+export interface LinkOptions {
+  /** One-way propagation delay (ns); default 1 µs (a short data-center cable plus PHYs). */
+  readonly latencyNs?: number;
+  /** Bits per second; default 10 Gb/s. */
+  readonly bandwidthBps?: number;
+  /** Frames waiting per direction before tail drop; default 1000. */
+  readonly queueLimit?: number;
+  /** Probability a frame is lost, 0..1; default 0. */
+  readonly loss?: number;
+}
+
+/** What a node plugs into a link end. */
+export interface LinkEndpoint {
+  readonly node: string;
+  readonly port: string;
+  /** A frame arrived at this end. */
+  deliver(frame: Uint8Array): void;
+  /** The link went up or down (carrier). */
+  carrier?(up: boolean): void;
+}
+
+export interface LinkCounters {
+  sent: number;
+  delivered: number;
+  lostRandom: number;
+  lostQueue: number;
+  lostDown: number;
+}
+
+export type CaptureHook = (timestampNs: number, frame: Uint8Array, from: LinkEndpoint) => void;
+
+interface Direction {
+  readonly from: LinkEndpoint;
+  readonly to: LinkEndpoint;
+  /** When the transmitter is free again (ns). */
+  busyUntil: number;
+  queued: number;
+}
+
+export class Link {
+  readonly counters: LinkCounters = { sent: 0, delivered: 0, lostRandom: 0, lostQueue: 0, lostDown: 0 };
+  private upState = true;
+  /** Incremented on every down, so frames in flight across a flap are dropped. */
+  private epoch = 0;
+  private readonly ab: Direction;
+  private readonly ba: Direction;
+  private readonly latencyNs: number;
+  private readonly bandwidthBps: number;
+  private readonly queueLimit: number;
+  private loss: number;
+  private readonly random: SeededRandom;
+  private readonly captures: CaptureHook[] = [];
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly name: string,
+    readonly a: LinkEndpoint,
+    readonly b: LinkEndpoint,
+    options: LinkOptions = {},
+  ) {
+    this.latencyNs = options.latencyNs ?? 1_000;
+    this.bandwidthBps = options.bandwidthBps ?? 10e9;
+    this.queueLimit = options.queueLimit ?? 1000;
+    this.loss = options.loss ?? 0;
+    if (
+      this.latencyNs < 0 ||
+      this.bandwidthBps <= 0 ||
+      this.queueLimit < 1 ||
+      this.loss < 0 ||
+      this.loss > 1
+    ) {
+      throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
+    }
+    this.random = sim.random.fork(`link:${name}`);
+    this.ab = { from: a, to: b, busyUntil: 0, queued: 0 };
+    this.ba = { from: b, to: a, busyUntil: 0, queued: 0 };
+  }
+
+  get up(): boolean {
+    return this.upState;
+  }
+
+  setLoss(loss: number): void {
+    if (loss < 0 || loss > 1) throw new RangeError(`link ${this.name}: loss ${loss} is not in 0..1`);
+    this.loss = loss;
+  }
+
+  onCapture(hook: CaptureHook): void {
+    this.captures.push(hook);
+  }
+
+  /** Brings the link down or up; both ends see carrier change at once (no detection delay here). */
+  setUp(up: boolean): void {
+    if (up === this.upState) return;
+    this.upState = up;
+    if (!up) {
+      this.epoch++;
+      this.ab.queued = 0;
+      this.ba.queued = 0;
+      this.ab.busyUntil = this.sim.now;
+      this.ba.busyUntil = this.sim.now;
+    }
+    this.a.carrier?.(up);
+    this.b.carrier?.(up);
+  }
+
+  /** The other end of `from`. */
+  peerOf(from: LinkEndpoint): LinkEndpoint {
+    return from === this.a ? this.b : this.a;
+  }
+
+  /** `from` puts a frame on the link. Returns false if it was dropped at once (down, queue full). */
+  send(from: LinkEndpoint, frame: Uint8Array): boolean {
+    const dir = from === this.a ? this.ab : from === this.b ? this.ba : undefined;
+    if (!dir) throw new Error(`link ${this.name}: ${from.node}:${from.port} is not one of its ends`);
+    if (!this.upState) {
+      this.counters.lostDown++;
+      return false;
+    }
+    if (dir.queued >= this.queueLimit) {
+      this.counters.lostQueue++;
+      return false;
+    }
+    const now = this.sim.now;
+    const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.bandwidthBps);
+    const start = Math.max(now, dir.busyUntil);
+    const done = start + serialization;
+    dir.busyUntil = done;
+    dir.queued++;
+    this.counters.sent++;
+    const epoch = this.epoch;
+    // Captured as it leaves the transmitter, like tcpdump on the sending interface.
+    this.sim.at(start, () => {
+      if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
+    });
+    this.sim.at(done, () => {
+      if (epoch === this.epoch) dir.queued--;
+    });
+    this.sim.at(done + this.latencyNs, () => {
+      if (epoch !== this.epoch) {
+        this.counters.lostDown++;
+        return;
+      }
+      if (this.loss > 0 && this.random.next() < this.loss) {
+        this.counters.lostRandom++;
+        return;
+      }
+      this.counters.delivered++;
+      dir.to.deliver(frame);
+    });
+    return true;
+  }
+}
