@@ -9,6 +9,7 @@ import { SimRouter } from '../dataplane/sim/router.js';
 import { SimSwitch, type VtepConfig } from '../dataplane/sim/switch.js';
 import { Host, type HostConfig } from './host.js';
 import { Link, type LinkEndpoint, type LinkOptions } from './link.js';
+import { PcapWriter } from '../wire/pcap.js';
 import { Simulator } from './sim.js';
 
 export type LabNode =
@@ -100,6 +101,20 @@ export class Fabric {
   transmit(node: string, port: string, frame: Uint8Array): void {
     const e = this.ends.get(node)?.get(port);
     if (e) e.link.send(e.end, frame);
+  }
+
+  /**
+   * Captures every link from now on: one pcap per link (file-name-safe link name → writer), with
+   * the simulated time as timestamps, for Wireshark/tshark.
+   */
+  captureAll(): Map<string, PcapWriter> {
+    const writers = new Map<string, PcapWriter>();
+    for (const link of this.links) {
+      const w = new PcapWriter();
+      link.onCapture((t, frame) => w.add(t, frame));
+      writers.set(link.name.replace(/[^A-Za-z0-9_.-]+/g, '_'), w);
+    }
+    return writers;
   }
 
   link(node: string, port: string): Link | undefined {

@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import type { Ipv4Address, Mac } from '../../src/wire/addr.js';
 import { Fabric } from '../../src/lab/fabric.js';
 import { NS_PER_MS, NS_PER_SECOND } from '../../src/lab/sim.js';
+import { readPcap } from '../../src/wire/pcap.js';
+import { tsharkFields, tsharkProblems, withPcap } from '../support/tshark.js';
 
 const SPINE_MAC = (i: number) => `0c:00:00:00:ff:0${i}` as Mac;
 const LEAF_MAC = (i: number) => `0c:00:00:00:0${i}:01` as Mac;
@@ -97,5 +99,20 @@ describe('lab: seed 004 same-subnet walk', () => {
     assert.equal(first.duplicated, 0);
     assert.equal(first.reordered, 0);
     assert.deepEqual(run(), first, 'same seed, same run');
+  });
+
+  it('captures each link to pcap that tshark reads without a malformed frame', () => {
+    const f = seed004();
+    const pcaps = f.captureAll();
+    f.host('hostA').ping('10.1.0.11' as Ipv4Address);
+    f.sim.runUntil(10 * NS_PER_MS);
+    const uplink = pcaps.get('leaf1_uplink--spine1_p1')!;
+    const frames = readPcap(uplink.finish()).records.map((r) => Uint8Array.from(r.data));
+    assert.ok(frames.length >= 3, `${frames.length} frames on leaf1's uplink`);
+    withPcap(frames, (file) => {
+      assert.deepEqual(tsharkProblems(file), []);
+      const vnis = tsharkFields(file, ['vxlan.vni']).flatMap((x) => x['vxlan.vni'] ?? []);
+      assert.ok(vnis.length === frames.length && vnis.every((v) => v === '100'), JSON.stringify(vnis));
+    });
   });
 });
