@@ -12,6 +12,17 @@ import type { IpAddress, Ipv4Address, Mac } from '../../src/wire/addr.js';
 import { arpReply, arpRequest, decodeArp, encodeArp, ARP_OP_REPLY } from '../../src/wire/arp.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_VLAN } from '../../src/wire/ethernet.js';
 import { decapsulateVxlan } from '../../src/wire/vxlan.js';
+import type { Ipv6Address } from '../../src/wire/addr.js';
+import {
+  decodeIcmpv6,
+  encodeIcmpv6,
+  ipv6MulticastMac,
+  solicitedNodeAddress,
+  ND_HOP_LIMIT,
+} from '../../src/wire/icmpv6.js';
+import { IPPROTO_ICMPV6 } from '../../src/wire/ipv4.js';
+import { decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
+import { ETHERTYPE_IPV6 } from '../../src/wire/ethernet.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff' as Mac;
 const ROUTER_MAC = '0c:00:00:00:ff:ff' as Mac;
@@ -195,6 +206,48 @@ describe('software VTEP: EVPN mode with ARP suppression (seed 002)', () => {
       undefined,
       'RFC 8365 §10: no data-plane learning',
     );
+  });
+
+  it('answers an IPv6 Neighbor Solicitation for a known address with a solicited NA (ND suppression)', () => {
+    const f = evpnFabric();
+    const a6 = '2001:db8:1::a' as Ipv6Address;
+    const b6 = '2001:db8:1::b' as Ipv6Address;
+    f.vteps[0]!.addNeighbor(100, b6, HOST.b.mac);
+    const group = solicitedNodeAddress(b6);
+    const ns = encodeIcmpv6(
+      {
+        kind: 'neighbor-solicitation',
+        target: b6,
+        options: [{ kind: 'source-link-layer-address', mac: HOST.a.mac }],
+      },
+      a6,
+      group,
+    );
+    const frame = encodeEthernet({
+      dst: ipv6MulticastMac(group),
+      src: HOST.a.mac,
+      vlans: [],
+      etherType: ETHERTYPE_IPV6,
+      payload: encodeIpv6({
+        trafficClass: 0,
+        flowLabel: 0,
+        nextHeader: IPPROTO_ICMPV6,
+        hopLimit: ND_HOP_LIMIT,
+        src: a6,
+        dst: group,
+        payload: ns,
+      }),
+    });
+    f.send(0, 'eth1', frame);
+    assert.equal(f.underlay.length, 0);
+    assert.equal(f.vteps[0]!.counters.ndSuppressed, 1);
+    const eth = decodeEthernet(f.delivered[0]!.frame);
+    const ip = decodeIpv6(eth.payload);
+    const na = decodeIcmpv6(ip.payload, ip.src, ip.dst);
+    assert.equal(eth.src, HOST.b.mac);
+    assert.deepEqual([ip.src, ip.dst], [b6, a6]);
+    assert.ok(na.kind === 'neighbor-advertisement' && na.solicited && na.target === b6);
+    assert.deepEqual(na.options, [{ kind: 'target-link-layer-address', mac: HOST.b.mac }]);
   });
 
   it('an unknown request (no binding) is still flooded, once per VTEP', () => {

@@ -23,10 +23,14 @@ import {
   isGratuitousArp,
 } from '../../wire/arp.js';
 import { WireError } from '../../wire/errors.js';
+import { decodeIcmpv6, encodeIcmpv6, ND_HOP_LIMIT } from '../../wire/icmpv6.js';
+import { IPPROTO_ICMPV6 } from '../../wire/ipv4.js';
+import { decodeIpv6, encodeIpv6 } from '../../wire/ipv6.js';
 import {
   decodeEthernet,
   encodeEthernet,
   ETHERTYPE_ARP,
+  ETHERTYPE_IPV6,
   ETHERTYPE_VLAN,
   type EthernetFrame,
 } from '../../wire/ethernet.js';
@@ -38,7 +42,7 @@ export type ControlMode = 'evpn' | 'flood-and-learn';
 export interface BridgeDomainConfig {
   readonly vni: number;
   readonly mode: ControlMode;
-  /** Answer ARP requests for known remote IPs locally (RFC 9161 proxy ARP; seed 002). */
+  /** Answer ARP requests and Neighbor Solicitations for known remote IPs locally (RFC 9161; seed 002). */
   readonly arpSuppression?: boolean;
   /** Flood-and-learn: the remote VTEPs of this VNI (static head-end replication list). */
   readonly floodList?: readonly IpAddress[];
@@ -83,6 +87,7 @@ export interface SwitchCounters {
   replicated: number;
   floods: number;
   arpSuppressed: number;
+  ndSuppressed: number;
   macMoves: number;
 }
 
@@ -105,6 +110,7 @@ export class SimSwitch {
     replicated: 0,
     floods: 0,
     arpSuppressed: 0,
+    ndSuppressed: 0,
     macMoves: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
@@ -237,6 +243,7 @@ export class SimSwitch {
       }
     }
     if (inner.etherType === ETHERTYPE_ARP && this.handleArp(bd, portName, inner, out)) return;
+    if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     this.forward(bd, portName, inner.dst, frame, out, true);
   }
 
@@ -259,6 +266,55 @@ export class SimSwitch {
     });
     this.emitLocal(portName, reply, out, bd.config.vni);
     this.counters.arpSuppressed++;
+    return true;
+  }
+
+  /**
+   * IPv6 ND (RFC 4861) the way ARP is handled: NS/NA snooped for bindings; a Neighbor Solicitation
+   * for a known remote address answered locally with a solicited NA (RFC 9161 §3.2). DAD probes
+   * (unspecified source) are never answered. True if the frame was consumed.
+   */
+  private handleNd(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: SwitchOutput): boolean {
+    const ip = decodeIpv6(eth.payload);
+    if (ip.nextHeader !== IPPROTO_ICMPV6) return false;
+    const msg = decodeIcmpv6(ip.payload, ip.src, ip.dst);
+    if (msg.kind === 'neighbor-advertisement') {
+      out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: msg.target, mac: eth.src });
+      return false;
+    }
+    if (msg.kind !== 'neighbor-solicitation' || ip.src === '::') return false;
+    out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: ip.src, mac: eth.src });
+    if (!bd.config.arpSuppression) return false;
+    const mac = bd.neighbors.get(msg.target);
+    if (!mac) return false;
+    const na = encodeIcmpv6(
+      {
+        kind: 'neighbor-advertisement',
+        router: false,
+        solicited: true,
+        override: false,
+        target: msg.target,
+        options: [{ kind: 'target-link-layer-address', mac }],
+      },
+      msg.target,
+      ip.src,
+    );
+    const packet = encodeIpv6({
+      trafficClass: 0,
+      flowLabel: 0,
+      nextHeader: IPPROTO_ICMPV6,
+      hopLimit: ND_HOP_LIMIT,
+      src: msg.target,
+      dst: ip.src,
+      payload: na,
+    });
+    this.emitLocal(
+      portName,
+      encodeEthernet({ dst: eth.src, src: mac, vlans: [], etherType: ETHERTYPE_IPV6, payload: packet }),
+      out,
+      bd.config.vni,
+    );
+    this.counters.ndSuppressed++;
     return true;
   }
 
