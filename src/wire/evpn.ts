@@ -823,42 +823,95 @@ export function encodeEvpnRoute(route: EvpnRoute): Uint8Array {
  * RIBs hold millions of these, so they are flat one-byte strings, never ropes.
  */
 export function evpnRouteKey(route: EvpnRoute): string {
-  const w = new Writer(64);
-  w.u8(route.routeType);
+  // Char codes straight from the fields: no Writer, no subarray views (this runs per received route).
+  const c: number[] = [route.routeType];
   switch (route.type) {
     case 'ethernet-ad':
-      writeRd(w, route.rd);
-      writeEsi(w, route.esi);
-      w.u32(route.ethernetTag);
+      keyRd(c, route.rd);
+      keyColonHex(c, route.esi);
+      keyU32(c, route.ethernetTag);
       break;
     case 'mac-ip':
-      writeRd(w, route.rd);
-      w.u32(route.ethernetTag);
-      writeMacOctets(w, route.mac, 'mac');
-      if (route.ip === undefined) w.u8(0);
-      else writeIpWithLength(w, route.ip, 'ip');
+      keyRd(c, route.rd);
+      keyU32(c, route.ethernetTag);
+      keyColonHex(c, route.mac);
+      if (route.ip === undefined) c.push(0);
+      else keyIp(c, route.ip);
       break;
     case 'inclusive-multicast':
-      writeRd(w, route.rd);
-      w.u32(route.ethernetTag);
-      writeIpWithLength(w, route.originator, 'originator');
+      keyRd(c, route.rd);
+      keyU32(c, route.ethernetTag);
+      keyIp(c, route.originator);
       break;
     case 'ethernet-segment':
-      writeRd(w, route.rd);
-      writeEsi(w, route.esi);
-      writeIpWithLength(w, route.originator, 'originator');
+      keyRd(c, route.rd);
+      keyColonHex(c, route.esi);
+      keyIp(c, route.originator);
       break;
     case 'ip-prefix':
-      writeRd(w, route.rd);
-      w.u32(route.ethernetTag);
-      w.u8(route.prefixLength);
-      writeIpWithLength(w, route.prefix, 'prefix');
+      keyRd(c, route.rd);
+      keyU32(c, route.ethernetTag);
+      c.push(route.prefixLength);
+      keyIp(c, route.prefix);
       break;
     default:
-      w.bytes(route.data);
+      for (const b of route.data) c.push(b);
   }
-  const bytes = w.view(0, w.offset);
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return String.fromCharCode(...c);
+}
+
+function keyU32(c: number[], v: number): void {
+  c.push((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+function keyRd(c: number[], rd: RouteDistinguisher): void {
+  switch (rd.type) {
+    case 0:
+      c.push(0, 0, (rd.asn >>> 8) & 0xff, rd.asn & 0xff);
+      keyU32(c, rd.assigned);
+      return;
+    case 1:
+      c.push(0, 1);
+      keyIp(c, rd.ip);
+      c.push((rd.assigned >>> 8) & 0xff, rd.assigned & 0xff);
+      return;
+    case 2:
+      c.push(0, 2);
+      keyU32(c, rd.asn);
+      c.push((rd.assigned >>> 8) & 0xff, rd.assigned & 0xff);
+      return;
+    default:
+      c.push((rd.typeCode >>> 8) & 0xff, rd.typeCode & 0xff);
+      for (const b of rd.value) c.push(b);
+  }
+}
+
+/** "aa:bb:..." (a MAC or an ESI, canonical lowercase) as its octets. */
+function keyColonHex(c: number[], text: string): void {
+  for (let i = 0; i < text.length; i += 3) {
+    c.push((hexNibble(text.charCodeAt(i)) << 4) | hexNibble(text.charCodeAt(i + 1)));
+  }
+}
+
+/** An address as length then octets (IPv4 parsed by hand: the common case). */
+function keyIp(c: number[], a: IpAddress): void {
+  if (a.indexOf(':') < 0) {
+    c.push(4);
+    let n = 0;
+    for (let i = 0; i < a.length; i++) {
+      const ch = a.charCodeAt(i);
+      if (ch === 46) {
+        c.push(n);
+        n = 0;
+      } else n = n * 10 + (ch - 48);
+    }
+    c.push(n);
+    return;
+  }
+  const b = new Uint8Array(16);
+  emitIpv6Address(a as Ipv6Address, b, 0, PROTOCOL, 'ip');
+  c.push(16);
+  for (const x of b) c.push(x);
 }
 
 /**
