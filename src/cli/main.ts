@@ -2,13 +2,17 @@
 /**
  * The `twinleaf` command: a thin face over the same device code the lab and the daemon run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BgpNeighborJson, BgpSummary, EvpnRouteJson } from '../api/bgp.js';
 import { ConfigError } from '../config/reader.js';
 import { DEFAULT_API_PORT, loadDeviceConfig } from '../node/device-config.js';
 import { jsonReplacer } from '../node/api-server.js';
 import { startDaemon } from '../node/daemon.js';
+import { labReport, renderLabReport } from '../lab/report.js';
+import { buildLab, loadTopology, parseDuration } from '../lab/topology.js';
 import { buildWireSamples, describeSample, samplesPcap } from '../wire/samples.js';
 import { fetchApi, formatUptime, renderBgpSummary, renderEvpnRoutes, table, type ApiTarget } from './show.js';
 
@@ -16,6 +20,18 @@ function parseApiTarget(text: string): ApiTarget {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   if (!m) throw new InvalidArgumentError('expected HOST:PORT or PORT');
   return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
+}
+
+const DEFAULT_TOPOLOGY = fileURLToPath(
+  new URL('../../../examples/seed004-same-subnet.yaml', import.meta.url),
+);
+
+function parseCliDuration(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new InvalidArgumentError(`--until ${text}: ${(e as Error).message}`);
+  }
 }
 
 function printJson(value: unknown): void {
@@ -159,6 +175,37 @@ export function buildProgram(): Command {
             `${String(i + 1).padStart(3)}  ${s.name.padEnd(28)} ${s.frame.length.toString().padStart(5)} B  ${s.description}`,
           );
         if (opts.pcap) console.log(`\nwrote ${samples.length} frames to ${opts.pcap}`);
+      }
+    });
+
+  program
+    .command('lab')
+    .description('run a fabric in the lab under the simulated clock and report what happened to every frame')
+    .argument('[topology]', 'topology file (YAML)', DEFAULT_TOPOLOGY)
+    .option('--until <duration>', "simulated time to run, e.g. 2s (default: the file's `until`)")
+    .option('--pcap <dir>', 'write one pcap per link into this directory')
+    .option('--json', 'print the report as JSON')
+    .action((file: string, opts: { until?: string; pcap?: string; json?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new Error(`cannot read topology ${file}: ${(e as Error).message}`);
+      }
+      const topology = loadTopology(text, file);
+      const lab = buildLab(topology);
+      const pcaps = opts.pcap ? lab.fabric.captureAll() : undefined;
+      const until = opts.until !== undefined ? parseCliDuration(opts.until) : topology.untilNs;
+      lab.fabric.sim.runUntil(until);
+      const report = labReport(lab);
+      if (opts.pcap && pcaps) {
+        mkdirSync(opts.pcap, { recursive: true });
+        for (const [name, w] of pcaps) writeFileSync(join(opts.pcap, `${name}.pcap`), w.finish());
+      }
+      if (opts.json) printJson(report);
+      else {
+        console.log(renderLabReport(report));
+        if (opts.pcap) console.log(`wrote ${pcaps?.size ?? 0} pcap files to ${opts.pcap}`);
       }
     });
 

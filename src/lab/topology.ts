@@ -1,0 +1,406 @@
+/**
+ * Lab topology files (YAML, read like a containerlab file): nodes, links, VNIs, test flows and
+ * timed faults. `loadTopology` validates everything and reports every problem with file, line,
+ * column and field; `buildLab` turns a topology into a running fabric.
+ *
+ * What a topology can express today: spines (underlay routers), leaves (VTEPs with one uplink)
+ * and hosts; VNIs in flood-and-learn mode (static head-end replication lists, seed 004) with
+ * optional ARP suppression; UDP flows and pings; link faults. The underlay routes are computed from
+ * the links (each spine routes every VTEP /32 towards its leaf). EVPN control (BGP over the
+ * emulated links) is the next step and is refused with a clear message until then.
+ */
+import { ConfigContext, type ConfigNode } from '../config/reader.js';
+import type { Ipv4Address, Mac } from '../wire/addr.js';
+import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
+import { Fabric } from './fabric.js';
+import type { Host } from './host.js';
+
+export interface TopologyNode {
+  readonly name: string;
+  readonly kind: 'spine' | 'leaf' | 'host';
+  /** leaf: VTEP address. */
+  readonly vtep?: Ipv4Address;
+  /** host: address/prefix and MAC. */
+  readonly ip?: Ipv4Address;
+  readonly prefixLength?: number;
+  readonly mac?: Mac;
+}
+
+export interface TopologyLink {
+  readonly a: { readonly node: string; readonly port: string };
+  readonly b: { readonly node: string; readonly port: string };
+  readonly latencyNs: number;
+  readonly bandwidthBps: number;
+  readonly loss: number;
+}
+
+export interface TopologyVni {
+  readonly vni: number;
+  readonly mode: 'flood-and-learn' | 'evpn';
+  readonly arpSuppression: boolean;
+  /** Leaf access ports in this VNI, "leaf:port". */
+  readonly ports: readonly { readonly node: string; readonly port: string }[];
+}
+
+export interface TopologyFlow {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly rate: number;
+  readonly startNs: number;
+  readonly stopNs: number;
+  readonly size: number;
+}
+
+export interface TopologyFault {
+  readonly name: string;
+  readonly atNs: number;
+  readonly action: 'link-down' | 'link-up';
+  /** "node:port" of one end of the link. */
+  readonly target: string;
+}
+
+export interface Topology {
+  readonly name: string;
+  readonly description: string;
+  readonly seed: number;
+  readonly untilNs: number;
+  readonly nodes: readonly TopologyNode[];
+  readonly links: readonly TopologyLink[];
+  readonly vnis: readonly TopologyVni[];
+  readonly flows: readonly TopologyFlow[];
+  readonly faults: readonly TopologyFault[];
+}
+
+const UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/** "2us", "10ms", "1.5s" → ns. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/.exec(text.trim());
+  if (!m) throw new Error('expected a number with a unit: ns, us, ms or s (e.g. 10ms)');
+  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+}
+
+/** "10G", "1g", "100M", "1e9" → bits per second. */
+export function parseBandwidth(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:bps|b\/s)?$/.exec(text.trim());
+  if (!m) throw new Error('expected a rate like 10G, 100M or 1000000');
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mult;
+}
+
+function endpoint(
+  n: ConfigNode,
+  nodes: ReadonlyMap<string, TopologyNode>,
+): { node: string; port: string } | undefined {
+  const text = n.string({ required: true });
+  const m = /^([^:\s]+):([^:\s]+)$/.exec(text);
+  if (!m) {
+    n.problem(`"${text}" is not an endpoint: write NODE:PORT, e.g. leaf1:eth1`);
+    return undefined;
+  }
+  if (!nodes.has(m[1]!)) {
+    n.problem(`no node named "${m[1]}" (nodes: ${[...nodes.keys()].join(', ')})`);
+    return undefined;
+  }
+  return { node: m[1]!, port: m[2]! };
+}
+
+export function loadTopology(text: string, file: string): Topology {
+  const ctx = new ConfigContext(file, text);
+  const root = ctx.root();
+  root.expectMap();
+  root.allowOnly(['name', 'description', 'seed', 'until', 'nodes', 'links', 'vnis', 'flows', 'faults']);
+  const name = root.field('name').string({ default: file });
+  const description = root.field('description').string({ default: '' });
+  const seed = root.field('seed').integer({ default: 1, min: 0, max: 0xffffffff });
+  const untilNs = root.field('until').present
+    ? (root.field('until').parsed(parseDuration, { what: 'duration' }) ?? 1e9)
+    : 1e9;
+
+  const nodes = new Map<string, TopologyNode>();
+  const nodesField = root.field('nodes');
+  if (!nodesField.present) nodesField.problem('required: the nodes of the lab (spines, leaves, hosts)');
+  for (const [nodeName, n] of nodesField.entries()) {
+    n.expectMap();
+    const kind = n.field('kind').oneOf(['spine', 'leaf', 'host'] as const, { required: true });
+    if (kind === 'spine') n.allowOnly(['kind']);
+    if (kind === 'leaf') {
+      n.allowOnly(['kind', 'vtep']);
+      const vtep = n.field('vtep').parsed(ipv4, { required: true, what: 'IPv4 VTEP address' });
+      nodes.set(nodeName, { name: nodeName, kind, ...(vtep ? { vtep } : {}) });
+      continue;
+    }
+    if (kind === 'host') {
+      n.allowOnly(['kind', 'ip', 'mac']);
+      const cidr = n.field('ip').parsed(
+        (t) => {
+          const [a, l] = t.split('/');
+          const length = Number(l);
+          if (l === undefined || !Number.isInteger(length) || length < 0 || length > 32)
+            throw new Error('expected ADDRESS/LENGTH, e.g. 10.1.0.10/24');
+          return { ip: ipv4(a!), length };
+        },
+        { required: true, what: 'IPv4 address/prefix' },
+      );
+      const hostMac = n.field('mac').present
+        ? n.field('mac').parsed(parseMac, { what: 'MAC address' })
+        : undefined;
+      nodes.set(nodeName, {
+        name: nodeName,
+        kind,
+        ...(cidr ? { ip: cidr.ip, prefixLength: cidr.length } : {}),
+        ...(hostMac ? { mac: hostMac } : {}),
+      });
+      continue;
+    }
+    nodes.set(nodeName, { name: nodeName, kind });
+  }
+
+  const links: TopologyLink[] = [];
+  const used = new Set<string>();
+  for (const l of root.field('links').list()) {
+    l.expectMap();
+    l.allowOnly(['a', 'b', 'latency', 'bandwidth', 'loss']);
+    const a = endpoint(l.field('a'), nodes);
+    const b = endpoint(l.field('b'), nodes);
+    const latencyNs = l.field('latency').present
+      ? (l.field('latency').parsed(parseDuration, { what: 'duration' }) ?? 1000)
+      : 1000;
+    const bandwidthBps = l.field('bandwidth').present
+      ? (l.field('bandwidth').parsed(parseBandwidth, { what: 'bandwidth' }) ?? 10e9)
+      : 10e9;
+    const lossText = l.field('loss').scalar();
+    const loss = typeof lossText === 'number' ? lossText : 0;
+    if (lossText !== undefined && (typeof lossText !== 'number' || lossText < 0 || lossText > 1))
+      l.field('loss').problem('expected a probability between 0 and 1');
+    for (const [e, f] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
+      if (!e) continue;
+      const k = `${e.node}:${e.port}`;
+      if (used.has(k)) l.field(f).problem(`${k} is already cabled`);
+      used.add(k);
+      if (nodes.get(e.node)?.kind === 'host' && e.port !== 'eth0')
+        l.field(f).problem(`hosts have one port, eth0 (got ${e.port})`);
+    }
+    if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss });
+  }
+
+  const vnis: TopologyVni[] = [];
+  for (const v of root.field('vnis').list()) {
+    v.expectMap();
+    v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports']);
+    const vni = v.field('vni').integer({ required: true, min: 1, max: 0xffffff });
+    const mode = v.field('mode').oneOf(['flood-and-learn', 'evpn'] as const, { default: 'flood-and-learn' });
+    if (mode === 'evpn')
+      v.field('mode').problem(
+        'evpn mode needs BGP over the lab links, which is not available yet; use flood-and-learn',
+      );
+    const ports = v
+      .field('ports')
+      .list({ required: true })
+      .map((p) => {
+        const e = endpoint(p, nodes);
+        if (e && nodes.get(e.node)?.kind !== 'leaf')
+          p.problem(`${e.node} is not a leaf: VNI ports are leaf access ports`);
+        return e;
+      })
+      .filter((e): e is { node: string; port: string } => e !== undefined);
+    vnis.push({ vni, mode, arpSuppression: v.field('arp-suppression').boolean(), ports });
+  }
+
+  const flows: TopologyFlow[] = [];
+  for (const f of root.field('flows').list()) {
+    f.expectMap();
+    f.allowOnly(['name', 'from', 'to', 'rate', 'start', 'stop', 'size']);
+    const from = f.field('from').string({ required: true });
+    const to = f.field('to').string({ required: true });
+    for (const [h, key] of [
+      [from, 'from'],
+      [to, 'to'],
+    ] as const) {
+      if (h && nodes.get(h)?.kind !== 'host') f.field(key).problem(`"${h}" is not a host`);
+    }
+    const startNs = f.field('start').present
+      ? (f.field('start').parsed(parseDuration, { what: 'duration' }) ?? 0)
+      : 0;
+    const stopNs = f.field('stop').present
+      ? (f.field('stop').parsed(parseDuration, { what: 'duration' }) ?? untilNs)
+      : untilNs;
+    if (stopNs <= startNs) f.field('stop').problem('a flow must stop after it starts');
+    flows.push({
+      name: f.field('name').string({ default: `${from}-to-${to}` }),
+      from,
+      to,
+      rate: f.field('rate').integer({ default: 1000, min: 1, max: 10_000_000 }),
+      startNs,
+      stopNs,
+      size: f.field('size').integer({ default: 64, min: 20, max: 1472 }),
+    });
+  }
+
+  const faults: TopologyFault[] = [];
+  for (const f of root.field('faults').list()) {
+    f.expectMap();
+    f.allowOnly(['name', 'at', 'action', 'target']);
+    const atNs = f.field('at').parsed(parseDuration, { required: true, what: 'duration' }) ?? 0;
+    const action = f.field('action').oneOf(['link-down', 'link-up'] as const, { required: true });
+    const target = endpoint(f.field('target'), nodes);
+    if (
+      target &&
+      !links.some(
+        (l) =>
+          (l.a.node === target.node && l.a.port === target.port) ||
+          (l.b.node === target.node && l.b.port === target.port),
+      )
+    ) {
+      f.field('target').problem(`${target.node}:${target.port} is not cabled`);
+    }
+    faults.push({
+      name: f.field('name').string({ default: `${action} ${target?.node}:${target?.port}` }),
+      atNs,
+      action,
+      target: target ? `${target.node}:${target.port}` : '',
+    });
+  }
+  // Leaves need exactly one uplink (to a spine) until leaves route their own underlay (ECMP).
+  for (const n of nodes.values()) {
+    if (n.kind !== 'leaf') continue;
+    const ups = links.filter(
+      (l) =>
+        (l.a.node === n.name && nodes.get(l.b.node)?.kind === 'spine') ||
+        (l.b.node === n.name && nodes.get(l.a.node)?.kind === 'spine'),
+    );
+    if (ups.length !== 1)
+      nodesField
+        .field(n.name)
+        .problem(`a leaf needs exactly one link to a spine for now (has ${ups.length})`);
+  }
+  ctx.finish();
+  return { name, description, seed, untilNs, nodes: [...nodes.values()], links, vnis, flows, faults };
+}
+
+export interface BuiltLab {
+  readonly topology: Topology;
+  readonly fabric: Fabric;
+  readonly flowIds: ReadonlyMap<string, number>;
+  readonly faultLog: {
+    readonly name: string;
+    readonly atNs: number;
+    readonly action: string;
+    readonly target: string;
+  }[];
+}
+
+/** Deterministic MACs: 0c:<node index>:... for switches, 00:00:5e:... for hosts without one. */
+function autoMac(prefix: number, index: number, port: number): Mac {
+  const h = (n: number) => n.toString(16).padStart(2, '0');
+  return `${h(prefix)}:00:00:${h(index >> 8)}:${h(index & 0xff)}:${h(port)}` as Mac;
+}
+
+export function buildLab(t: Topology): BuiltLab {
+  const fabric = new Fabric(t.seed);
+  const index = new Map(t.nodes.map((n, i) => [n.name, i + 1]));
+  const byName = new Map(t.nodes.map((n) => [n.name, n]));
+  // Underlay addressing: each spine-leaf link gets a /31 from 10.254.0.0/16.
+  let linkNet = ipv4ToNumber('10.254.0.0' as Ipv4Address);
+  const uplinkOf = new Map<string, { spine: string; spinePort: string; spineMac: Mac }>();
+  for (const n of t.nodes) {
+    if (n.kind === 'spine') fabric.addRouter(n.name);
+  }
+  for (const l of t.links) {
+    for (const [x, y] of [
+      [l.a, l.b],
+      [l.b, l.a],
+    ] as const) {
+      if (byName.get(x.node)?.kind === 'leaf' && byName.get(y.node)?.kind === 'spine') {
+        const spineMac = autoMac(0x0c, index.get(y.node)!, Number(/\d+$/.exec(y.port)?.[0] ?? 0) & 0xff);
+        uplinkOf.set(x.node, { spine: y.node, spinePort: y.port, spineMac });
+      }
+    }
+  }
+  for (const n of t.nodes) {
+    if (n.kind !== 'leaf') continue;
+    const up = uplinkOf.get(n.name)!;
+    const leaf = fabric.addLeaf(n.name, {
+      vtepIp: n.vtep!,
+      underlayMac: autoMac(0x0c, index.get(n.name)!, 1),
+      underlayPort: uplinkPortName(t, n.name),
+      resolveNextHop: () => up.spineMac,
+    });
+    for (const v of t.vnis) {
+      const ports = v.ports.filter((p) => p.node === n.name);
+      if (ports.length === 0) continue;
+      const floodList = t.vnis
+        .filter((x) => x.vni === v.vni)
+        .flatMap((x) => x.ports)
+        .map((p) => byName.get(p.node)!)
+        .filter((leafNode) => leafNode.name !== n.name)
+        .map((leafNode) => leafNode.vtep!)
+        .filter((ip, i, all) => all.indexOf(ip) === i);
+      leaf.addBridgeDomain({ vni: v.vni, mode: v.mode, arpSuppression: v.arpSuppression, floodList });
+      for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
+    }
+    const spine = fabric.nodes.get(up.spine);
+    if (spine?.kind === 'router') {
+      spine.router.addInterface({
+        port: up.spinePort,
+        mac: up.spineMac,
+        ip: ipv4FromNumber(linkNet),
+        prefixLength: 31,
+      });
+      linkNet += 2;
+      spine.router.setRoute(n.vtep!, 32, [{ port: up.spinePort, mac: autoMac(0x0c, index.get(n.name)!, 1) }]);
+    }
+  }
+  const hosts = new Map<string, Host>();
+  for (const n of t.nodes) {
+    if (n.kind !== 'host') continue;
+    hosts.set(
+      n.name,
+      fabric.addHost({
+        name: n.name,
+        mac: n.mac ?? autoMac(0x02, index.get(n.name)!, 0),
+        ip: n.ip!,
+        prefixLength: n.prefixLength!,
+      }),
+    );
+  }
+  for (const l of t.links) {
+    fabric.connect(l.a.node, l.a.port, l.b.node, l.b.port, {
+      latencyNs: l.latencyNs,
+      bandwidthBps: l.bandwidthBps,
+      loss: l.loss,
+    });
+  }
+  const flowIds = new Map<string, number>();
+  t.flows.forEach((f, i) => {
+    const id = i + 1;
+    flowIds.set(f.name, id);
+    const src = hosts.get(f.from)!;
+    const dst = byName.get(f.to)!;
+    const count = Math.floor(((f.stopNs - f.startNs) * f.rate) / 1e9);
+    fabric.sim.at(f.startNs, () =>
+      src.startFlow({ name: f.name, dst: dst.ip!, rate: f.rate, count, size: f.size }, id),
+    );
+  });
+  const faultLog: BuiltLab['faultLog'] = [];
+  for (const f of t.faults) {
+    const [node, port] = f.target.split(':') as [string, string];
+    fabric.sim.at(f.atNs, () => {
+      fabric.link(node, port)?.setUp(f.action === 'link-up');
+      faultLog.push({ name: f.name, atNs: f.atNs, action: f.action, target: f.target });
+    });
+  }
+  return { topology: t, fabric, flowIds, faultLog };
+}
+
+function uplinkPortName(t: Topology, leaf: string): string {
+  for (const l of t.links) {
+    if (l.a.node === leaf && t.nodes.find((n) => n.name === l.b.node)?.kind === 'spine') return l.a.port;
+    if (l.b.node === leaf && t.nodes.find((n) => n.name === l.a.node)?.kind === 'spine') return l.b.port;
+  }
+  return 'uplink';
+}
