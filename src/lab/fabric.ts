@@ -63,6 +63,16 @@ export class Fabric {
     return link;
   }
 
+  /** Unplugs the cable at `node:port` (both ends see carrier loss; frames in flight are lost). */
+  disconnect(node: string, port: string): void {
+    const e = this.ends.get(node)?.get(port);
+    if (!e) return;
+    e.link.setUp(false);
+    const other = e.link.peerOf(e.end);
+    this.ends.get(node)!.delete(port);
+    this.ends.get(other.node)?.delete(other.port);
+  }
+
   private endpoint(nodeName: string, port: string): LinkEndpoint {
     const node = this.nodes.get(nodeName);
     if (!node) throw new RangeError(`no node named ${nodeName}`);

@@ -55,9 +55,11 @@ export interface TopologyFlow {
 export interface TopologyFault {
   readonly name: string;
   readonly atNs: number;
-  readonly action: 'link-down' | 'link-up';
-  /** "node:port" of one end of the link. */
+  readonly action: 'link-down' | 'link-up' | 'move-host';
+  /** link faults: "node:port" of one end of the link; move-host: the host. */
   readonly target: string;
+  /** move-host: the leaf port ("leaf:port") the host is re-cabled to (a VM migration). */
+  readonly to?: string;
 }
 
 export interface Topology {
@@ -244,9 +246,39 @@ export function loadTopology(text: string, file: string): Topology {
   const faults: TopologyFault[] = [];
   for (const f of root.field('faults').list()) {
     f.expectMap();
-    f.allowOnly(['name', 'at', 'action', 'target']);
+    f.allowOnly(['name', 'at', 'action', 'target', 'to']);
     const atNs = f.field('at').parsed(parseDuration, { required: true, what: 'duration' }) ?? 0;
-    const action = f.field('action').oneOf(['link-down', 'link-up'] as const, { required: true });
+    const action = f
+      .field('action')
+      .oneOf(['link-down', 'link-up', 'move-host'] as const, { required: true });
+    if (action === 'move-host') {
+      // A VM migration: the host is unplugged and re-appears on another leaf port, then sends a
+      // gratuitous ARP (as hypervisors do after a live migration).
+      const host = f.field('target').string({ required: true });
+      if (host && nodes.get(host)?.kind !== 'host') f.field('target').problem(`"${host}" is not a host`);
+      const to = endpoint(f.field('to'), nodes);
+      if (to && nodes.get(to.node)?.kind !== 'leaf') f.field('to').problem(`${to.node} is not a leaf`);
+      if (to && !vnis.some((v) => v.ports.some((p) => p.node === to.node && p.port === to.port))) {
+        f.field('to').problem(`${to.node}:${to.port} is not a port of any VNI (add it to a VNI's ports)`);
+      }
+      if (
+        to &&
+        links.some(
+          (l) =>
+            (l.a.node === to.node && l.a.port === to.port) || (l.b.node === to.node && l.b.port === to.port),
+        )
+      ) {
+        f.field('to').problem(`${to.node}:${to.port} is already cabled`);
+      }
+      faults.push({
+        name: f.field('name').string({ default: `move ${host}` }),
+        atNs,
+        action,
+        target: host,
+        ...(to ? { to: `${to.node}:${to.port}` } : {}),
+      });
+      continue;
+    }
     const target = endpoint(f.field('target'), nodes);
     if (
       target &&
@@ -388,10 +420,29 @@ export function buildLab(t: Topology): BuiltLab {
   });
   const faultLog: BuiltLab['faultLog'] = [];
   for (const f of t.faults) {
-    const [node, port] = f.target.split(':') as [string, string];
     fabric.sim.at(f.atNs, () => {
-      fabric.link(node, port)?.setUp(f.action === 'link-up');
-      faultLog.push({ name: f.name, atNs: f.atNs, action: f.action, target: f.target });
+      if (f.action === 'move-host') {
+        const [leaf, port] = f.to!.split(':') as [string, string];
+        fabric.disconnect(f.target, 'eth0');
+        const old = t.links.find((l) => l.a.node === f.target || l.b.node === f.target);
+        fabric.connect(
+          f.target,
+          'eth0',
+          leaf,
+          port,
+          old ? { latencyNs: old.latencyNs, bandwidthBps: old.bandwidthBps } : {},
+        );
+        fabric.host(f.target).gratuitousArp();
+      } else {
+        const [node, port] = f.target.split(':') as [string, string];
+        fabric.link(node, port)?.setUp(f.action === 'link-up');
+      }
+      faultLog.push({
+        name: f.name,
+        atNs: f.atNs,
+        action: f.action,
+        target: f.to ? `${f.target} → ${f.to}` : f.target,
+      });
     });
   }
   return { topology: t, fabric, flowIds, faultLog };

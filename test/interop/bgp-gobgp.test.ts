@@ -18,7 +18,7 @@ const TL_VTEP = '10.255.0.2';
 
 for (const mode of ['ebgp', 'ibgp'] as const) {
   test(
-    `twinleaf ↔ GoBGP over ${mode}: Type-2/3/5 both ways and withdrawal`,
+    `twinleaf ↔ GoBGP over ${mode}: Type-2/3/5 both ways, withdrawal and session loss`,
     { timeout: 60_000 },
     async (t) => {
       await withNetns(
@@ -134,6 +134,18 @@ evpn:
             15_000,
             "GoBGP's withdrawal in twinleaf",
           );
+
+          // Session loss: gobgpd goes away, twinleaf drops everything it had learnt from it.
+          await gobgp.process.stop();
+          await tl.waitFor(
+            async () =>
+              !(await tl.show<EvpnRouteJson[]>(['bgp', 'l2vpn', 'evpn', 'route'])).some((x) =>
+                x.paths.some((p) => p.peer === GOBGP_IP),
+              ),
+            15_000,
+            "GoBGP's routes gone from twinleaf after gobgpd stopped",
+          );
+          assert.notEqual(await tl.peerState(GOBGP_IP), 'Established');
         },
         { signal: t.signal, timeoutMs: 58_000 },
       );
