@@ -142,6 +142,7 @@ export function renderLabReport(r: LabReport): string {
     'floods',
     'arpSuppressed',
     'macMoves',
+    'routed',
     'forwarded',
     'dropped',
   ];

@@ -24,6 +24,8 @@ export interface TopologyNode {
   readonly ip?: Ipv4Address;
   readonly prefixLength?: number;
   readonly mac?: Mac;
+  /** host: default gateway. */
+  readonly gateway?: Ipv4Address;
 }
 
 export interface TopologyLink {
@@ -40,6 +42,13 @@ export interface TopologyVni {
   readonly arpSuppression: boolean;
   /** Leaf access ports in this VNI, "leaf:port". */
   readonly ports: readonly { readonly node: string; readonly port: string }[];
+  /** The VNI's routed interface and the leaves that hold it (one: centralized gateway). */
+  readonly gateway?: {
+    readonly ip: Ipv4Address;
+    readonly prefixLength: number;
+    readonly mac: Mac;
+    readonly at: readonly string[];
+  };
 }
 
 export interface TopologyFlow {
@@ -91,6 +100,16 @@ export function parseBandwidth(text: string): number {
   return Number(m[1]) * mult;
 }
 
+/** "10.1.0.10/24" → address and prefix length. */
+function parseCidr(t: string): { ip: Ipv4Address; length: number } {
+  const [a, l] = t.split('/');
+  const length = Number(l);
+  if (l === undefined || !Number.isInteger(length) || length < 0 || length > 32) {
+    throw new Error('expected ADDRESS/LENGTH, e.g. 10.1.0.10/24');
+  }
+  return { ip: ipv4(a!), length };
+}
+
 function endpoint(
   n: ConfigNode,
   nodes: ReadonlyMap<string, TopologyNode>,
@@ -134,25 +153,20 @@ export function loadTopology(text: string, file: string): Topology {
       continue;
     }
     if (kind === 'host') {
-      n.allowOnly(['kind', 'ip', 'mac']);
-      const cidr = n.field('ip').parsed(
-        (t) => {
-          const [a, l] = t.split('/');
-          const length = Number(l);
-          if (l === undefined || !Number.isInteger(length) || length < 0 || length > 32)
-            throw new Error('expected ADDRESS/LENGTH, e.g. 10.1.0.10/24');
-          return { ip: ipv4(a!), length };
-        },
-        { required: true, what: 'IPv4 address/prefix' },
-      );
+      n.allowOnly(['kind', 'ip', 'mac', 'gateway']);
+      const cidr = n.field('ip').parsed(parseCidr, { required: true, what: 'IPv4 address/prefix' });
       const hostMac = n.field('mac').present
         ? n.field('mac').parsed(parseMac, { what: 'MAC address' })
+        : undefined;
+      const gateway = n.field('gateway').present
+        ? n.field('gateway').parsed(ipv4, { what: 'IPv4 gateway address' })
         : undefined;
       nodes.set(nodeName, {
         name: nodeName,
         kind,
         ...(cidr ? { ip: cidr.ip, prefixLength: cidr.length } : {}),
         ...(hostMac ? { mac: hostMac } : {}),
+        ...(gateway ? { gateway } : {}),
       });
       continue;
     }
@@ -193,7 +207,7 @@ export function loadTopology(text: string, file: string): Topology {
   const vnis: TopologyVni[] = [];
   for (const v of root.field('vnis').list()) {
     v.expectMap();
-    v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports']);
+    v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports', 'gateway']);
     const vni = v.field('vni').integer({ required: true, min: 1, max: 0xffffff });
     const mode = v.field('mode').oneOf(['flood-and-learn', 'evpn'] as const, { default: 'flood-and-learn' });
     if (mode === 'evpn')
@@ -210,7 +224,32 @@ export function loadTopology(text: string, file: string): Topology {
         return e;
       })
       .filter((e): e is { node: string; port: string } => e !== undefined);
-    vnis.push({ vni, mode, arpSuppression: v.field('arp-suppression').boolean(), ports });
+    let gateway: TopologyVni['gateway'];
+    const gw = v.field('gateway');
+    if (gw.present && gw.expectMap()) {
+      gw.allowOnly(['ip', 'mac', 'at']);
+      const cidr = gw.field('ip').parsed(parseCidr, { required: true, what: 'IPv4 address/prefix' });
+      const gwMac = gw.field('mac').present
+        ? gw.field('mac').parsed(parseMac, { what: 'MAC address' })
+        : undefined;
+      const at = gw
+        .field('at')
+        .list({ required: true })
+        .map((x) => {
+          const leaf = x.string({ required: true });
+          if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
+          return leaf;
+        });
+      if (cidr)
+        gateway = { ip: cidr.ip, prefixLength: cidr.length, mac: gwMac ?? ('00:00:5e:00:01:01' as Mac), at };
+    }
+    vnis.push({
+      vni,
+      mode,
+      arpSuppression: v.field('arp-suppression').boolean(),
+      ports,
+      ...(gateway ? { gateway } : {}),
+    });
   }
 
   const flows: TopologyFlow[] = [];
@@ -364,16 +403,22 @@ export function buildLab(t: Topology): BuiltLab {
     });
     for (const v of t.vnis) {
       const ports = v.ports.filter((p) => p.node === n.name);
-      if (ports.length === 0) continue;
-      const floodList = t.vnis
-        .filter((x) => x.vni === v.vni)
-        .flatMap((x) => x.ports)
-        .map((p) => byName.get(p.node)!)
-        .filter((leafNode) => leafNode.name !== n.name)
-        .map((leafNode) => leafNode.vtep!)
-        .filter((ip, i, all) => all.indexOf(ip) === i);
+      const isGateway = v.gateway?.at.includes(n.name) === true;
+      if (ports.length === 0 && !isGateway) continue;
+      // Head-end replication to every other VTEP of the VNI: leaves with its ports and its gateways.
+      const members = new Set([...v.ports.map((p) => p.node), ...(v.gateway?.at ?? [])]);
+      members.delete(n.name);
+      const floodList = [...members].map((m) => byName.get(m)!.vtep!);
       leaf.addBridgeDomain({ vni: v.vni, mode: v.mode, arpSuppression: v.arpSuppression, floodList });
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
+      // Seed 004 §4.2.2: a gateway leaf routes between the VNIs it holds gateways for.
+      if (isGateway)
+        leaf.addGateway({
+          vni: v.vni,
+          ip: v.gateway!.ip,
+          prefixLength: v.gateway!.prefixLength,
+          mac: v.gateway!.mac,
+        });
     }
     const spine = fabric.nodes.get(up.spine);
     if (spine?.kind === 'router') {
@@ -397,6 +442,7 @@ export function buildLab(t: Topology): BuiltLab {
         mac: n.mac ?? autoMac(0x02, index.get(n.name)!, 0),
         ip: n.ip!,
         prefixLength: n.prefixLength!,
+        ...(n.gateway ? { gateway: n.gateway } : {}),
       }),
     );
   }

@@ -58,6 +58,23 @@ describe('lab topology files', () => {
     }
   });
 
+  it('runs examples/seed004-different-subnet.yaml: routed once, by the centralized gateway only', () => {
+    const file = join(dirname(EXAMPLE), 'seed004-different-subnet.yaml');
+    const lab = buildLab(loadTopology(readFileSync(file, 'utf8'), file));
+    lab.fabric.sim.runUntil(lab.topology.untilNs);
+    const r = labReport(lab);
+    for (const f of r.flows) assert.deepEqual([f.lost, f.received], [0, f.sent], f.name);
+    const delivered = r.flows.reduce((n, f) => n + f.received, 0);
+    assert.equal(r.counters.leaf2!.routed, delivered, 'every packet routed exactly once, at leaf2');
+    assert.equal(r.counters.leaf1!.routed, 0);
+    assert.equal(r.counters.leaf3!.routed, 0);
+    // leaf1 and leaf3 only bridge: all their traffic goes to or comes from the gateway VTEP.
+    const l1 = lab.fabric.nodes.get('leaf1')!;
+    assert.ok(l1.kind === 'leaf');
+    const gw = l1.dataplane.domain(100)!.fdb.lookup('00:00:5e:00:01:01' as never);
+    assert.equal(gw?.kind === 'remote' ? gw.vtep : undefined, '10.255.0.2');
+  });
+
   it('gives the same report for the same seed', () => {
     const run = () => {
       const lab = buildLab(loadTopology(readFileSync(EXAMPLE, 'utf8'), EXAMPLE));

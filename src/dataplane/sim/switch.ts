@@ -13,9 +13,10 @@
  * for the control plane; malformed frames are dropped and counted, never thrown.
  */
 import type { IpAddress, Ipv4Address, Mac, Vni } from '../../wire/addr.js';
-import { isGroupMac } from '../../wire/addr.js';
+import { ipv4ToNumber, isGroupMac } from '../../wire/addr.js';
 import {
   arpReplyFor,
+  arpRequest,
   ARP_OP_REPLY,
   ARP_OP_REQUEST,
   decodeArp,
@@ -24,12 +25,13 @@ import {
 } from '../../wire/arp.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeIcmpv6, encodeIcmpv6, ND_HOP_LIMIT } from '../../wire/icmpv6.js';
-import { IPPROTO_ICMPV6 } from '../../wire/ipv4.js';
+import { decodeIpv4, encodeIpv4, IPPROTO_ICMPV6 } from '../../wire/ipv4.js';
 import { decodeIpv6, encodeIpv6 } from '../../wire/ipv6.js';
 import {
   decodeEthernet,
   encodeEthernet,
   ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_VLAN,
   type EthernetFrame,
@@ -89,6 +91,10 @@ export interface SwitchCounters {
   arpSuppressed: number;
   ndSuppressed: number;
   macMoves: number;
+  /** Packets routed between VNIs by a gateway on this VTEP. */
+  routed: number;
+  /** Routed packets dropped: no gateway subnet for the destination, TTL, ARP queue full. */
+  routeDrops: number;
 }
 
 interface BridgeDomain {
@@ -97,7 +103,27 @@ interface BridgeDomain {
   readonly floodList: Set<IpAddress>;
   /** IP → MAC for ARP suppression (remote bindings from EVPN Type-2 MAC+IP). */
   readonly neighbors: Map<IpAddress, Mac>;
+  /** The routed interface of this VNI on this VTEP, if it is a gateway for it. */
+  gateway: GatewayConfig | undefined;
+  /** IP → MAC of hosts seen in this VNI (ARP), for routing into it. */
+  readonly hosts: Map<Ipv4Address, Mac>;
+  /** Routed packets waiting for ARP resolution of their destination. */
+  readonly awaitingArp: Map<Ipv4Address, Uint8Array[]>;
 }
+
+/**
+ * A VTEP's routed interface on a VNI (seed 004 §4.2.2 centralized gateway; the same on every leaf
+ * of a VNI makes a distributed anycast gateway).
+ */
+export interface GatewayConfig {
+  readonly vni: number;
+  readonly ip: Ipv4Address;
+  readonly prefixLength: number;
+  readonly mac: Mac;
+}
+
+/** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
+const ARP_QUEUE_LIMIT = 16;
 
 export class SimSwitch {
   readonly counters: SwitchCounters = {
@@ -112,6 +138,8 @@ export class SimSwitch {
     arpSuppressed: 0,
     ndSuppressed: 0,
     macMoves: 0,
+    routed: 0,
+    routeDrops: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
   private readonly ports = new Map<string, AccessPortConfig & { up: boolean }>();
@@ -127,7 +155,17 @@ export class SimSwitch {
       fdb: new Fdb(this.config.agingNs),
       floodList: new Set(c.floodList ?? []),
       neighbors: new Map(),
+      gateway: undefined,
+      hosts: new Map(),
+      awaitingArp: new Map(),
     });
+  }
+
+  /** Makes this VTEP route for a VNI: it answers ARP for `ip` with `mac` and routes frames sent to `mac`. */
+  addGateway(g: GatewayConfig): void {
+    const bd = this.domains.get(g.vni);
+    if (!bd) throw new RangeError(`gateway on VNI ${g.vni}: the VNI is not configured`);
+    bd.gateway = g;
   }
 
   addPort(c: AccessPortConfig): void {
@@ -242,9 +280,100 @@ export class SimSwitch {
         out.events.push({ ...ev, vni: bd.config.vni });
       }
     }
+    if (inner.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, inner, { port: portName }, out)) return;
     if (inner.etherType === ETHERTYPE_ARP && this.handleArp(bd, portName, inner, out)) return;
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
+    if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
+      return this.route(inner.payload, out);
     this.forward(bd, portName, inner.dst, frame, out, true);
+  }
+
+  /**
+   * The gateway's side of ARP: learns hosts of the VNI from any ARP it sees, answers requests for
+   * its own address (back where they came from), and releases packets that waited for a reply.
+   * True when the frame was for the gateway itself.
+   */
+  private gatewayArp(
+    bd: BridgeDomain,
+    eth: EthernetFrame,
+    from: { port?: string; vtep?: IpAddress },
+    out: SwitchOutput,
+  ): boolean {
+    const g = bd.gateway;
+    if (!g) return false;
+    const arp = decodeArp(eth.payload);
+    if (arp.spa !== '0.0.0.0' && arp.spa !== g.ip) {
+      bd.hosts.set(arp.spa, arp.sha);
+      const waiting = bd.awaitingArp.get(arp.spa);
+      if (waiting) {
+        bd.awaitingArp.delete(arp.spa);
+        for (const packet of waiting) this.sendRouted(bd, arp.sha, packet, out);
+      }
+    }
+    if (arp.tpa !== g.ip) return false;
+    if (arp.op === ARP_OP_REQUEST) {
+      const reply = encodeEthernet({
+        dst: arp.sha,
+        src: g.mac,
+        vlans: [],
+        etherType: ETHERTYPE_ARP,
+        payload: encodeArp(arpReplyFor(arp, g.mac)),
+      });
+      if (from.port !== undefined) this.emitLocal(from.port, reply, out, bd.config.vni);
+      else if (from.vtep !== undefined) this.encapsulate(bd, from.vtep, reply, out);
+    }
+    return true;
+  }
+
+  /** Routes an IPv4 packet that arrived at a gateway MAC into the VNI whose gateway subnet holds it. */
+  private route(bytes: Uint8Array, out: SwitchOutput): void {
+    const ip = decodeIpv4(bytes);
+    const dst = ipv4ToNumber(ip.dst);
+    let egress: BridgeDomain | undefined;
+    for (const bd of this.domains.values()) {
+      const g = bd.gateway;
+      if (!g) continue;
+      const mask = g.prefixLength === 0 ? 0 : (0xffffffff << (32 - g.prefixLength)) >>> 0;
+      if ((dst & mask) >>> 0 === (ipv4ToNumber(g.ip) & mask) >>> 0) egress = bd;
+    }
+    if (!egress || ip.ttl <= 1 || ip.dst === egress.gateway!.ip) {
+      this.counters.routeDrops++;
+      return;
+    }
+    const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
+    const mac = egress.hosts.get(ip.dst) ?? (egress.neighbors.get(ip.dst) as Mac | undefined);
+    if (mac) return this.sendRouted(egress, mac, packet, out);
+    // Unknown destination: queue the packet and ask (RFC 1122 §2.3.2.2: keep at least one).
+    const waiting = egress.awaitingArp.get(ip.dst);
+    if (waiting) {
+      if (waiting.length < ARP_QUEUE_LIMIT) waiting.push(packet);
+      else this.counters.routeDrops++;
+      return;
+    }
+    egress.awaitingArp.set(ip.dst, [packet]);
+    const g = egress.gateway!;
+    const request = encodeEthernet({
+      dst: 'ff:ff:ff:ff:ff:ff' as Mac,
+      src: g.mac,
+      vlans: [],
+      etherType: ETHERTYPE_ARP,
+      payload: encodeArp(arpRequest(g.mac, g.ip, ip.dst)),
+    });
+    this.forward(egress, undefined, 'ff:ff:ff:ff:ff:ff' as Mac, request, out, true);
+  }
+
+  private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: SwitchOutput): void {
+    const g = bd.gateway!;
+    this.counters.routed++;
+    const frame = encodeEthernet({
+      dst: dstMac,
+      src: g.mac,
+      vlans: [],
+      etherType: ETHERTYPE_IPV4,
+      payload: packet,
+    });
+    // A routed frame is new in the egress VNI: it may go to a local port or into the overlay.
+    this.forward(bd, undefined, dstMac, frame, out, true);
   }
 
   /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
@@ -336,6 +465,9 @@ export class SimSwitch {
         out.events.push({ ...ev, vni: bd.config.vni });
       }
     }
+    if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, { vtep: d.outerSrcIp }, out)) return;
+    if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
+      return this.route(eth.payload, out);
     // Split horizon: what came from the overlay never goes back into it.
     this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
   }
