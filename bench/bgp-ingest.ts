@@ -82,18 +82,23 @@ export function encodeTable(n: number): Buffer[] {
 }
 
 /** A minimal BGP sender: OPEN, wait for the peer's OPEN/KEEPALIVE, then stream the table. */
-class Sender {
+export class Sender {
   private socket: Socket | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   firstUpdateAt = 0;
   lastWriteAt = 0;
   error: string | undefined;
 
-  async establish(host: string, port: number, timeoutMs = 30_000): Promise<void> {
+  async establish(
+    host: string,
+    port: number,
+    timeoutMs = 30_000,
+    localAddress: string = SENDER_IP,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        await this.tryEstablish(host, port);
+        await this.tryEstablish(host, port, localAddress);
         return;
       } catch (e) {
         this.socket?.destroy();
@@ -104,9 +109,9 @@ class Sender {
     }
   }
 
-  private tryEstablish(host: string, port: number): Promise<void> {
+  private tryEstablish(host: string, port: number, localAddress: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, localAddress: SENDER_IP });
+      const socket = connect({ host, port, localAddress });
       this.socket = socket;
       const frames = new BgpFrameDecoder({ extendedMessage: false });
       let gotOpen = false;
