@@ -98,7 +98,7 @@ function pathJson(p: RibPath<unknown>, best: boolean): EvpnPathJson {
     localPref: p.attrs.localPref,
     med: p.attrs.med,
     extendedCommunities: p.attrs.extendedCommunities.map(extendedCommunityToString),
-    stale: p.stale,
+    stale: p.stale === true,
   };
 }
 

@@ -62,84 +62,63 @@ export interface RibPath<R> {
   readonly peer: RibPeer;
   readonly route: R;
   readonly attrs: PathAttrs;
-  /** RFC 4724 §4.2: kept from a restarting peer until its End-of-RIB or the restart timer. */
-  stale: boolean;
+  /**
+   * RFC 4724 §4.2: kept from a restarting peer until its End-of-RIB or the restart timer. Absent
+   * (not false) on fresh paths, so the common path object has one field fewer.
+   */
+  stale?: true;
+}
+
+/** A destination (prefix or EVPN route key) and its paths, as shown to readers (API, tests). */
+export interface Destination<R> {
+  readonly key: string;
+  readonly best: RibPath<R> | undefined;
+  /** Every path (a fresh array). */
+  readonly paths: readonly RibPath<R>[];
+  pathAt(i: number): RibPath<R> | undefined;
+}
+
+/** Two or more paths for one destination (the rare case: most have exactly one). */
+class MultiPath<R> {
+  constructor(
+    readonly paths: RibPath<R>[],
+    public best: RibPath<R> | undefined,
+  ) {}
 }
 
 /**
- * One destination (prefix or EVPN route key) and its paths. Most destinations have a single path,
- * so it is held directly and an array exists only for two or more (RIB memory per route matters
- * at millions of routes).
+ * What the table holds per destination: the path itself when it is the only one (no wrapper object:
+ * RIB memory per route matters at millions of routes), a MultiPath otherwise.
  */
-export class Destination<R> {
-  private one: RibPath<R> | undefined;
-  private many: RibPath<R>[] | undefined;
-  best: RibPath<R> | undefined;
+type Slot<R> = RibPath<R> | MultiPath<R>;
 
-  constructor(
-    readonly key: string,
-    first: RibPath<R>,
-  ) {
-    this.one = first;
-    this.best = first;
+function view<R>(key: string, slot: Slot<R>): Destination<R> {
+  if (slot instanceof MultiPath) {
+    const paths = slot.paths;
+    return { key, best: slot.best, paths: [...paths], pathAt: (i) => paths[i] };
+  }
+  return { key, best: slot, paths: [slot], pathAt: (i) => (i === 0 ? slot : undefined) };
+}
+
+/** Read access to a RIB's destinations, Map-like (views are built on demand). */
+export class DestinationTable<R> {
+  constructor(private readonly table: ReadonlyMap<string, Slot<R>>) {}
+
+  get size(): number {
+    return this.table.size;
   }
 
-  /** Every path (a fresh array; for display and tests, not hot paths). */
-  get paths(): readonly RibPath<R>[] {
-    return this.many ? [...this.many] : this.one ? [this.one] : [];
+  get(key: string): Destination<R> | undefined {
+    const slot = this.table.get(key);
+    return slot === undefined ? undefined : view(key, slot);
   }
 
-  get pathCount(): number {
-    return this.many ? this.many.length : this.one ? 1 : 0;
+  *values(): IterableIterator<Destination<R>> {
+    for (const [key, slot] of this.table) yield view(key, slot);
   }
 
-  pathAt(i: number): RibPath<R> | undefined {
-    return this.many ? this.many[i] : i === 0 ? this.one : undefined;
-  }
-
-  find(peerId: number): RibPath<R> | undefined {
-    if (!this.many) return this.one?.peer.id === peerId ? this.one : undefined;
-    return this.many.find((p) => p.peer.id === peerId);
-  }
-
-  /** Adds or replaces the peer's path; true when it is a new path. */
-  set(path: RibPath<R>): boolean {
-    const id = path.peer.id;
-    if (!this.many) {
-      if (!this.one || this.one.peer.id === id) {
-        const added = !this.one;
-        this.one = path;
-        return added;
-      }
-      this.many = [this.one, path];
-      this.one = undefined;
-      return true;
-    }
-    const i = this.many.findIndex((p) => p.peer.id === id);
-    if (i >= 0) {
-      this.many[i] = path;
-      return false;
-    }
-    this.many.push(path);
-    return true;
-  }
-
-  /** Removes the peer's path, returning it. */
-  remove(peerId: number): RibPath<R> | undefined {
-    if (!this.many) {
-      if (this.one?.peer.id !== peerId) return undefined;
-      const removed = this.one;
-      this.one = undefined;
-      return removed;
-    }
-    const i = this.many.findIndex((p) => p.peer.id === peerId);
-    if (i < 0) return undefined;
-    const [removed] = this.many.splice(i, 1);
-    if (this.many.length === 1) {
-      this.one = this.many[0];
-      this.many = undefined;
-    }
-    return removed;
+  *entries(): IterableIterator<[string, Destination<R>]> {
+    for (const [key, slot] of this.table) yield [key, view(key, slot)];
   }
 }
 
@@ -278,7 +257,7 @@ export function comparePaths<R>(a: RibPath<R>, b: RibPath<R>, macRoute: boolean)
     }
   }
   // RFC 4724 §4.2: fresh paths are preferred over stale ones.
-  if (a.stale !== b.stale) return { order: a.stale ? 1 : -1, reason: 'not-stale' };
+  if (a.stale !== b.stale) return { order: a.stale === true ? 1 : -1, reason: 'not-stale' };
   // RFC 4271 §9.1.1: the degree of preference (LOCAL_PREF; eBGP routes count the default).
   const la = a.peer.ibgp || a.peer.id === 0 ? a.attrs.localPref : DEFAULT_LOCAL_PREF;
   const lb = b.peer.ibgp || b.peer.id === 0 ? b.attrs.localPref : DEFAULT_LOCAL_PREF;
@@ -328,7 +307,8 @@ export interface BestChange<R> {
 
 /** Adj-RIB-In + Loc-RIB of one address family. */
 export class FamilyRib<R> {
-  readonly destinations = new Map<string, Destination<R>>();
+  private readonly table = new Map<string, Slot<R>>();
+  readonly destinations = new DestinationTable<R>(this.table);
   /** Routes held per peer id (for max-prefix and `show bgp summary`). */
   readonly countByPeer = new Map<number, number>();
   private readonly macRoute: (route: R) => boolean;
@@ -338,45 +318,88 @@ export class FamilyRib<R> {
   }
 
   get size(): number {
-    return this.destinations.size;
+    return this.table.size;
+  }
+
+  /** The best path of a destination (the hot lookup of update generation). */
+  best(key: string): RibPath<R> | undefined {
+    const slot = this.table.get(key);
+    return slot instanceof MultiPath ? slot.best : slot;
+  }
+
+  /** Every destination's key and best path, without building views (table dumps to peers). */
+  *bests(): IterableIterator<[string, RibPath<R> | undefined]> {
+    for (const [key, slot] of this.table) yield [key, slot instanceof MultiPath ? slot.best : slot];
+  }
+
+  private bump(peerId: number, by: number): void {
+    this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 0) + by);
   }
 
   /** Adds or replaces `peer`'s path for `key`; returns the best-path change, if any. */
   update(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
-    let dest = this.destinations.get(key);
-    const path: RibPath<R> = { peer, route, attrs, stale: false };
-    if (!dest) {
-      dest = new Destination(key, path);
-      this.destinations.set(key, dest);
-      this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
+    const slot = this.table.get(key);
+    const path: RibPath<R> = { peer, route, attrs };
+    if (slot === undefined) {
+      this.table.set(key, path);
+      this.bump(peer.id, 1);
       return { key, route, previous: undefined, best: path };
     }
-    if (dest.set(path)) this.countByPeer.set(peer.id, (this.countByPeer.get(peer.id) ?? 0) + 1);
-    return this.reselect(dest, route);
+    if (!(slot instanceof MultiPath)) {
+      if (slot.peer.id === peer.id) {
+        // A replaced path object from the same peer is a change even if the peer stays best.
+        this.table.set(key, path);
+        return { key, route, previous: slot, best: path };
+      }
+      this.bump(peer.id, 1);
+      const multi = new MultiPath([slot, path], slot);
+      this.table.set(key, multi);
+      return this.reselect(key, multi, route);
+    }
+    const i = slot.paths.findIndex((p) => p.peer.id === peer.id);
+    if (i >= 0) slot.paths[i] = path;
+    else {
+      slot.paths.push(path);
+      this.bump(peer.id, 1);
+    }
+    return this.reselect(key, slot, route);
   }
 
   /** Removes `peer`'s path for `key`. */
   withdraw(key: string, peerId: number): BestChange<R> | undefined {
-    const dest = this.destinations.get(key);
-    if (!dest) return undefined;
-    const removed = dest.remove(peerId);
-    if (!removed) return undefined;
-    this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 1) - 1);
-    if (dest.pathCount === 0) {
-      this.destinations.delete(key);
-      return { key, route: removed.route, previous: dest.best, best: undefined };
+    const slot = this.table.get(key);
+    if (slot === undefined) return undefined;
+    if (!(slot instanceof MultiPath)) {
+      if (slot.peer.id !== peerId) return undefined;
+      this.table.delete(key);
+      this.bump(peerId, -1);
+      return { key, route: slot.route, previous: slot, best: undefined };
     }
-    return this.reselect(dest, removed.route);
+    const i = slot.paths.findIndex((p) => p.peer.id === peerId);
+    if (i < 0) return undefined;
+    const [removed] = slot.paths.splice(i, 1);
+    this.bump(peerId, -1);
+    if (slot.paths.length === 1) {
+      const only = slot.paths[0]!;
+      this.table.set(key, only);
+      return only === slot.best ? undefined : { key, route: only.route, previous: slot.best, best: only };
+    }
+    return this.reselect(key, slot, removed!.route);
   }
 
   /** Removes every path of a peer (session down without graceful restart). */
   withdrawPeer(peerId: number, onlyStale = false): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
-    for (const dest of [...this.destinations.values()]) {
-      const path = dest.find(peerId);
+    for (const [key, slot] of [...this.table]) {
+      const path =
+        slot instanceof MultiPath
+          ? slot.paths.find((p) => p.peer.id === peerId)
+          : slot.peer.id === peerId
+            ? slot
+            : undefined;
       if (!path || (onlyStale && !path.stale)) continue;
-      const c = this.withdraw(dest.key, peerId);
+      const c = this.withdraw(key, peerId);
       if (c) changes.push(c);
     }
     return changes;
@@ -386,11 +409,15 @@ export class FamilyRib<R> {
   markStale(peerId: number): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
-    for (const dest of this.destinations.values()) {
-      const path = dest.find(peerId);
+    for (const [key, slot] of this.table) {
+      if (!(slot instanceof MultiPath)) {
+        if (slot.peer.id === peerId) slot.stale = true;
+        continue;
+      }
+      const path = slot.paths.find((p) => p.peer.id === peerId);
       if (!path) continue;
       path.stale = true;
-      const c = this.reselect(dest, path.route);
+      const c = this.reselect(key, slot, path.route);
       if (c) changes.push(c);
     }
     return changes;
@@ -400,18 +427,16 @@ export class FamilyRib<R> {
     return this.countByPeer.get(peerId) ?? 0;
   }
 
-  private reselect(dest: Destination<R>, route: R): BestChange<R> | undefined {
+  private reselect(key: string, dest: MultiPath<R>, route: R): BestChange<R> | undefined {
     const previous = dest.best;
     const mac = this.macRoute(route);
-    let best = dest.pathAt(0);
-    const n = dest.pathCount;
-    for (let i = 1; i < n; i++) {
-      const p = dest.pathAt(i)!;
+    let best = dest.paths[0];
+    for (let i = 1; i < dest.paths.length; i++) {
+      const p = dest.paths[i]!;
       if (comparePaths(p, best!, mac).order < 0) best = p;
     }
     dest.best = best;
-    // A replaced path object from the same peer is a change even if the peer stays best.
     if (best === previous) return undefined;
-    return { key: dest.key, route: best?.route ?? route, previous, best };
+    return { key, route: best?.route ?? route, previous, best };
   }
 }

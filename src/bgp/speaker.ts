@@ -115,7 +115,7 @@ interface FamilyState {
   /** Changed keys not yet sent to this peer: the route (announce or withdraw decided at flush). */
   readonly pending: Map<string, unknown>;
   /** Initial table dump in progress (iterates the Loc-RIB lazily). */
-  dump: Iterator<[string, { best: RibPath<unknown> | undefined }]> | undefined;
+  dump: Iterator<[string, RibPath<unknown> | undefined]> | undefined;
   endOfRibSent: boolean;
   endOfRibReceived: boolean;
   warned: boolean;
@@ -422,7 +422,7 @@ export class BgpSpeaker {
     const withdraw: unknown[] = [];
     let used = 0;
     const take = (key: string, fallbackRoute: unknown) => {
-      const best = rib.destinations.get(key)?.best;
+      const best = rib.best(key);
       if (best && this.exportAllowed(best, p)) {
         let list = announce.get(best.attrs);
         if (!list) announce.set(best.attrs, (list = []));
@@ -445,7 +445,7 @@ export class BgpSpeaker {
           f.dump = undefined;
           break;
         }
-        const best = next.value[1].best;
+        const best = next.value[1];
         if (best && this.exportAllowed(best, p)) {
           let list = announce.get(best.attrs);
           if (!list) announce.set(best.attrs, (list = []));
@@ -711,7 +711,7 @@ export class BgpSpeaker {
       const rib = fam.afi === AFI_L2VPN ? this.evpn : this.ipv4;
       p.families.set(familyKey(fam), {
         pending: new Map(),
-        dump: rib.destinations.entries() as FamilyState['dump'],
+        dump: rib.bests(),
         endOfRibSent: false,
         endOfRibReceived: false,
         warned: false,
@@ -758,7 +758,7 @@ export class BgpSpeaker {
     const f = p.families.get(key);
     if (!f) return;
     const rib = request.afi === AFI_L2VPN ? this.evpn : this.ipv4;
-    f.dump = rib.destinations.entries() as FamilyState['dump'];
+    f.dump = rib.bests();
     f.endOfRibSent = false;
   }
 

@@ -49,7 +49,7 @@ function path(
     ...(opts.med !== undefined ? [{ type: 'med' as const, med: opts.med }] : []),
     { type: 'extended-communities', communities },
   ];
-  return { peer: p, route: 'r', attrs: summariseAttributes(attributes, nextHop as IpAddress), stale: false };
+  return { peer: p, route: 'r', attrs: summariseAttributes(attributes, nextHop as IpAddress) };
 }
 
 const P1 = peer(1, '192.0.2.1');

@@ -105,7 +105,7 @@ describe('two speakers in memory', () => {
     net.advance(30_000);
     assert.equal(a.peer(B)!.session.state, 'Established');
     assert.equal(b.evpn.size, 2, 'End-of-RIB flushed the stale route that was not re-advertised');
-    assert.ok([...b.evpn.destinations.values()].every((d) => d.best?.stale === false));
+    assert.ok([...b.evpn.destinations.values()].every((d) => d.best?.stale === undefined));
   });
 
   it('graceful restart helper: the restart timer removes the stale routes if the peer does not come back', () => {
