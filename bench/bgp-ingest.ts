@@ -43,6 +43,8 @@ export interface IngestResult {
   readonly routesPerSec: number | null;
   readonly peakRssMB: number | null;
   readonly heapBytesPerRoute?: number;
+  /** Seconds the sender needed to hand the whole table to TCP: a floor under every receiver's time. */
+  readonly senderSeconds: number | null;
   readonly finished: boolean;
   readonly note?: string;
 }
@@ -310,6 +312,7 @@ async function measure(
           ...(heapBefore !== undefined && heapAfter !== undefined
             ? { heapBytesPerRoute: (heapAfter - heapBefore) / routes }
             : {}),
+          senderSeconds: sender.lastWriteAt > 0 ? (sender.lastWriteAt - sender.firstUpdateAt) / 1000 : null,
           finished: finishedAt !== undefined,
           ...(finishedAt === undefined
             ? { note: sender.error ?? `held ${count} of ${routes} routes after ${timeoutS} s` }
@@ -351,6 +354,7 @@ export async function run(args: string[]): Promise<void> {
           seconds: null,
           routesPerSec: null,
           peakRssMB: null,
+          senderSeconds: null,
           finished: false,
           note: (e as Error).message.split('\n')[0]!,
         });
@@ -363,7 +367,7 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`bgp-ingest — ${machineLine()}`);
   printTable(
-    ['receiver', 'routes', 'seconds', 'routes/s', 'peak RSS MB', 'heap B/route', 'finished'],
+    ['receiver', 'routes', 'seconds', 'routes/s', 'peak RSS MB', 'heap B/route', 'sender s', 'finished'],
     results.map((r) => [
       r.receiver,
       String(r.routes),
@@ -371,6 +375,7 @@ export async function run(args: string[]): Promise<void> {
       r.routesPerSec === null ? '—' : Math.round(r.routesPerSec).toLocaleString('en-US'),
       r.peakRssMB === null ? '—' : r.peakRssMB.toFixed(0),
       r.heapBytesPerRoute === undefined ? '' : r.heapBytesPerRoute.toFixed(0),
+      r.senderSeconds === null ? '—' : r.senderSeconds.toFixed(2),
       r.finished ? 'yes' : `no: ${r.note ?? ''}`,
     ]),
   );
