@@ -284,6 +284,41 @@ function evpnUpdate(rs: EvpnRoute[], extra: PathAttribute[] = []): UpdateMessage
   };
 }
 
+describe('large tables', () => {
+  it('go out in bounded batches, so a driver can yield between them and keepalives stay on time', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    for (const r of routes(30_000, parseRd(`${B}:100`))) b.originateEvpn(r, ATTRS, B);
+    const decoder = new BgpFrameDecoder({ extendedMessage: true });
+    let batches = 0;
+    let announced = 0;
+    let endOfRib = false;
+    while (b.hasPendingOutput()) {
+      const actions = b.flush(net.now, 5_000);
+      batches++;
+      let inBatch = 0;
+      for (const a of actions) {
+        if (a.type !== 'send') continue;
+        for (const f of decoder.push(a.data)) {
+          const m = decodeBgpMessage(f, OPTS);
+          if (m.type !== 'update') continue;
+          const reach = m.attributes.find((x) => x.type === 'mp-reach-nlri');
+          if (reach?.type === 'mp-reach-nlri' && reach.nlri.kind === 'evpn')
+            inBatch += reach.nlri.routes.length;
+          if (m.attributes.length === 1 && m.attributes[0]!.type === 'mp-unreach-nlri') endOfRib = true;
+        }
+      }
+      assert.ok(inBatch <= 5_000, `a batch carried ${inBatch} routes`);
+      announced += inBatch;
+      assert.ok(batches < 100, 'flush must make progress');
+    }
+    assert.equal(announced, 30_000);
+    assert.ok(batches >= 6, `${batches} batches`);
+    // RFC 4724 §2: End-of-RIB went out once, after the (empty) initial table at session start.
+    assert.equal(endOfRib, false);
+  });
+});
+
 describe('misbehaving peers', () => {
   it('a well-behaved scripted peer establishes and its routes are learnt', () => {
     const { net, b, peer } = scripted();
