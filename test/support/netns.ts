@@ -206,8 +206,8 @@ function destroyNamespaceSync(name: string): string | undefined {
 
 /**
  * Removes `tl-<pid>-*` namespaces (killing the processes still inside them) and `$TMPDIR/tl-<pid>-L*`
- * lab directories whose creating process is dead, i.e. left by a run that was SIGKILLed. Not called
- * automatically. Returns what it removed.
+ * lab directories whose creating process is dead, i.e. left by a run that was SIGKILLed. `withNetns`
+ * calls it once per process. Returns what it removed.
  */
 export function reapStaleNamespaces(): string[] {
   const removed: string[] = [];
@@ -768,7 +768,14 @@ export interface WithNetnsOptions {
  * Runs `body` with a fresh lab and always cleans up: after success, a throw, `timeoutMs`, or `signal`
  * aborting. A body error wins over cleanup errors (which are then attached as an AggregateError).
  */
+let reapedThisProcess = false;
+
 export async function withNetns<T>(body: (lab: Lab) => Promise<T>, opts: WithNetnsOptions = {}): Promise<T> {
+  // Namespaces left by a run that was killed (SIGKILL skips cleanup) go first, once per process.
+  if (!reapedThisProcess) {
+    reapedThisProcess = true;
+    reapStaleNamespaces();
+  }
   const lab = createLab();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
