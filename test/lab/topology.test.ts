@@ -4,7 +4,9 @@
  * file gets every problem reported with file, line and field.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -116,6 +118,36 @@ describe('lab topology files', () => {
         return true;
       },
     );
+  });
+
+  it('twinleaf lab --json prints the documented report and --pcap writes one capture per link', () => {
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tl-labpcap-'));
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [cli, 'lab', EXAMPLE, '--until', '100ms', '--json', '--pcap', dir],
+        { encoding: 'utf8' },
+      );
+      const r = JSON.parse(out) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(r).sort(), ['counters', 'faults', 'flows', 'name', 'simulatedMs']);
+      assert.equal(r.simulatedMs, 100);
+      const flows = r.flows as Record<string, unknown>[];
+      assert.deepEqual(Object.keys(flows[0]!).sort(), [
+        'dst',
+        'duplicated',
+        'latencyMs',
+        'lost',
+        'name',
+        'received',
+        'reordered',
+        'sent',
+        'src',
+      ]);
+      assert.equal(readdirSync(dir).filter((f) => f.endsWith('.pcap')).length, 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses durations and bandwidths with units', () => {
