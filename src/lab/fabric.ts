@@ -14,8 +14,17 @@ import { Simulator } from './sim.js';
 
 export type LabNode =
   | { readonly kind: 'host'; readonly name: string; readonly host: Host }
-  | { readonly kind: 'leaf'; readonly name: string; readonly dataplane: SimSwitch }
+  | {
+      readonly kind: 'leaf';
+      readonly name: string;
+      readonly dataplane: SimSwitch;
+      /** The leaf's own underlay router when it has several uplinks (ECMP towards the spines). */
+      readonly underlay?: SimRouter;
+    }
   | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter };
+
+/** Inside a routed leaf: the port between its VTEP and its underlay router. */
+const INTERNAL_PORT = 'vtep0';
 
 export class Fabric {
   readonly sim: Simulator;
@@ -38,6 +47,38 @@ export class Fabric {
     const dataplane = new SimSwitch({ underlayPort: 'uplink', ...config });
     this.add({ kind: 'leaf', name, dataplane });
     return dataplane;
+  }
+
+  /**
+   * A leaf whose VTEP sits behind its own underlay router (port `vtep0` inside the box), so it can
+   * have several uplinks and spread VXLAN flows over them (RFC 7938 §6.3 ECMP). The caller adds the
+   * router's uplink interfaces and routes.
+   */
+  addRoutedLeaf(
+    name: string,
+    config: {
+      vtepIp: VtepConfig['vtepIp'];
+      switchMac: VtepConfig['underlayMac'];
+      routerMac: VtepConfig['underlayMac'];
+    },
+  ): { dataplane: SimSwitch; underlay: SimRouter } {
+    const underlay = new SimRouter(`${name}/underlay`);
+    const dataplane = new SimSwitch({
+      vtepIp: config.vtepIp,
+      underlayMac: config.switchMac,
+      underlayPort: INTERNAL_PORT,
+      resolveNextHop: () => config.routerMac,
+    });
+    // The internal link: the router reaches the VTEP address through it.
+    underlay.addInterface({
+      port: INTERNAL_PORT,
+      mac: config.routerMac,
+      ip: '169.254.0.0' as VtepConfig['vtepIp'],
+      prefixLength: 31,
+    });
+    underlay.setRoute(config.vtepIp, 32, [{ port: INTERNAL_PORT, mac: config.switchMac }]);
+    this.add({ kind: 'leaf', name, dataplane, underlay });
+    return { dataplane, underlay };
   }
 
   addRouter(name: string): SimRouter {
@@ -83,6 +124,7 @@ export class Fabric {
       deliver: (frame) => this.deliver(node, port, frame),
       carrier: (up) => {
         if (node.kind === 'router') node.router.setPortUp(port, up);
+        if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
         if (node.kind === 'leaf' && port !== node.dataplane.config.underlayPort)
           node.dataplane.setPortUp(port, up);
       },
@@ -95,8 +137,11 @@ export class Fabric {
         node.host.receive(frame);
         return;
       case 'leaf': {
-        const out = node.dataplane.receive(port, frame, this.sim.now);
-        for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
+          this.throughUnderlay(node, port, frame);
+          return;
+        }
+        this.fromSwitch(node, node.dataplane.receive(port, frame, this.sim.now).transmit);
         return;
       }
       case 'router': {
@@ -104,6 +149,29 @@ export class Fabric {
         for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
         return;
       }
+    }
+  }
+
+  private isUnderlayPort(router: SimRouter, port: string): boolean {
+    return router.hasInterface(port);
+  }
+
+  /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */
+  private fromSwitch(
+    node: LabNode & { kind: 'leaf' },
+    transmit: readonly { port: string; frame: Uint8Array }[],
+  ): void {
+    for (const t of transmit) {
+      if (node.underlay && t.port === INTERNAL_PORT) this.throughUnderlay(node, INTERNAL_PORT, t.frame);
+      else this.transmit(node.name, t.port, t.frame);
+    }
+  }
+
+  private throughUnderlay(node: LabNode & { kind: 'leaf' }, port: string, frame: Uint8Array): void {
+    for (const t of node.underlay!.receive(port, frame).transmit) {
+      if (t.port === INTERNAL_PORT)
+        this.fromSwitch(node, node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now).transmit);
+      else this.transmit(node.name, t.port, t.frame);
     }
   }
 

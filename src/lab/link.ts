@@ -20,6 +20,11 @@ export interface LinkOptions {
   readonly queueLimit?: number;
   /** Probability a frame is lost, 0..1; default 0. */
   readonly loss?: number;
+  /**
+   * How long the ends take to notice a carrier change (loss-of-signal detection plus link
+   * debounce), ns; default 0. Frames stop at once; only the nodes' reaction is delayed.
+   */
+  readonly carrierDelayNs?: number;
 }
 
 /** What a node plugs into a link end. */
@@ -61,6 +66,7 @@ export class Link {
   private readonly bandwidthBps: number;
   private readonly queueLimit: number;
   private loss: number;
+  private readonly carrierDelayNs: number;
   private readonly random: SeededRandom;
   private readonly captures: CaptureHook[] = [];
 
@@ -75,6 +81,8 @@ export class Link {
     this.bandwidthBps = options.bandwidthBps ?? 10e9;
     this.queueLimit = options.queueLimit ?? 1000;
     this.loss = options.loss ?? 0;
+    this.carrierDelayNs = options.carrierDelayNs ?? 0;
+    if (this.carrierDelayNs < 0) throw new RangeError(`link ${name}: negative carrier delay`);
     if (
       this.latencyNs < 0 ||
       this.bandwidthBps <= 0 ||
@@ -102,7 +110,7 @@ export class Link {
     this.captures.push(hook);
   }
 
-  /** Brings the link down or up; both ends see carrier change at once (no detection delay here). */
+  /** Brings the link down or up; the ends see the carrier change after `carrierDelayNs`. */
   setUp(up: boolean): void {
     if (up === this.upState) return;
     this.upState = up;
@@ -113,8 +121,12 @@ export class Link {
       this.ab.busyUntil = this.sim.now;
       this.ba.busyUntil = this.sim.now;
     }
-    this.a.carrier?.(up);
-    this.b.carrier?.(up);
+    const notify = () => {
+      this.a.carrier?.(up);
+      this.b.carrier?.(up);
+    };
+    if (this.carrierDelayNs === 0) notify();
+    else this.sim.after(this.carrierDelayNs, notify);
   }
 
   /** The other end of `from`. */

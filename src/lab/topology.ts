@@ -34,7 +34,15 @@ export interface TopologyLink {
   readonly latencyNs: number;
   readonly bandwidthBps: number;
   readonly loss: number;
+  readonly carrierDelayNs: number;
 }
+
+/**
+ * Default time for a node to notice that a link went down: loss-of-signal detection plus link
+ * debounce. Data-center switches range from ~0 (Arista default) to 100 ms (NX-OS default debounce);
+ * 10 ms is a middle value. Override per link with `carrier-delay`.
+ */
+export const DEFAULT_CARRIER_DELAY_NS = 10_000_000;
 
 export interface TopologyVni {
   readonly vni: number;
@@ -64,7 +72,7 @@ export interface TopologyFlow {
 export interface TopologyFault {
   readonly name: string;
   readonly atNs: number;
-  readonly action: 'link-down' | 'link-up' | 'move-host';
+  readonly action: 'link-down' | 'link-up' | 'node-down' | 'node-up' | 'move-host';
   /** link faults: "node:port" of one end of the link; move-host: the host. */
   readonly target: string;
   /** move-host: the leaf port ("leaf:port") the host is re-cabled to (a VM migration). */
@@ -177,7 +185,7 @@ export function loadTopology(text: string, file: string): Topology {
   const used = new Set<string>();
   for (const l of root.field('links').list()) {
     l.expectMap();
-    l.allowOnly(['a', 'b', 'latency', 'bandwidth', 'loss']);
+    l.allowOnly(['a', 'b', 'latency', 'bandwidth', 'loss', 'carrier-delay']);
     const a = endpoint(l.field('a'), nodes);
     const b = endpoint(l.field('b'), nodes);
     const latencyNs = l.field('latency').present
@@ -201,7 +209,10 @@ export function loadTopology(text: string, file: string): Topology {
       if (nodes.get(e.node)?.kind === 'host' && e.port !== 'eth0')
         l.field(f).problem(`hosts have one port, eth0 (got ${e.port})`);
     }
-    if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss });
+    const carrierDelayNs = l.field('carrier-delay').present
+      ? (l.field('carrier-delay').parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_CARRIER_DELAY_NS)
+      : DEFAULT_CARRIER_DELAY_NS;
+    if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss, carrierDelayNs });
   }
 
   const vnis: TopologyVni[] = [];
@@ -289,7 +300,19 @@ export function loadTopology(text: string, file: string): Topology {
     const atNs = f.field('at').parsed(parseDuration, { required: true, what: 'duration' }) ?? 0;
     const action = f
       .field('action')
-      .oneOf(['link-down', 'link-up', 'move-host'] as const, { required: true });
+      .oneOf(['link-down', 'link-up', 'node-down', 'node-up', 'move-host'] as const, { required: true });
+    if (action === 'node-down' || action === 'node-up') {
+      // A device failure (or its return): every link of the node goes down (up) at once.
+      const node = f.field('target').string({ required: true });
+      if (node && !nodes.has(node)) f.field('target').problem(`no node named "${node}"`);
+      faults.push({
+        name: f.field('name').string({ default: `${action} ${node}` }),
+        atNs,
+        action,
+        target: node,
+      });
+      continue;
+    }
     if (action === 'move-host') {
       // A VM migration: the host is unplugged and re-appears on another leaf port, then sends a
       // gratuitous ARP (as hypervisors do after a live migration).
@@ -336,7 +359,7 @@ export function loadTopology(text: string, file: string): Topology {
       target: target ? `${target.node}:${target.port}` : '',
     });
   }
-  // Leaves need exactly one uplink (to a spine) until leaves route their own underlay (ECMP).
+  // A leaf reaches the underlay through its spines.
   for (const n of nodes.values()) {
     if (n.kind !== 'leaf') continue;
     const ups = links.filter(
@@ -344,10 +367,7 @@ export function loadTopology(text: string, file: string): Topology {
         (l.a.node === n.name && nodes.get(l.b.node)?.kind === 'spine') ||
         (l.b.node === n.name && nodes.get(l.a.node)?.kind === 'spine'),
     );
-    if (ups.length !== 1)
-      nodesField
-        .field(n.name)
-        .problem(`a leaf needs exactly one link to a spine for now (has ${ups.length})`);
+    if (ups.length === 0) nodesField.field(n.name).problem('a leaf needs at least one link to a spine');
   }
   ctx.finish();
   return { name, description, seed, untilNs, nodes: [...nodes.values()], links, vnis, flows, faults };
@@ -375,9 +395,10 @@ export function buildLab(t: Topology): BuiltLab {
   const fabric = new Fabric(t.seed);
   const index = new Map(t.nodes.map((n, i) => [n.name, i + 1]));
   const byName = new Map(t.nodes.map((n) => [n.name, n]));
-  // Underlay addressing: each spine-leaf link gets a /31 from 10.254.0.0/16.
+  // Underlay addressing: each spine-leaf link gets a /31 from 10.254.0.0/16; spines route each VTEP
+  // /32 towards its leaf; a leaf's router spreads flows over all its uplinks (RFC 7938 §6.3 ECMP).
   let linkNet = ipv4ToNumber('10.254.0.0' as Ipv4Address);
-  const uplinkOf = new Map<string, { spine: string; spinePort: string; spineMac: Mac }>();
+  const uplinks = new Map<string, { leafPort: string; spine: string; spinePort: string }[]>();
   for (const n of t.nodes) {
     if (n.kind === 'spine') fabric.addRouter(n.name);
   }
@@ -387,20 +408,46 @@ export function buildLab(t: Topology): BuiltLab {
       [l.b, l.a],
     ] as const) {
       if (byName.get(x.node)?.kind === 'leaf' && byName.get(y.node)?.kind === 'spine') {
-        const spineMac = autoMac(0x0c, index.get(y.node)!, Number(/\d+$/.exec(y.port)?.[0] ?? 0) & 0xff);
-        uplinkOf.set(x.node, { spine: y.node, spinePort: y.port, spineMac });
+        const list = uplinks.get(x.node) ?? [];
+        list.push({ leafPort: x.port, spine: y.node, spinePort: y.port });
+        uplinks.set(x.node, list);
       }
     }
   }
+  const spinePorts = new Map<string, number>();
   for (const n of t.nodes) {
     if (n.kind !== 'leaf') continue;
-    const up = uplinkOf.get(n.name)!;
-    const leaf = fabric.addLeaf(n.name, {
+    const idx = index.get(n.name)!;
+    const { dataplane: leaf, underlay } = fabric.addRoutedLeaf(n.name, {
       vtepIp: n.vtep!,
-      underlayMac: autoMac(0x0c, index.get(n.name)!, 1),
-      underlayPort: uplinkPortName(t, n.name),
-      resolveNextHop: () => up.spineMac,
+      switchMac: autoMac(0x0c, idx, 0xfe),
+      routerMac: autoMac(0x0c, idx, 0xfd),
     });
+    const hops: { port: string; mac: Mac }[] = [];
+    (uplinks.get(n.name) ?? []).forEach((u, i) => {
+      const spine = fabric.nodes.get(u.spine);
+      if (spine?.kind !== 'router') return;
+      const k = (spinePorts.get(u.spine) ?? 0) + 1;
+      spinePorts.set(u.spine, k);
+      const leafMac = autoMac(0x0c, idx, i + 1);
+      const spineMac = autoMac(0x0e, index.get(u.spine)!, k);
+      underlay.addInterface({
+        port: u.leafPort,
+        mac: leafMac,
+        ip: ipv4FromNumber(linkNet + 1),
+        prefixLength: 31,
+      });
+      spine.router.addInterface({
+        port: u.spinePort,
+        mac: spineMac,
+        ip: ipv4FromNumber(linkNet),
+        prefixLength: 31,
+      });
+      linkNet += 2;
+      spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
+      hops.push({ port: u.leafPort, mac: spineMac });
+    });
+    underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
     for (const v of t.vnis) {
       const ports = v.ports.filter((p) => p.node === n.name);
       const isGateway = v.gateway?.at.includes(n.name) === true;
@@ -419,17 +466,6 @@ export function buildLab(t: Topology): BuiltLab {
           prefixLength: v.gateway!.prefixLength,
           mac: v.gateway!.mac,
         });
-    }
-    const spine = fabric.nodes.get(up.spine);
-    if (spine?.kind === 'router') {
-      spine.router.addInterface({
-        port: up.spinePort,
-        mac: up.spineMac,
-        ip: ipv4FromNumber(linkNet),
-        prefixLength: 31,
-      });
-      linkNet += 2;
-      spine.router.setRoute(n.vtep!, 32, [{ port: up.spinePort, mac: autoMac(0x0c, index.get(n.name)!, 1) }]);
     }
   }
   const hosts = new Map<string, Host>();
@@ -451,6 +487,7 @@ export function buildLab(t: Topology): BuiltLab {
       latencyNs: l.latencyNs,
       bandwidthBps: l.bandwidthBps,
       loss: l.loss,
+      carrierDelayNs: l.carrierDelayNs,
     });
   }
   const flowIds = new Map<string, number>();
@@ -479,6 +516,11 @@ export function buildLab(t: Topology): BuiltLab {
           old ? { latencyNs: old.latencyNs, bandwidthBps: old.bandwidthBps } : {},
         );
         fabric.host(f.target).gratuitousArp();
+      } else if (f.action === 'node-down' || f.action === 'node-up') {
+        for (const l of t.links) {
+          if (l.a.node === f.target || l.b.node === f.target)
+            fabric.link(l.a.node, l.a.port)?.setUp(f.action === 'node-up');
+        }
       } else {
         const [node, port] = f.target.split(':') as [string, string];
         fabric.link(node, port)?.setUp(f.action === 'link-up');
@@ -492,12 +534,4 @@ export function buildLab(t: Topology): BuiltLab {
     });
   }
   return { topology: t, fabric, flowIds, faultLog };
-}
-
-function uplinkPortName(t: Topology, leaf: string): string {
-  for (const l of t.links) {
-    if (l.a.node === leaf && t.nodes.find((n) => n.name === l.b.node)?.kind === 'spine') return l.a.port;
-    if (l.b.node === leaf && t.nodes.find((n) => n.name === l.a.node)?.kind === 'spine') return l.b.port;
-  }
-  return 'uplink';
 }

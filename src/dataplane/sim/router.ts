@@ -64,6 +64,10 @@ export class SimRouter {
     this.interfaces.set(i.port, { ...i, up: true });
   }
 
+  hasInterface(port: string): boolean {
+    return this.interfaces.has(port);
+  }
+
   /** Link state: routes through a down port are not used (the fast reroute of a real ASIC). */
   setPortUp(port: string, up: boolean): void {
     const i = this.interfaces.get(port);
