@@ -46,6 +46,7 @@ import { AS_TRANS, endOfRib } from '../../src/wire/bgp-update.js';
 import { BgpWireError, WireError } from '../../src/wire/errors.js';
 import { TcpStream } from '../../src/wire/sample-frames.js';
 import { tsharkFields, tsharkProblems, withPcap } from '../support/tshark.js';
+import { valueOrWireError } from './fuzz-lib.js';
 import {
   arbBgpMessage,
   arbCapability,
@@ -78,13 +79,6 @@ function expectNotify(f: () => unknown, code: number, subcode: number, data?: st
 }
 
 /** Anything but a value or a WireError fails the test. */
-function valueOrWireError(f: () => unknown): void {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-  }
-}
 
 // --- Golden vectors ----------------------------------------------------------------------------
 

@@ -163,3 +163,46 @@ export function fuzzTarget(target: FuzzTarget, runs: number, seed: number, maxCr
   }
   return { target: target.name, runs, decoded, wireErrors, crashes };
 }
+
+/** Runs `f`; a WireError is an acceptable outcome (returns undefined), any other exception is rethrown. */
+export function valueOrWireError<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof WireError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The hostile-input check every codec test runs: `runs` mutations of `seeds` (see `mutate`) give a
+ * value or a WireError, and whatever decodes re-encodes to bytes that decode to the same value.
+ */
+export function checkMutations<T>(
+  decode: (b: Uint8Array) => T,
+  encode: (v: T) => Uint8Array,
+  seeds: readonly Uint8Array[],
+  seed: number,
+  runs = 20_000,
+  equal: (a: T, b: T, message: string) => void = (a, b, m) => {
+    if (JSON.stringify(a, hexReplacer) !== JSON.stringify(b, hexReplacer))
+      throw new Error(`re-encoding changed the value: ${m}`);
+  },
+): void {
+  const rng = new FuzzRng(seed);
+  for (let i = 0; i < runs; i++) {
+    const input = mutate(rng, seeds);
+    let v: T;
+    try {
+      v = decode(input);
+    } catch (e) {
+      if (e instanceof WireError) continue;
+      throw new Error(`input ${toHex(input)}: ${String(e)}`);
+    }
+    equal(decode(encode(v)), v, `input ${toHex(input)}`);
+  }
+}
+
+function hexReplacer(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? toHex(v) : v;
+}
