@@ -2,7 +2,7 @@
  * Frame builders and the addressing plan shared by the golden samples (samples.ts, samples-bgp.ts):
  * whole Ethernet frames, padded like a NIC would, with valid checksums.
  */
-import type { Ipv4Address, Ipv6Address, Mac, Vni } from './addr.js';
+import type { IpAddress, Ipv4Address, Ipv6Address, Mac, Vni } from './addr.js';
 import { encodeEthernet, ETHERTYPE_IPV4, ETHERTYPE_IPV6, type VlanTag } from './ethernet.js';
 import { encodeIcmpv6, ND_HOP_LIMIT, type Icmpv6Message } from './icmpv6.js';
 import { encodeIpv4, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './ipv4.js';
@@ -60,10 +60,10 @@ export function ipv4Frame(
   dst: Ipv4Address,
   protocol: number,
   payload: Uint8Array,
-  options: { ttl?: number; vlans?: readonly VlanTag[]; id?: number } = {},
+  options: { ttl?: number; vlans?: readonly VlanTag[]; id?: number; dscp?: number } = {},
 ): Uint8Array {
   const packet = encodeIpv4({
-    dscp: 0,
+    dscp: options.dscp ?? 0,
     ecn: 0,
     id: options.id ?? 1,
     dontFragment: true,
@@ -77,6 +77,30 @@ export function ipv4Frame(
     payload,
   });
   return ethernet(srcMac, dstMac, ETHERTYPE_IPV4, packet, options.vlans ?? []);
+}
+
+/** An IPv4 or IPv6 packet (by the addresses' family) carrying `payload` of `protocol`, in a frame. */
+export function ipFrame(
+  srcMac: Mac,
+  dstMac: Mac,
+  src: IpAddress,
+  dst: IpAddress,
+  protocol: number,
+  payload: Uint8Array,
+  options: { ttl?: number; dscp?: number } = {},
+): Uint8Array {
+  if (!src.includes(':'))
+    return ipv4Frame(srcMac, dstMac, src as Ipv4Address, dst as Ipv4Address, protocol, payload, options);
+  const packet = encodeIpv6({
+    trafficClass: (options.dscp ?? 0) << 2,
+    flowLabel: 0,
+    nextHeader: protocol,
+    hopLimit: options.ttl ?? 64,
+    src: src as Ipv6Address,
+    dst: dst as Ipv6Address,
+    payload,
+  });
+  return ethernet(srcMac, dstMac, ETHERTYPE_IPV6, packet);
 }
 
 export function udpFrame(

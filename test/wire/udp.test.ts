@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ipv4, ipv6, mac, type IpAddress, type Ipv4Address, type Ipv6Address } from '../../src/wire/addr.js';
+import { ipv4, ipv6, mac, type IpAddress } from '../../src/wire/addr.js';
 import { concatBytes, fromHex, toHex } from '../../src/wire/bytes.js';
-import { encodeEthernet, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/wire/ethernet.js';
-import { encodeIpv4, IPPROTO_UDP } from '../../src/wire/ipv4.js';
-import { encodeIpv6 } from '../../src/wire/ipv6.js';
+import { IPPROTO_UDP } from '../../src/wire/ipv4.js';
+import { ipFrame } from '../../src/wire/sample-frames.js';
 import {
   decodeUdp,
   emitUdp,
@@ -61,38 +60,7 @@ const GOLDEN: readonly Case[] = [
 ];
 
 function inIp(c: Case): Uint8Array {
-  const v6 = c.src.includes(':');
-  const payload = v6
-    ? encodeIpv6({
-        trafficClass: 0,
-        flowLabel: 0,
-        nextHeader: IPPROTO_UDP,
-        hopLimit: 64,
-        src: c.src as Ipv6Address,
-        dst: c.dst as Ipv6Address,
-        payload: c.bytes,
-      })
-    : encodeIpv4({
-        dscp: 0,
-        ecn: 0,
-        id: 0,
-        dontFragment: true,
-        moreFragments: false,
-        fragmentOffset: 0,
-        ttl: 64,
-        protocol: IPPROTO_UDP,
-        src: c.src as Ipv4Address,
-        dst: c.dst as Ipv4Address,
-        options: new Uint8Array(0),
-        payload: c.bytes,
-      });
-  return encodeEthernet({
-    dst: mac('02:00:00:00:00:02'),
-    src: mac('02:00:00:00:00:01'),
-    vlans: [],
-    etherType: v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4,
-    payload,
-  });
+  return ipFrame(mac('02:00:00:00:00:01'), mac('02:00:00:00:00:02'), c.src, c.dst, IPPROTO_UDP, c.bytes);
 }
 
 describe('udp: golden vectors', () => {
