@@ -56,6 +56,7 @@ export interface TopologyVni {
     readonly prefixLength: number;
     readonly mac: Mac;
     readonly at: readonly string[];
+    readonly vrf: string;
   };
 }
 
@@ -238,7 +239,7 @@ export function loadTopology(text: string, file: string): Topology {
     let gateway: TopologyVni['gateway'];
     const gw = v.field('gateway');
     if (gw.present && gw.expectMap()) {
-      gw.allowOnly(['ip', 'mac', 'at']);
+      gw.allowOnly(['ip', 'mac', 'at', 'vrf']);
       const cidr = gw.field('ip').parsed(parseCidr, { required: true, what: 'IPv4 address/prefix' });
       const gwMac = gw.field('mac').present
         ? gw.field('mac').parsed(parseMac, { what: 'MAC address' })
@@ -251,8 +252,15 @@ export function loadTopology(text: string, file: string): Topology {
           if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
           return leaf;
         });
+      const vrf = gw.field('vrf').string({ default: 'default' });
       if (cidr)
-        gateway = { ip: cidr.ip, prefixLength: cidr.length, mac: gwMac ?? ('00:00:5e:00:01:01' as Mac), at };
+        gateway = {
+          ip: cidr.ip,
+          prefixLength: cidr.length,
+          mac: gwMac ?? ('00:00:5e:00:01:01' as Mac),
+          at,
+          vrf,
+        };
     }
     vnis.push({
       vni,
@@ -465,6 +473,7 @@ export function buildLab(t: Topology): BuiltLab {
           ip: v.gateway!.ip,
           prefixLength: v.gateway!.prefixLength,
           mac: v.gateway!.mac,
+          vrf: v.gateway!.vrf,
         });
     }
   }

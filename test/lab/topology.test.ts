@@ -99,6 +99,19 @@ describe('lab topology files', () => {
     assert.equal(gw?.kind === 'remote' ? gw.vtep : undefined, '10.255.0.2');
   });
 
+  it('runs examples/two-tenants.yaml: routing stays inside a VRF, cross-tenant traffic is dropped', () => {
+    const file = join(dirname(EXAMPLE), 'two-tenants.yaml');
+    const lab = buildLab(loadTopology(readFileSync(file, 'utf8'), file));
+    lab.fabric.sim.runUntil(lab.topology.untilNs);
+    const r = labReport(lab);
+    const red = r.flows.find((f) => f.name === 'red1-red2')!;
+    const cross = r.flows.find((f) => f.name === 'red1-blue1')!;
+    assert.deepEqual([red.lost, red.received], [0, red.sent]);
+    assert.deepEqual([cross.received, cross.lost], [0, cross.sent]);
+    assert.equal(r.counters.leaf2!.routeDrops, cross.sent, 'every red→blue packet dropped at the gateway');
+    assert.equal(lab.fabric.host('blue1').counters.framesIn, 0, 'nothing of red ever reached blue1');
+  });
+
   it('gives the same report for the same seed', () => {
     const run = () => {
       const lab = buildLab(loadTopology(readFileSync(EXAMPLE, 'utf8'), EXAMPLE));

@@ -120,6 +120,8 @@ export interface GatewayConfig {
   readonly ip: Ipv4Address;
   readonly prefixLength: number;
   readonly mac: Mac;
+  /** The tenant's routing table: packets are routed only between gateways of the same VRF. */
+  readonly vrf?: string;
 }
 
 /** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
@@ -284,7 +286,7 @@ export class SimSwitch {
     if (inner.etherType === ETHERTYPE_ARP && this.handleArp(bd, portName, inner, out)) return;
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
-      return this.route(inner.payload, out);
+      return this.route(bd, inner.payload, out);
     this.forward(bd, portName, inner.dst, frame, out, true);
   }
 
@@ -326,13 +328,15 @@ export class SimSwitch {
   }
 
   /** Routes an IPv4 packet that arrived at a gateway MAC into the VNI whose gateway subnet holds it. */
-  private route(bytes: Uint8Array, out: SwitchOutput): void {
+  private route(ingress: BridgeDomain, bytes: Uint8Array, out: SwitchOutput): void {
     const ip = decodeIpv4(bytes);
     const dst = ipv4ToNumber(ip.dst);
+    const vrf = ingress.gateway?.vrf ?? 'default';
     let egress: BridgeDomain | undefined;
     for (const bd of this.domains.values()) {
       const g = bd.gateway;
-      if (!g) continue;
+      // Tenant isolation: a VRF's packets only ever reach that VRF's subnets.
+      if (!g || (g.vrf ?? 'default') !== vrf) continue;
       const mask = g.prefixLength === 0 ? 0 : (0xffffffff << (32 - g.prefixLength)) >>> 0;
       if ((dst & mask) >>> 0 === (ipv4ToNumber(g.ip) & mask) >>> 0) egress = bd;
     }
@@ -467,7 +471,7 @@ export class SimSwitch {
     }
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, { vtep: d.outerSrcIp }, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
-      return this.route(eth.payload, out);
+      return this.route(bd, eth.payload, out);
     // Split horizon: what came from the overlay never goes back into it.
     this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
   }
