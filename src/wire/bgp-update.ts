@@ -596,6 +596,22 @@ class DecodeState {
   }
 
   /** Records an error about the current attribute, with the attribute as NOTIFICATION data. */
+  /**
+   * RFC 7606 §7.8, §7.10, §7.14 and RFC 8092 §5: a list attribute whose length is not a non-zero
+   * multiple of its item size is treat-as-withdraw. Records the error and returns false then.
+   */
+  listLengthOk(code: number, flags: number, length: number, itemSize: number): boolean {
+    if (length !== 0 && length % itemSize === 0) return true;
+    this.attrError(
+      code,
+      flags,
+      'treat-as-withdraw',
+      SUB_ATTRIBUTE_LENGTH,
+      `length ${length} is not a non-zero multiple of ${itemSize}`,
+    );
+    return false;
+  }
+
   attrError(code: number, flags: number, handling: BgpErrorHandling, subcode: number, reason: string): void {
     const data =
       subcode === SUB_MALFORMED_AS_PATH || subcode === SUB_MALFORMED_ATTRIBUTE_LIST || subcode === 0
@@ -981,14 +997,7 @@ function readKnownAttribute(
     }
     case BGP_ATTR_COMMUNITIES: {
       // RFC 7606 §7.8: length not a non-zero multiple of 4 → treat-as-withdraw.
-      if (length === 0 || length % 4 !== 0)
-        return st.attrError(
-          code,
-          flags,
-          'treat-as-withdraw',
-          SUB_ATTRIBUTE_LENGTH,
-          `length ${length} is not a non-zero multiple of 4`,
-        );
+      if (!st.listLengthOk(code, flags, length, 4)) return;
       const communities: number[] = [];
       for (let o = start; o < end; o += 4) communities.push(u32At(b, o));
       return keep(st, { type: 'communities', communities }, code, flags, length);
@@ -1000,14 +1009,7 @@ function readKnownAttribute(
       return keep(st, { type: 'originator-id', originatorId: ipv4At(b, start) }, code, flags, length);
     case BGP_ATTR_CLUSTER_LIST: {
       // RFC 7606 §7.10: length not a non-zero multiple of 4 → treat-as-withdraw.
-      if (length === 0 || length % 4 !== 0)
-        return st.attrError(
-          code,
-          flags,
-          'treat-as-withdraw',
-          SUB_ATTRIBUTE_LENGTH,
-          `length ${length} is not a non-zero multiple of 4`,
-        );
+      if (!st.listLengthOk(code, flags, length, 4)) return;
       const clusterIds: Ipv4Address[] = [];
       for (let o = start; o < end; o += 4) clusterIds.push(ipv4At(b, o));
       return keep(st, { type: 'cluster-list', clusterIds }, code, flags, length);
@@ -1018,14 +1020,7 @@ function readKnownAttribute(
       return readMpUnreach(st, flags, length, start, end);
     case BGP_ATTR_EXTENDED_COMMUNITIES: {
       // RFC 7606 §7.14: length not a non-zero multiple of 8 → treat-as-withdraw.
-      if (length === 0 || length % 8 !== 0)
-        return st.attrError(
-          code,
-          flags,
-          'treat-as-withdraw',
-          SUB_ATTRIBUTE_LENGTH,
-          `length ${length} is not a non-zero multiple of 8`,
-        );
+      if (!st.listLengthOk(code, flags, length, 8)) return;
       const communities: ExtendedCommunity[] = [];
       for (let o = start; o < end; o += 8) communities.push(extendedCommunityFromBytes(b, o));
       return keep(st, { type: 'extended-communities', communities }, code, flags, length);
@@ -1102,14 +1097,7 @@ function readKnownAttribute(
     }
     case BGP_ATTR_LARGE_COMMUNITY: {
       // RFC 8092 §5: length not a non-zero multiple of 12 → treat-as-withdraw.
-      if (length === 0 || length % 12 !== 0)
-        return st.attrError(
-          code,
-          flags,
-          'treat-as-withdraw',
-          SUB_ATTRIBUTE_LENGTH,
-          `length ${length} is not a non-zero multiple of 12`,
-        );
+      if (!st.listLengthOk(code, flags, length, 12)) return;
       const communities: LargeCommunity[] = [];
       for (let o = start; o < end; o += 12)
         communities.push({
