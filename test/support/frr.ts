@@ -12,7 +12,7 @@ import {
   execSync,
   exec,
   fileTail,
-  waitFor,
+  waitForPeer,
   CommandError,
   type Lab,
   type LabProcess,
@@ -378,15 +378,12 @@ export class Frr {
     what: string,
     opts: WaitForOptions = {},
   ): Promise<T> {
-    return waitFor(predicate, timeoutMs, what, {
+    const peer = {
       signal: this.lab.signal,
-      describe: async () => {
-        const own = opts.describe ? `${await opts.describe()}\n` : '';
-        return own + (await this.describe());
-      },
-      failIf: () => opts.failIf?.() ?? this.#deadDaemons(),
-      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-    });
+      describe: () => this.describe(),
+      dead: () => this.#deadDaemons(),
+    };
+    return waitForPeer(peer, predicate, timeoutMs, what, opts);
   }
 
   /** Stops bgpd then zebra (the lab would do it anyway). */

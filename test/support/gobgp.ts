@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   execSync,
   waitFor,
+  waitForPeer,
   CommandError,
   type Lab,
   type LabProcess,
@@ -438,15 +439,8 @@ export class Gobgp {
     what: string,
     opts: WaitForOptions = {},
   ): Promise<T> {
-    return waitFor(predicate, timeoutMs, what, {
-      signal: this.lab.signal,
-      describe: async () => {
-        const own = opts.describe ? `${await opts.describe()}\n` : '';
-        return own + (await this.describe());
-      },
-      failIf: () => opts.failIf?.() ?? this.#dead(),
-      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-    });
+    const peer = { signal: this.lab.signal, describe: () => this.describe(), dead: () => this.#dead() };
+    return waitForPeer(peer, predicate, timeoutMs, what, opts);
   }
 
   stop(): Promise<void> {

@@ -323,6 +323,38 @@ export async function waitFor<T>(
   }
 }
 
+/** What a peer under test (FRR, gobgpd, the twinleaf daemon) contributes to a wait. */
+export interface PeerWaitContext {
+  /** Stops waiting when the lab is cleaned up. */
+  readonly signal?: AbortSignal;
+  /** The peer's state for the timeout error (show commands, log tails). */
+  readonly describe: () => string | Promise<string>;
+  /** Why the peer can no longer answer (a daemon exited), or undefined. */
+  readonly dead: () => string | undefined;
+}
+
+/**
+ * waitFor for a peer: its state is added to the timeout error, and the wait fails at once if the peer
+ * dies. Caller options come first (their description, then the peer's; their failIf, then death).
+ */
+export function waitForPeer<T>(
+  peer: PeerWaitContext,
+  predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string,
+  opts: WaitForOptions = {},
+): Promise<T> {
+  return waitFor(predicate, timeoutMs, what, {
+    ...(peer.signal ? { signal: peer.signal } : {}),
+    describe: async () => {
+      const own = opts.describe ? `${await opts.describe()}\n` : '';
+      return own + (await peer.describe());
+    },
+    failIf: () => opts.failIf?.() ?? peer.dead(),
+    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+  });
+}
+
 /** A namespace created by a lab. */
 export class Netns {
   constructor(

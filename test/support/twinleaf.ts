@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, waitFor, type Lab, type LabProcess, type Netns } from './netns.js';
+import { exec, waitForPeer, type Lab, type LabProcess, type Netns } from './netns.js';
 
 export const TWINLEAF_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -29,13 +29,18 @@ export class TwinleafDaemon {
   }
 
   async waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-    return waitFor(probe, timeoutMs, what, {
-      describe: () => this.process.logTail(40),
-      failIf: () => {
-        const exit = this.process.exitInfo();
-        return exit ? `twinleaf daemon exited (${JSON.stringify(exit)})` : undefined;
+    return waitForPeer(
+      {
+        describe: () => this.process.logTail(40),
+        dead: () => {
+          const exit = this.process.exitInfo();
+          return exit ? `twinleaf daemon exited (${JSON.stringify(exit)})` : undefined;
+        },
       },
-    });
+      probe,
+      timeoutMs,
+      what,
+    );
   }
 
   async peerState(address: string): Promise<string | undefined> {
