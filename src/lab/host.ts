@@ -8,7 +8,13 @@ import type { Ipv4Address, Mac } from '../wire/addr.js';
 import { ipv4ToNumber } from '../wire/addr.js';
 import { arpReplyFor, arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, decodeArp, encodeArp } from '../wire/arp.js';
 import { WireError } from '../wire/errors.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import {
+  decodeEthernet,
+  encodeEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  padEthernetFrame,
+} from '../wire/ethernet.js';
 import { decodeIcmp, encodeIcmp } from '../wire/icmp.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP } from '../wire/ipv4.js';
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
@@ -177,14 +183,9 @@ export class Host {
 
   private send(etherType: number, dst: Mac, payload: Uint8Array): void {
     this.counters.framesOut++;
-    const frame = encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload });
-    if (frame.length >= 60) this.transmit(frame);
-    else {
-      // IEEE 802.3: pad to the minimum frame size, as a NIC does.
-      const padded = new Uint8Array(60);
-      padded.set(frame);
-      this.transmit(padded);
-    }
+    this.transmit(
+      padEthernetFrame(encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload })),
+    );
   }
 
   /** Sends an IPv4 packet, resolving the next hop (the destination on-link, else the gateway). */

@@ -207,3 +207,11 @@ export function encodeEthernet(v: EthernetFrame): Uint8Array {
   out.set(v.payload, headerLength);
   return out;
 }
+
+/** IEEE 802.3 §4.2.3.3: a frame shorter than the minimum is padded with zeros, as a NIC sends it. */
+export function padEthernetFrame(frame: Uint8Array): Uint8Array {
+  if (frame.length >= ETHERNET_MIN_FRAME_LENGTH) return frame;
+  const padded = new Uint8Array(ETHERNET_MIN_FRAME_LENGTH);
+  padded.set(frame);
+  return padded;
+}

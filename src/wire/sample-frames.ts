@@ -3,7 +3,13 @@
  * whole Ethernet frames, padded like a NIC would, with valid checksums.
  */
 import type { IpAddress, Ipv4Address, Ipv6Address, Mac, Vni } from './addr.js';
-import { encodeEthernet, ETHERTYPE_IPV4, ETHERTYPE_IPV6, type VlanTag } from './ethernet.js';
+import {
+  encodeEthernet,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  padEthernetFrame,
+  type VlanTag,
+} from './ethernet.js';
 import { encodeIcmpv6, ND_HOP_LIMIT, type Icmpv6Message } from './icmpv6.js';
 import { encodeIpv4, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './ipv4.js';
 import { encodeIpv6 } from './ipv6.js';
@@ -45,12 +51,7 @@ export function ethernet(
   payload: Uint8Array,
   vlans: readonly VlanTag[] = [],
 ): Uint8Array {
-  const frame = encodeEthernet({ dst, src, vlans, etherType, payload });
-  if (frame.length >= 60) return frame;
-  // IEEE 802.3: pad to the 60-byte minimum (without FCS), as a NIC would.
-  const padded = new Uint8Array(60);
-  padded.set(frame);
-  return padded;
+  return padEthernetFrame(encodeEthernet({ dst, src, vlans, etherType, payload }));
 }
 
 export function ipv4Frame(
