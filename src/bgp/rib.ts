@@ -305,6 +305,9 @@ export interface BestChange<R> {
   readonly best: RibPath<R> | undefined;
 }
 
+/** Steps of the decision process after which equal paths count as equal-cost (multipath). */
+const TIE_BREAKS: ReadonlySet<BestPathReason> = new Set(['router-id', 'cluster-list-length', 'peer-address']);
+
 /** Adj-RIB-In + Loc-RIB of one address family. */
 export class FamilyRib<R> {
   private readonly table = new Map<string, Slot<R>>();
@@ -312,6 +315,8 @@ export class FamilyRib<R> {
   /** Routes held per peer id (for max-prefix and `show bgp summary`). */
   readonly countByPeer = new Map<number, number>();
   private readonly macRoute: (route: R) => boolean;
+  /** Called with a destination's key whenever its set of paths changes, best or not (ECMP installers). */
+  private pathWatcher: ((key: string) => void) | undefined;
 
   constructor(macRoute: (route: R) => boolean = () => false) {
     this.macRoute = macRoute;
@@ -332,12 +337,52 @@ export class FamilyRib<R> {
     for (const [key, slot] of this.table) yield [key, slot instanceof MultiPath ? slot.best : slot];
   }
 
+  /**
+   * Watches every change to any destination's paths, including non-best ones: a multipath (ECMP)
+   * installer needs to hear of a second equal path, which does not change the best.
+   */
+  watchPaths(watcher: (key: string) => void): void {
+    const previous = this.pathWatcher;
+    this.pathWatcher = previous
+      ? (key) => {
+          previous(key);
+          watcher(key);
+        }
+      : watcher;
+  }
+
+  /**
+   * The best path and every other path equal to it up to the router-id tie-break (RFC 4271 §9.1.2.2
+   * f): the ECMP set, as FRR selects it with `bgp bestpath as-path multipath-relax` (paths from
+   * different neighbour ASes qualify when their AS_PATH lengths are equal, as RFC 7938 §6.3 needs).
+   */
+  multipath(key: string): RibPath<R>[] {
+    const slot = this.table.get(key);
+    if (slot === undefined) return [];
+    if (!(slot instanceof MultiPath)) return [slot];
+    const best = slot.best;
+    if (!best) return [];
+    const mac = this.macRoute(best.route);
+    return slot.paths.filter((p) => {
+      if (p === best) return true;
+      if (p.stale !== best.stale) return false;
+      const c = comparePaths(p, best, mac);
+      return c.order === 0 || TIE_BREAKS.has(c.reason);
+    });
+  }
+
   private bump(peerId: number, by: number): void {
     this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 0) + by);
   }
 
   /** Adds or replaces `peer`'s path for `key`; returns the best-path change, if any. */
   update(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
+    const change = this.updatePaths(key, route, peer, attrs);
+    if (this.pathWatcher) this.pathWatcher(key);
+    return change;
+  }
+
+  private updatePaths(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
     const slot = this.table.get(key);
     const path: RibPath<R> = { peer, route, attrs };
     if (slot === undefined) {
@@ -367,6 +412,13 @@ export class FamilyRib<R> {
 
   /** Removes `peer`'s path for `key`. */
   withdraw(key: string, peerId: number): BestChange<R> | undefined {
+    const before = this.pathWatcher ? this.count(peerId) : 0;
+    const change = this.withdrawPath(key, peerId);
+    if (this.pathWatcher && this.count(peerId) !== before) this.pathWatcher(key);
+    return change;
+  }
+
+  private withdrawPath(key: string, peerId: number): BestChange<R> | undefined {
     const slot = this.table.get(key);
     if (slot === undefined) return undefined;
     if (!(slot instanceof MultiPath)) {
@@ -417,6 +469,7 @@ export class FamilyRib<R> {
       const path = slot.paths.find((p) => p.peer.id === peerId);
       if (!path) continue;
       path.stale = true;
+      if (this.pathWatcher) this.pathWatcher(key);
       const c = this.reselect(key, slot, path.route);
       if (c) changes.push(c);
     }

@@ -6,7 +6,7 @@
  * and arrive at the peer node after the link's serialization and latency.
  */
 import { SimRouter } from '../dataplane/sim/router.js';
-import { SimSwitch, type VtepConfig } from '../dataplane/sim/switch.js';
+import { SimSwitch, type SwitchEvent, type VtepConfig } from '../dataplane/sim/switch.js';
 import { Host, type HostConfig } from './host.js';
 import { Link, type LinkEndpoint, type LinkOptions } from './link.js';
 import { PcapWriter } from '../wire/pcap.js';
@@ -26,12 +26,24 @@ export type LabNode =
 /** Inside a routed leaf: the port between its VTEP and its underlay router. */
 const INTERNAL_PORT = 'vtep0';
 
+/** What a node's control plane hears from the fabric (see `LabControlPlane`). */
+export interface NodeControl {
+  /** A frame the node's router addressed to the node itself (BGP). */
+  deliver(frame: Uint8Array): void;
+  /** A routed port gained or lost carrier. */
+  portState(port: string, up: boolean): void;
+}
+
+export type SwitchEventHandler = (events: readonly SwitchEvent[]) => void;
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
   readonly links: Link[] = [];
   /** node → port → the link end the node owns. */
   private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
+  private readonly controls = new Map<string, NodeControl>();
+  private readonly switchHandlers = new Map<string, SwitchEventHandler>();
 
   constructor(seed = 1) {
     this.sim = new Simulator(seed);
@@ -87,6 +99,16 @@ export class Fabric {
     return router;
   }
 
+  /** Gives a router or leaf a control plane: local delivery and carrier changes go to it. */
+  attachControl(node: string, control: NodeControl): void {
+    this.controls.set(node, control);
+  }
+
+  /** Data-plane events of a leaf's switch (MACs learnt, aged, flushed) go to `handler`. */
+  onSwitchEvents(node: string, handler: SwitchEventHandler): void {
+    this.switchHandlers.set(node, handler);
+  }
+
   private add(node: LabNode): void {
     if (this.nodes.has(node.name)) throw new RangeError(`node ${node.name} exists already`);
     this.nodes.set(node.name, node);
@@ -123,10 +145,13 @@ export class Fabric {
       port,
       deliver: (frame) => this.deliver(node, port, frame),
       carrier: (up) => {
+        const routed =
+          node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
         if (node.kind === 'router') node.router.setPortUp(port, up);
         if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
-        if (node.kind === 'leaf' && port !== node.dataplane.config.underlayPort)
-          node.dataplane.setPortUp(port, up);
+        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort)
+          this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+        if (routed) this.controls.get(node.name)?.portState(port, up);
       },
     };
   }
@@ -141,12 +166,15 @@ export class Fabric {
           this.throughUnderlay(node, port, frame);
           return;
         }
-        this.fromSwitch(node, node.dataplane.receive(port, frame, this.sim.now).transmit);
+        const out = node.dataplane.receive(port, frame, this.sim.now);
+        this.switchEvents(node.name, out.events);
+        this.fromSwitch(node, out.transmit);
         return;
       }
       case 'router': {
         const out = node.router.receive(port, frame);
         for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        this.toControl(node.name, out.toHost);
         return;
       }
     }
@@ -168,11 +196,25 @@ export class Fabric {
   }
 
   private throughUnderlay(node: LabNode & { kind: 'leaf' }, port: string, frame: Uint8Array): void {
-    for (const t of node.underlay!.receive(port, frame).transmit) {
-      if (t.port === INTERNAL_PORT)
-        this.fromSwitch(node, node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now).transmit);
-      else this.transmit(node.name, t.port, t.frame);
+    const out = node.underlay!.receive(port, frame);
+    for (const t of out.transmit) {
+      if (t.port === INTERNAL_PORT) {
+        const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);
+        this.switchEvents(node.name, fromVtep.events);
+        this.fromSwitch(node, fromVtep.transmit);
+      } else this.transmit(node.name, t.port, t.frame);
     }
+    this.toControl(node.name, out.toHost);
+  }
+
+  private toControl(node: string, frames: readonly Uint8Array[]): void {
+    if (frames.length === 0) return;
+    const control = this.controls.get(node);
+    if (control) for (const f of frames) control.deliver(f);
+  }
+
+  private switchEvents(node: string, events: readonly SwitchEvent[]): void {
+    if (events.length > 0) this.switchHandlers.get(node)?.(events);
   }
 
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */

@@ -16,6 +16,11 @@ export interface VtepDeviceParts {
   readonly speaker: BgpSpeaker;
   readonly evpn: EvpnService;
   readonly dataplane: SimSwitch;
+  /**
+   * Runs a data-plane write decided by the control plane: at once by default; the lab passes its
+   * control-plane model so each write takes the time a switch takes to program it.
+   */
+  readonly schedule?: (write: () => void) => void;
 }
 
 export class VtepDevice {
@@ -24,12 +29,14 @@ export class VtepDevice {
   readonly dataplane: SimSwitch;
   /** The current time (ns) the driver last told us, for FDB entries installed from EVPN. */
   private now = 0;
+  private readonly schedule: (write: () => void) => void;
 
   constructor(parts: VtepDeviceParts) {
     this.speaker = parts.speaker;
     this.evpn = parts.evpn;
     this.dataplane = parts.dataplane;
-    this.evpn.onEvent((e) => this.onEvpnEvent(e));
+    this.schedule = parts.schedule ?? ((write) => write());
+    this.evpn.onEvent((e) => this.schedule(() => this.onEvpnEvent(e)));
   }
 
   /** Applies data-plane events (from `dataplane.receive`, `poll`, `setPortUp`) to the control plane. */

@@ -149,3 +149,35 @@ describe('FamilyRib', () => {
     assert.equal(rib.count(LOCAL_PEER.id), 0);
   });
 });
+
+describe('multipath (ECMP set)', () => {
+  const P3 = peer(3, '192.0.2.3');
+  it('paths equal up to the router-id tie-break are all in the set; a longer AS path is not', () => {
+    const rib = new FamilyRib<string>();
+    const touched: string[] = [];
+    rib.watchPaths((k) => touched.push(k));
+    rib.update('10.255.0.2/32', 'r', P1, path(P1, '10.254.0.0', { asPath: [65000, 65002] }).attrs);
+    rib.update('10.255.0.2/32', 'r', P2, path(P2, '10.254.0.2', { asPath: [65000, 65002] }).attrs);
+    rib.update('10.255.0.2/32', 'r', P3, path(P3, '10.254.0.4', { asPath: [65000, 65009, 65002] }).attrs);
+    const set = rib.multipath('10.255.0.2/32').map((p) => p.peer.id);
+    assert.deepEqual(set.sort(), [1, 2]);
+    // Every change is reported, not only best-path changes (the second equal path is not a new best).
+    assert.deepEqual(touched, ['10.255.0.2/32', '10.255.0.2/32', '10.255.0.2/32']);
+    rib.withdraw('10.255.0.2/32', 1);
+    assert.deepEqual(
+      rib.multipath('10.255.0.2/32').map((p) => p.peer.id),
+      [2],
+    );
+    assert.equal(touched.length, 4);
+    rib.withdraw('10.255.0.2/32', 1);
+    assert.equal(touched.length, 4, 'withdrawing a path that is not there changes nothing');
+  });
+
+  it('multipath-relax: equal-length paths through different neighbour ASes qualify', () => {
+    const rib = new FamilyRib<string>();
+    rib.update('p', 'r', P1, path(P1, '10.0.0.1', { asPath: [65101, 65002] }).attrs);
+    rib.update('p', 'r', P2, path(P2, '10.0.0.2', { asPath: [65102, 65002] }).attrs);
+    assert.equal(rib.multipath('p').length, 2);
+    assert.deepEqual(rib.multipath('none'), []);
+  });
+});

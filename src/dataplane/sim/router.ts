@@ -5,7 +5,8 @@
  * and answers ARP for its own interface addresses.
  *
  * Sans-IO: `receive(port, frame)` returns frames to transmit, and frames for the router itself
- * (BGP, BFD) go to `toHost`.
+ * (BGP, BFD) go to `toHost`; `originate(packet)` routes the router's own packets. Neighbours on
+ * connected subnets are static entries (`setNeighbor`), as if ARP had resolved them at link-up.
  */
 import type { Ipv4Address, Mac } from '../../wire/addr.js';
 import { ipv4ToNumber } from '../../wire/addr.js';
@@ -57,8 +58,73 @@ export class SimRouter {
   };
   private readonly interfaces = new Map<string, RouterInterface & { up: boolean }>();
   private readonly routes = new Map<string, Route>();
+  /** port → neighbour IP → MAC. */
+  private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
 
   constructor(readonly name: string) {}
+
+  /** The MAC of `ip`, a neighbour on `port`'s connected subnet. */
+  setNeighbor(port: string, ip: Ipv4Address, mac: Mac): void {
+    let m = this.neighbors.get(port);
+    if (!m) this.neighbors.set(port, (m = new Map()));
+    m.set(ip, mac);
+  }
+
+  /** The interface whose connected subnet holds `ip` (up or down), if any. */
+  connectedInterface(ip: Ipv4Address): (RouterInterface & { readonly up: boolean }) | undefined {
+    const d = ipv4ToNumber(ip);
+    for (const i of this.interfaces.values()) {
+      const mask = i.prefixLength === 0 ? 0 : (0xffffffff << (32 - i.prefixLength)) >>> 0;
+      if ((d & mask) >>> 0 === (ipv4ToNumber(i.ip) & mask) >>> 0) return i;
+    }
+    return undefined;
+  }
+
+  /** A next hop for a directly connected neighbour address (a BGP next hop), if its port is known. */
+  resolveNeighbor(ip: Ipv4Address): NextHop | undefined {
+    const i = this.connectedInterface(ip);
+    const mac = i && this.neighbors.get(i.port)?.get(ip);
+    return i && mac ? { port: i.port, mac } : undefined;
+  }
+
+  isPortUp(port: string): boolean {
+    return this.interfaces.get(port)?.up === true;
+  }
+
+  /** The router's address on `port`. */
+  interfaceAddress(port: string): Ipv4Address | undefined {
+    return this.interfaces.get(port)?.ip;
+  }
+
+  /**
+   * Sends one of the router's own packets (BGP, BFD): to a connected neighbour directly, otherwise
+   * by longest prefix match. Returns the frame to transmit, or undefined when there is no usable
+   * route (the caller reports "network unreachable", as a socket would).
+   */
+  originate(packet: Uint8Array, dst: Ipv4Address): { port: string; frame: Uint8Array } | undefined {
+    const connected = this.connectedInterface(dst);
+    let hop: NextHop | undefined;
+    if (connected) {
+      const mac = this.neighbors.get(connected.port)?.get(dst);
+      if (!connected.up || !mac) return undefined;
+      hop = { port: connected.port, mac };
+    } else {
+      const hops = this.lookup(dst);
+      if (hops.length === 0) return undefined;
+      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet) % hops.length]!;
+    }
+    const egress = this.interfaces.get(hop.port)!;
+    return {
+      port: hop.port,
+      frame: encodeEthernet({
+        dst: hop.mac,
+        src: egress.mac,
+        vlans: [],
+        etherType: ETHERTYPE_IPV4,
+        payload: packet,
+      }),
+    };
+  }
 
   addInterface(i: RouterInterface): void {
     this.interfaces.set(i.port, { ...i, up: true });

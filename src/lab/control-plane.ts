@@ -1,0 +1,369 @@
+/**
+ * A lab device's control plane: its IP host stack (packets addressed to the router, the TCP model),
+ * the real BGP speaker over that TCP, and a model of the time a switch's control plane takes.
+ *
+ * Time costs (so convergence figures are not zero by construction): the control-plane CPU handles
+ * one piece of work at a time and each BGP UPDATE costs `perUpdateNs`; every FIB/FDB write
+ * (underlay route, remote MAC, flood-list entry, neighbour) then takes `perInstallNs` on a second,
+ * sequential timeline, the way bgpd hands routes to zebra and zebra to the ASIC SDK. Messages to
+ * peers leave when the CPU has processed the input; data-plane writes land one after another.
+ *
+ * Link-failure detection: when a port loses carrier (after the link's carrier delay), single-hop
+ * BGP sessions over it are torn down at once, as FRR's default `bgp fast-external-failover` does.
+ */
+import type { Ipv4Address } from '../wire/addr.js';
+import type { BgpSpeaker, SpeakerAction } from '../bgp/speaker.js';
+import type { SimRouter } from '../dataplane/sim/router.js';
+import { decodeEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { decodeIpv4, encodeIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
+import { WireError } from '../wire/errors.js';
+import { TCP_PORT_BGP } from '../wire/tcp.js';
+import type { SeededRandom, Simulator, EventHandle } from './sim.js';
+import { TcpStack, type TcpConnection, type TcpHandlers } from './tcp.js';
+
+export interface ControlPlaneCosts {
+  /** CPU time to process one received BGP UPDATE. */
+  readonly perUpdateNs: number;
+  /** Time to write one entry into the forwarding hardware (route, MAC, flood entry, neighbour). */
+  readonly perInstallNs: number;
+}
+
+/**
+ * Defaults, from published figures for data-center switches: FRR on a switch CPU handles on the
+ * order of 20k UPDATEs/s (50 µs each), and an ASIC SDK programs on the order of 10k routes or MACs
+ * per second (100 µs each). See the README ("Modelled time").
+ */
+export const DEFAULT_CONTROL_PLANE_COSTS: ControlPlaneCosts = { perUpdateNs: 50_000, perInstallNs: 100_000 };
+
+/** Work for the CPU: returns how many UPDATEs it handled and what it sends once done. */
+export type CpuWork = () => { readonly updates: number; readonly output?: () => void };
+
+export interface CpuCounters {
+  tasks: number;
+  updates: number;
+  installs: number;
+  busyNs: number;
+}
+
+/** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
+export class ControlPlaneCpu {
+  readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0 };
+  private cpuFreeAt = 0;
+  private fibFreeAt = 0;
+  private readonly queue: CpuWork[] = [];
+  private drainScheduled = false;
+  /** FIB writes made by the work now running (undefined outside any work). */
+  private installs: (() => void)[] | undefined;
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly costs: ControlPlaneCosts,
+  ) {}
+
+  submit(work: CpuWork): void {
+    this.queue.push(work);
+    this.scheduleDrain();
+  }
+
+  /** A forwarding-table write: queued behind the running work's processing, one after another. */
+  install(write: () => void): void {
+    if (this.installs) this.installs.push(write);
+    else this.program([write], this.sim.now);
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    this.sim.at(Math.max(this.sim.now, this.cpuFreeAt), () => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.cpuFreeAt <= this.sim.now) {
+      const work = this.queue.shift()!;
+      const writes: (() => void)[] = [];
+      this.installs = writes;
+      let result: ReturnType<CpuWork>;
+      try {
+        result = work();
+      } finally {
+        this.installs = undefined;
+      }
+      const cost = result.updates * this.costs.perUpdateNs;
+      const done = this.sim.now + cost;
+      this.counters.tasks++;
+      this.counters.updates += result.updates;
+      this.counters.busyNs += cost;
+      this.cpuFreeAt = done;
+      if (result.output) {
+        if (cost === 0) result.output();
+        else this.sim.at(done, result.output);
+      }
+      this.program(writes, done);
+    }
+    if (this.queue.length > 0) this.scheduleDrain();
+  }
+
+  private program(writes: readonly (() => void)[], from: number): void {
+    for (const w of writes) {
+      this.fibFreeAt = Math.max(this.fibFreeAt, from) + this.costs.perInstallNs;
+      this.counters.installs++;
+      this.sim.at(this.fibFreeAt, w);
+    }
+  }
+}
+
+export interface BgpNeighborLink {
+  /** The peer's address (a neighbour on a connected subnet for single-hop eBGP). */
+  readonly address: Ipv4Address;
+}
+
+export interface LabControlPlaneOptions {
+  readonly sim: Simulator;
+  readonly random: SeededRandom;
+  readonly router: SimRouter;
+  readonly speaker: BgpSpeaker;
+  readonly costs: ControlPlaneCosts;
+  /** Sends a frame out of one of the device's ports. */
+  readonly transmit: (port: string, frame: Uint8Array) => void;
+}
+
+/** Per-session TTL: single-hop eBGP sends with TTL 1 like FRR (RFC 5082 GTSM is not configured). */
+const EBGP_TTL = 1;
+
+export class LabControlPlane {
+  readonly tcp: TcpStack;
+  readonly speaker: BgpSpeaker;
+  readonly cpu: ControlPlaneCpu;
+  private readonly sim: Simulator;
+  private readonly router: SimRouter;
+  private readonly transmit: (port: string, frame: Uint8Array) => void;
+  /** Connections by the number the speaker knows them by (opening or open). */
+  private readonly connections = new Map<number, TcpConnection>();
+  private readonly opened = new Set<number>();
+  private nextConnection = 1;
+  private nextIpId = 1;
+  private timer: EventHandle | undefined;
+  private flushQueued = false;
+  private running = false;
+  malformed = 0;
+
+  constructor(options: LabControlPlaneOptions) {
+    this.sim = options.sim;
+    this.router = options.router;
+    this.speaker = options.speaker;
+    this.transmit = options.transmit;
+    this.cpu = new ControlPlaneCpu(options.sim, options.costs);
+    this.tcp = new TcpStack(options.sim, options.random, (src, dst, segment, ttl) =>
+      this.sendIp(src, dst, IPPROTO_TCP, segment, ttl),
+    );
+    this.tcp.listen(TCP_PORT_BGP, (remote) => this.accept(remote.ip), { ttl: EBGP_TTL });
+  }
+
+  private get nowMs(): number {
+    return this.sim.now / 1e6;
+  }
+
+  start(): void {
+    this.running = true;
+    this.cpu.submit(() => ({ updates: 0, output: this.perform(this.speaker.start(this.nowMs)) }));
+  }
+
+  /** Runs control-plane work that changes routes outside BGP input (e.g. a MAC learnt locally). */
+  submit(work: () => void): void {
+    this.cpu.submit(() => {
+      work();
+      return { updates: 0, output: this.afterWork() };
+    });
+  }
+
+  /** A frame the router addressed to itself. */
+  deliver(frame: Uint8Array): void {
+    if (!this.running) return;
+    try {
+      const eth = decodeEthernet(frame);
+      if (eth.etherType !== ETHERTYPE_IPV4) return;
+      const ip = decodeIpv4(eth.payload);
+      if (ip.protocol === IPPROTO_TCP) this.tcp.receive(ip.src, ip.dst, ip.payload, ip.ttl);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.malformed++;
+    }
+  }
+
+  /**
+   * Carrier change on a port. Down: BGP sessions to neighbours on that port's subnet end now
+   * (fast external failover); their TCP connections vanish without a segment.
+   */
+  portState(port: string, up: boolean): void {
+    if (up || !this.running) return;
+    const address = this.router.interfaceAddress(port);
+    if (!address) return;
+    for (const [id, c] of [...this.connections]) {
+      if (c.local.ip !== address) continue;
+      c.forget();
+      this.connections.delete(id);
+      if (!this.opened.delete(id)) continue;
+      this.submitSpeaker(() => this.speaker.connectionClosed(id, this.nowMs, `interface ${port} down`));
+    }
+  }
+
+  /** The device fails: every session and connection is gone, nothing more is sent. */
+  halt(): void {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.tcp.forgetAll();
+    this.connections.clear();
+    this.opened.clear();
+  }
+
+  // ---- IP -----------------------------------------------------------------------------------
+
+  private sendIp(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    protocol: number,
+    payload: Uint8Array,
+    ttl: number,
+  ): boolean {
+    if (!this.running) return false;
+    const packet = encodeIpv4({
+      dscp: 48, // CS6, network control (RFC 4594), as routers mark BGP
+      ecn: 0,
+      id: this.nextIpId,
+      dontFragment: true,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl,
+      protocol,
+      src,
+      dst,
+      options: new Uint8Array(0),
+      payload,
+    });
+    this.nextIpId = (this.nextIpId + 1) & 0xffff;
+    const out = this.router.originate(packet, dst);
+    if (!out) return false;
+    this.transmit(out.port, out.frame);
+    return true;
+  }
+
+  // ---- BGP over the TCP model ---------------------------------------------------------------
+
+  private accept(remote: Ipv4Address): TcpHandlers | undefined {
+    if (!this.running) return undefined;
+    const peer = this.speaker.peerForAddress(remote);
+    if (!peer) return undefined;
+    const id = this.nextConnection++;
+    return this.handlers(id, peer, 'inbound');
+  }
+
+  private handlers(id: number, peer: string, direction: 'inbound' | 'outbound'): TcpHandlers {
+    return {
+      onOpen: (c) => {
+        this.connections.set(id, c);
+        this.opened.add(id);
+        this.submitSpeaker(() => this.speaker.connectionOpened(peer, id, direction, this.nowMs, c.local.ip));
+      },
+      onData: (_c, bytes) => this.submitSpeaker(() => this.speaker.received(id, bytes, this.nowMs), true),
+      onClose: (_c, reason) => {
+        if (this.connections.get(id) === undefined && direction === 'outbound') return;
+        const wasOpen = this.opened.delete(id);
+        this.connections.delete(id);
+        if (wasOpen) this.submitSpeaker(() => this.speaker.connectionClosed(id, this.nowMs, reason));
+        else if (direction === 'outbound')
+          this.submitSpeaker(() => this.speaker.connectFailed(peer, this.nowMs, reason));
+      },
+    };
+  }
+
+  /** Runs a speaker call on the CPU; with `countUpdates`, its cost is the UPDATEs it handled. */
+  private submitSpeaker(call: () => SpeakerAction[], countUpdates = false): void {
+    this.cpu.submit(() => {
+      const before = countUpdates ? this.updatesReceived() : 0;
+      const actions = call();
+      const updates = countUpdates ? this.updatesReceived() - before : 0;
+      return { updates, output: this.perform(actions) };
+    });
+  }
+
+  private updatesReceived(): number {
+    let n = 0;
+    for (const p of this.speaker.peerList()) n += p.updatesReceived;
+    return n;
+  }
+
+  /**
+   * Performs a speaker's actions: connects at once; sends and closes, in order, when the CPU work
+   * is done (the returned function), then re-arms the timer and schedules table output.
+   */
+  private perform(actions: readonly SpeakerAction[]): () => void {
+    const later: (SpeakerAction & { type: 'send' | 'close' })[] = [];
+    for (const a of actions) {
+      if (a.type === 'connect') {
+        if (this.running)
+          this.connect(a.peer as Ipv4Address, a.port, a.localAddress as Ipv4Address | undefined);
+      } else if (a.type === 'send' || a.type === 'close') later.push(a);
+    }
+    return () => {
+      for (const a of later) {
+        const c = this.connections.get(a.connection);
+        if (!c) continue;
+        if (a.type === 'send') c.write(a.data);
+        else {
+          this.connections.delete(a.connection);
+          this.opened.delete(a.connection);
+          if (c.state === 'syn-sent' || c.state === 'syn-received') c.abort();
+          else c.close();
+        }
+      }
+      this.afterWork()();
+    };
+  }
+
+  private afterWork(): () => void {
+    return () => {
+      this.armTimer();
+      if (this.speaker.hasPendingOutput()) this.scheduleFlush();
+    };
+  }
+
+  private connect(peer: Ipv4Address, port: number, localAddress: Ipv4Address | undefined): void {
+    const local = localAddress ?? this.router.connectedInterface(peer)?.ip;
+    if (!local) {
+      this.submitSpeaker(() => this.speaker.connectFailed(peer, this.nowMs, 'no route to the neighbour'));
+      return;
+    }
+    const id = this.nextConnection++;
+    this.connections.set(
+      id,
+      this.tcp.connect(local, { ip: peer, port }, this.handlers(id, peer, 'outbound'), { ttl: EBGP_TTL }),
+    );
+  }
+
+  private armTimer(): void {
+    if (!this.running) return;
+    const next = this.speaker.nextDeadline();
+    if (this.timer && next !== undefined && this.timer.at === Math.max(this.sim.now, Math.round(next * 1e6)))
+      return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (next === undefined || !Number.isFinite(next)) return;
+    this.timer = this.sim.at(Math.round(next * 1e6), () => {
+      this.timer = undefined;
+      this.submitSpeaker(() => this.speaker.poll(this.nowMs));
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || !this.running) return;
+    this.flushQueued = true;
+    this.cpu.submit(() => {
+      this.flushQueued = false;
+      return { updates: 0, output: this.perform(this.speaker.flush(this.nowMs)) };
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The underlay FIB from BGP IPv4 unicast (RFC 7938 §5: eBGP as the data-center routing protocol).
+ *
+ * Every change to a prefix's paths (best or not) reinstalls the prefix with all its equal-cost
+ * paths as ECMP next hops (RFC 7938 §6.3), resolved to the neighbour's port and MAC. Locally
+ * originated prefixes (our VTEP address) are not installed: the device already owns them.
+ *
+ * The same code drives the lab's router and, later, the kernel's routes in the daemon: only the
+ * `RouteTable` behind it differs.
+ */
+import type { BgpSpeaker } from '../bgp/speaker.js';
+import { LOCAL_PEER } from '../bgp/rib.js';
+import type { Ipv4Address } from '../wire/addr.js';
+
+export interface UnderlayNextHop {
+  readonly port: string;
+  readonly mac: import('../wire/addr.js').Mac;
+}
+
+/** The forwarding table the routes go into (the sim router; the kernel's main table in the daemon). */
+export interface RouteTable {
+  setRoute(prefix: Ipv4Address, length: number, nextHops: readonly UnderlayNextHop[]): void;
+  /** The port and MAC of a directly connected BGP next hop. */
+  resolveNeighbor(ip: Ipv4Address): UnderlayNextHop | undefined;
+}
+
+export interface UnderlayFibOptions {
+  /**
+   * Runs a FIB change: at once by default; the lab passes its control-plane CPU so installs take
+   * the time they take on a switch.
+   */
+  readonly schedule?: (install: () => void) => void;
+}
+
+export class UnderlayFib {
+  /** Prefixes installed, with their ECMP width (for `show` and tests). */
+  readonly installed = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    private readonly speaker: BgpSpeaker,
+    private readonly table: RouteTable,
+    private readonly options: UnderlayFibOptions = {},
+  ) {
+    speaker.ipv4.watchPaths((key) => this.changed(key));
+  }
+
+  private changed(key: string): void {
+    // Several path changes of one prefix in one batch become one FIB write.
+    if (this.dirty.has(key)) return;
+    this.dirty.add(key);
+    const install = () => {
+      this.dirty.delete(key);
+      this.install(key);
+    };
+    if (this.options.schedule) this.options.schedule(install);
+    else install();
+  }
+
+  private install(key: string): void {
+    const paths = this.speaker.ipv4.multipath(key);
+    const [prefix, lengthText] = key.split('/') as [Ipv4Address, string];
+    const length = Number(lengthText);
+    const hops: UnderlayNextHop[] = [];
+    let local = false;
+    for (const p of paths) {
+      if (p.peer.id === LOCAL_PEER.id) {
+        local = true;
+        break;
+      }
+      const hop = this.table.resolveNeighbor(p.attrs.nextHop as Ipv4Address);
+      if (hop && !hops.some((h) => h.port === hop.port && h.mac === hop.mac)) hops.push(hop);
+    }
+    if (local) hops.length = 0;
+    this.table.setRoute(prefix, length, hops);
+    if (hops.length > 0) this.installed.set(key, hops.length);
+    else this.installed.delete(key);
+  }
+}
