@@ -358,6 +358,17 @@ export class BgpSession {
     return actions;
   }
 
+  /**
+   * The peer became reachable (its interface came up): try now rather than when ConnectRetry or
+   * IdleHold expire, as FRR's next-hop tracking restarts directly connected peers.
+   */
+  retryNow(now: number): SessionAction[] {
+    if (!this.started || this.established) return [];
+    if (this.idleHoldDeadline !== undefined) this.idleHoldDeadline = now;
+    if (this.connectRetryDeadline !== undefined) this.connectRetryDeadline = now;
+    return this.poll(now);
+  }
+
   /** Fires expired timers. */
   poll(now: number): SessionAction[] {
     const actions: SessionAction[] = [];

@@ -255,6 +255,15 @@ export class BgpSpeaker {
     return out;
   }
 
+  /** The route to a peer came back (its interface is up): connect now instead of at the next retry. */
+  peerReachable(address: string, now: number): SpeakerAction[] {
+    const p = this.peers.get(address);
+    if (!p) return [];
+    const out: SpeakerAction[] = [];
+    this.apply(p, p.session.retryNow(now), now, out);
+    return out;
+  }
+
   /** Which configured peer an inbound connection from `remoteAddress` belongs to. */
   peerForAddress(remoteAddress: string): string | undefined {
     return this.peers.has(remoteAddress) ? remoteAddress : undefined;

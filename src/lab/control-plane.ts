@@ -166,9 +166,22 @@ export class LabControlPlane {
     return this.sim.now / 1e6;
   }
 
+  private readonly startHooks: (() => void)[] = [];
+
+  /** Work to run when the device starts (e.g. the EVPN service originating its routes). */
+  onStart(hook: () => void): void {
+    this.startHooks.push(hook);
+  }
+
+  /** Boots the control plane: sessions start, start hooks run (once, on first boot). */
   start(): void {
+    if (this.running) return;
     this.running = true;
-    this.cpu.submit(() => ({ updates: 0, output: this.perform(this.speaker.start(this.nowMs)) }));
+    const hooks = this.startHooks.splice(0);
+    this.cpu.submit(() => {
+      for (const h of hooks) h();
+      return { updates: 0, output: this.perform(this.speaker.start(this.nowMs)) };
+    });
   }
 
   /** Runs control-plane work that changes routes outside BGP input (e.g. a MAC learnt locally). */
@@ -195,12 +208,21 @@ export class LabControlPlane {
 
   /**
    * Carrier change on a port. Down: BGP sessions to neighbours on that port's subnet end now
-   * (fast external failover); their TCP connections vanish without a segment.
+   * (fast external failover); their TCP connections vanish without a segment. Up: those sessions
+   * try to connect at once.
    */
   portState(port: string, up: boolean): void {
-    if (up || !this.running) return;
+    if (!this.running) return;
     const address = this.router.interfaceAddress(port);
     if (!address) return;
+    if (up) {
+      for (const p of this.speaker.peerList()) {
+        const peer = p.config.address as Ipv4Address;
+        if (this.router.connectedInterface(peer)?.port === port)
+          this.submitSpeaker(() => this.speaker.peerReachable(peer, this.nowMs));
+      }
+      return;
+    }
     for (const [id, c] of [...this.connections]) {
       if (c.local.ip !== address) continue;
       c.forget();
@@ -210,9 +232,15 @@ export class LabControlPlane {
     }
   }
 
-  /** The device fails: every session and connection is gone, nothing more is sent. */
+  /**
+   * The device fails: every connection is gone without a segment and its sessions drop (their
+   * routes are withdrawn locally); `start()` boots it again. Forwarding tables are kept, as after a
+   * warm restart.
+   */
   halt(): void {
+    if (!this.running) return;
     this.running = false;
+    this.speaker.stop(this.nowMs, 'device failure');
     this.timer?.cancel();
     this.timer = undefined;
     this.tcp.forgetAll();

@@ -89,6 +89,10 @@ export class TcpConnection {
   /** RFC 9293 §3.3.1 send and receive variables. */
   private sndUna = 0;
   private sndNxt = 0;
+  /** The highest sequence number sent so far: after a go-back, ACKs up to it are still valid. */
+  private sndMax = 0;
+  /** Where our FIN sits in sequence space, once sent. */
+  private finSeq: number | undefined;
   private rcvNxt = 0;
   /** Bytes written and not yet acknowledged, starting at sndUna (after the SYN). */
   private readonly buffered: Uint8Array[] = [];
@@ -118,6 +122,7 @@ export class TcpConnection {
     this.state = state;
     this.sndUna = iss;
     this.sndNxt = seqAdd(iss, 1);
+    this.sndMax = this.sndNxt;
     this.rtoNs = stack.options.initialRtoNs;
   }
 
@@ -229,7 +234,7 @@ export class TcpConnection {
       this.sndUna = seg.ack;
       this.establish();
     }
-    this.onAck(seg.ack);
+    this.onAck(seg.ack, seg.payload.length === 0 && !has(TCP_FLAG_FIN));
     if (this.isClosed) return;
     const length = seg.payload.length;
     if (length > 0 || has(TCP_FLAG_FIN)) {
@@ -270,33 +275,35 @@ export class TcpConnection {
     }
   }
 
-  private onAck(ack: number): void {
+  private onAck(ack: number, pureAck: boolean): void {
     const acked = seqDiff(ack, this.sndUna);
-    if (acked < 0 || seqDiff(ack, this.sndNxt) > 0) return;
+    if (acked < 0 || seqDiff(ack, this.sndMax) > 0) return;
     if (acked === 0) {
-      // RFC 5681 §3.2: three duplicate ACKs with data outstanding → resend the first segment.
-      if (this.sndNxt !== this.sndUna && ++this.duplicateAcks === 3) {
+      // RFC 5681 §2, §3.2: a duplicate ACK carries no data; three of them with data outstanding
+      // mean the first segment was lost: resend from there.
+      if (pureAck && this.sndMax !== this.sndUna && ++this.duplicateAcks === 3) {
         this.stack.counters.retransmissions++;
-        this.sndNxt = this.sndUna;
-        this.transmit();
+        this.goBack();
       }
       return;
     }
     this.duplicateAcks = 0;
     this.retries = 0;
     this.rtoNs = this.stack.options.rtoNs;
-    let dataAcked = acked;
-    const finOutstanding = this.state === 'fin-sent' && !this.finAcked;
-    if (finOutstanding && ack === this.sndNxt) {
-      this.finAcked = true;
-      dataAcked--;
-    }
-    this.consume(Math.min(dataAcked, this.bufferedBytes));
+    if (this.finSeq !== undefined && seqDiff(ack, this.finSeq) > 0) this.finAcked = true;
+    this.consume(Math.min(acked, this.bufferedBytes));
     this.sndUna = ack;
-    if (this.sndUna === this.sndNxt) this.cancelTimer();
+    if (seqDiff(this.sndNxt, this.sndUna) < 0) this.sndNxt = this.sndUna;
+    if (this.sndUna === this.sndMax) this.cancelTimer();
     else this.armTimer();
     this.transmit();
     this.maybeDone();
+  }
+
+  /** Resends everything from the first unacknowledged byte (RFC 6298 §5.4 go-back). */
+  private goBack(): void {
+    this.sndNxt = this.sndUna;
+    this.transmit();
   }
 
   /** Drops acknowledged bytes from the front of the send buffer. */
@@ -339,34 +346,38 @@ export class TcpConnection {
     if (this.state !== 'established' && this.state !== 'fin-sent') return;
     const { mss, windowBytes } = this.stack.options;
     for (;;) {
-      const inFlight = seqDiff(this.sndNxt, this.sndUna);
-      const offset = inFlight;
+      const offset = seqDiff(this.sndNxt, this.sndUna);
       const unsent = this.bufferedBytes - offset;
       if (unsent <= 0) break;
-      const room = windowBytes - inFlight;
+      const room = windowBytes - offset;
       if (room <= 0) break;
       const length = Math.min(mss, unsent, room);
-      const last = length === unsent;
       this.stack.sendSegment(this, {
         seq: this.sndNxt,
         ack: this.rcvNxt,
-        flags: TCP_FLAG_ACK | (last ? TCP_FLAG_PSH : 0),
+        flags: TCP_FLAG_ACK | (length === unsent ? TCP_FLAG_PSH : 0),
         payload: this.slice(offset, length),
       });
-      this.sndNxt = seqAdd(this.sndNxt, length);
-      this.armTimerIfIdle();
+      this.advance(length);
     }
-    const allSent = seqDiff(this.sndNxt, this.sndUna) >= this.bufferedBytes;
-    if (this.finQueued && allSent && this.state === 'established') {
+    const allSent = seqDiff(this.sndNxt, this.sndUna) === this.bufferedBytes;
+    const finDue = this.finSeq === undefined || this.finSeq === this.sndNxt;
+    if (this.finQueued && allSent && finDue) {
       this.state = 'fin-sent';
+      this.finSeq = this.sndNxt;
       this.stack.sendSegment(this, {
         seq: this.sndNxt,
         ack: this.rcvNxt,
         flags: TCP_FLAG_FIN | TCP_FLAG_ACK,
       });
-      this.sndNxt = seqAdd(this.sndNxt, 1);
-      this.armTimerIfIdle();
+      this.advance(1);
     }
+  }
+
+  private advance(n: number): void {
+    this.sndNxt = seqAdd(this.sndNxt, n);
+    if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
+    if (!this.timer) this.armTimer();
   }
 
   private sendAck(): void {
@@ -375,10 +386,6 @@ export class TcpConnection {
 
   private maybeDone(): void {
     if (this.state === 'fin-sent' && this.finAcked && this.peerFinReceived) this.finish();
-  }
-
-  private armTimerIfIdle(): void {
-    if (!this.timer) this.armTimer();
   }
 
   private armTimer(): void {
@@ -408,22 +415,8 @@ export class TcpConnection {
       this.sendSyn();
       return;
     }
-    if (this.state === 'fin-sent' && this.bufferedBytes === seqDiff(this.sndNxt, this.sndUna) - 1) {
-      // Only the FIN is outstanding.
-      this.stack.sendSegment(this, {
-        seq: seqAdd(this.sndNxt, -1),
-        ack: this.rcvNxt,
-        flags: TCP_FLAG_FIN | TCP_FLAG_ACK,
-      });
-      this.armTimer();
-      return;
-    }
-    // Go back to the first unacknowledged byte (RFC 6298 §5.4).
-    const finWasSent = this.state === 'fin-sent';
-    this.sndNxt = this.sndUna;
-    if (finWasSent) this.state = 'established';
     this.armTimer();
-    this.transmit();
+    this.goBack();
   }
 
   private fail(reason: string): void {
@@ -439,15 +432,6 @@ export class TcpConnection {
     this.buffered.length = 0;
     this.bufferedBytes = 0;
     this.stack.remove(this);
-  }
-
-  /** The next sequence number (for RSTs the stack answers with). */
-  get sendNext(): number {
-    return this.sndNxt;
-  }
-
-  get receiveNext(): number {
-    return this.rcvNxt;
   }
 }
 
@@ -469,7 +453,7 @@ export class TcpStack {
   };
   private readonly listeners = new Map<number, { accept: Accept; ttl: number }>();
   private readonly connections = new Map<string, TcpConnection>();
-  private nextPort = EPHEMERAL_FIRST;
+  private nextPort: number;
 
   constructor(
     readonly sim: Simulator,
@@ -478,6 +462,8 @@ export class TcpStack {
     options: TcpOptions = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    // RFC 6056: ephemeral ports start at a random point of the dynamic range.
+    this.nextPort = EPHEMERAL_FIRST + random.below(65536 - EPHEMERAL_FIRST);
   }
 
   listen(port: number, accept: Accept, options: { ttl?: number } = {}): void {

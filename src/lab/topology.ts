@@ -3,16 +3,28 @@
  * timed faults. `loadTopology` validates everything and reports every problem with file, line,
  * column and field; `buildLab` turns a topology into a running fabric.
  *
- * What a topology can express today: spines (underlay routers), leaves (VTEPs with one uplink)
- * and hosts; VNIs in flood-and-learn mode (static head-end replication lists, seed 004) with
- * optional ARP suppression; UDP flows and pings; link faults. The underlay routes are computed from
- * the links (each spine routes every VTEP /32 towards its leaf). EVPN control (BGP over the
- * emulated links) is the next step and is refused with a clear message until then.
+ * What a topology can express: spines (underlay routers), leaves (VTEPs with one or more uplinks)
+ * and hosts; VNIs in flood-and-learn mode (static head-end replication lists, seed 004) or EVPN
+ * mode (MACs, MAC/IP bindings and flood lists from BGP EVPN), with optional ARP suppression;
+ * gateways; UDP flows; faults.
+ *
+ * Underlay: `ebgp` (the default when any VNI uses EVPN) runs the real BGP speaker on every spine and
+ * leaf over the emulated links, one eBGP session per spine–leaf link carrying IPv4 unicast (VTEP
+ * addresses, ECMP) and L2VPN EVPN (spines relay it with the next hop unchanged), the RFC 7938 design
+ * FRR and Cumulus use; spines share one AS, each leaf has its own. `static` computes the routes from
+ * the links instead (each spine routes every VTEP /32 towards its leaf).
  */
 import { ConfigContext, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac } from '../wire/addr.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
+import { BgpSpeaker } from '../bgp/speaker.js';
+import { EvpnService } from '../evpn/service.js';
+import { UnderlayFib } from '../node/underlay.js';
+import { VtepDevice } from '../node/device.js';
+import { LabControlPlane, DEFAULT_CONTROL_PLANE_COSTS, type ControlPlaneCosts } from './control-plane.js';
 import { Fabric } from './fabric.js';
+import type { SimRouter } from '../dataplane/sim/router.js';
+import type { PathAttribute } from '../wire/bgp-update.js';
 import type { Host } from './host.js';
 
 export interface TopologyNode {
@@ -26,6 +38,8 @@ export interface TopologyNode {
   readonly mac?: Mac;
   /** host: default gateway. */
   readonly gateway?: Ipv4Address;
+  /** spine/leaf: BGP AS number (RFC 7938 §5.2.1: spines share one, each leaf its own). */
+  readonly asn?: number;
 }
 
 export interface TopologyLink {
@@ -80,11 +94,19 @@ export interface TopologyFault {
   readonly to?: string;
 }
 
+export type UnderlayMode = 'static' | 'ebgp';
+
+/** RFC 7938 §5.2.1 / RFC 6996 private ASNs: spines share this one, leaf N gets 65000 + N. */
+export const DEFAULT_SPINE_ASN = 65000;
+
 export interface Topology {
   readonly name: string;
   readonly description: string;
   readonly seed: number;
   readonly untilNs: number;
+  readonly underlay: UnderlayMode;
+  /** Modelled control-plane time (see `DEFAULT_CONTROL_PLANE_COSTS`). */
+  readonly costs: ControlPlaneCosts;
   readonly nodes: readonly TopologyNode[];
   readonly links: readonly TopologyLink[];
   readonly vnis: readonly TopologyVni[];
@@ -140,7 +162,19 @@ export function loadTopology(text: string, file: string): Topology {
   const ctx = new ConfigContext(file, text);
   const root = ctx.root();
   root.expectMap();
-  root.allowOnly(['name', 'description', 'seed', 'until', 'nodes', 'links', 'vnis', 'flows', 'faults']);
+  root.allowOnly([
+    'name',
+    'description',
+    'seed',
+    'until',
+    'underlay',
+    'control-plane',
+    'nodes',
+    'links',
+    'vnis',
+    'flows',
+    'faults',
+  ]);
   const name = root.field('name').string({ default: file });
   const description = root.field('description').string({ default: '' });
   const seed = root.field('seed').integer({ default: 1, min: 0, max: 0xffffffff });
@@ -154,11 +188,17 @@ export function loadTopology(text: string, file: string): Topology {
   for (const [nodeName, n] of nodesField.entries()) {
     n.expectMap();
     const kind = n.field('kind').oneOf(['spine', 'leaf', 'host'] as const, { required: true });
-    if (kind === 'spine') n.allowOnly(['kind']);
+    const asn = () =>
+      n.field('asn').present ? { asn: n.field('asn').integer({ min: 1, max: 0xffffffff }) } : {};
+    if (kind === 'spine') {
+      n.allowOnly(['kind', 'asn']);
+      nodes.set(nodeName, { name: nodeName, kind, ...asn() });
+      continue;
+    }
     if (kind === 'leaf') {
-      n.allowOnly(['kind', 'vtep']);
+      n.allowOnly(['kind', 'vtep', 'asn']);
       const vtep = n.field('vtep').parsed(ipv4, { required: true, what: 'IPv4 VTEP address' });
-      nodes.set(nodeName, { name: nodeName, kind, ...(vtep ? { vtep } : {}) });
+      nodes.set(nodeName, { name: nodeName, kind, ...(vtep ? { vtep } : {}), ...asn() });
       continue;
     }
     if (kind === 'host') {
@@ -222,10 +262,6 @@ export function loadTopology(text: string, file: string): Topology {
     v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports', 'gateway']);
     const vni = v.field('vni').integer({ required: true, min: 1, max: 0xffffff });
     const mode = v.field('mode').oneOf(['flood-and-learn', 'evpn'] as const, { default: 'flood-and-learn' });
-    if (mode === 'evpn')
-      v.field('mode').problem(
-        'evpn mode needs BGP over the lab links, which is not available yet; use flood-and-learn',
-      );
     const ports = v
       .field('ports')
       .list({ required: true })
@@ -377,13 +413,43 @@ export function loadTopology(text: string, file: string): Topology {
     );
     if (ups.length === 0) nodesField.field(n.name).problem('a leaf needs at least one link to a spine');
   }
+  const anyEvpn = vnis.some((v) => v.mode === 'evpn');
+  const underlayField = root.field('underlay');
+  const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
+  if (underlay === 'static' && anyEvpn)
+    underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
+  let costs = DEFAULT_CONTROL_PLANE_COSTS;
+  const cp = root.field('control-plane');
+  if (cp.present && cp.expectMap()) {
+    cp.allowOnly(['per-update', 'per-install']);
+    const d = (f: string, fallback: number) =>
+      cp.field(f).present ? (cp.field(f).parsed(parseDuration, { what: 'duration' }) ?? fallback) : fallback;
+    costs = {
+      perUpdateNs: d('per-update', costs.perUpdateNs),
+      perInstallNs: d('per-install', costs.perInstallNs),
+    };
+  }
   ctx.finish();
-  return { name, description, seed, untilNs, nodes: [...nodes.values()], links, vnis, flows, faults };
+  return {
+    name,
+    description,
+    seed,
+    untilNs,
+    underlay,
+    costs,
+    nodes: [...nodes.values()],
+    links,
+    vnis,
+    flows,
+    faults,
+  };
 }
 
 export interface BuiltLab {
   readonly topology: Topology;
   readonly fabric: Fabric;
+  /** The control planes of BGP devices (spines and leaves with an eBGP underlay), by node. */
+  readonly controls: ReadonlyMap<string, LabControlPlane>;
   readonly flowIds: ReadonlyMap<string, number>;
   readonly faultLog: {
     readonly name: string;
@@ -391,6 +457,29 @@ export interface BuiltLab {
     readonly action: string;
     readonly target: string;
   }[];
+}
+
+const LOCAL_ORIGIN: readonly PathAttribute[] = [{ type: 'origin', origin: 'igp' }];
+
+/** A BGP device's control plane in the fabric, with its underlay FIB fed from BGP. */
+function controlPlane(
+  fabric: Fabric,
+  name: string,
+  router: SimRouter,
+  speaker: BgpSpeaker,
+  t: Topology,
+): LabControlPlane {
+  const control = new LabControlPlane({
+    sim: fabric.sim,
+    random: fabric.sim.random.fork(name),
+    router,
+    speaker,
+    costs: t.costs,
+    transmit: (port, frame) => fabric.transmit(name, port, frame),
+  });
+  new UnderlayFib(speaker, router, { schedule: (write) => control.cpu.install(write) });
+  fabric.attachControl(name, control);
+  return control;
 }
 
 /** Deterministic MACs: 0c:<node index>:... for switches, 00:00:5e:... for hosts without one. */
@@ -403,12 +492,30 @@ export function buildLab(t: Topology): BuiltLab {
   const fabric = new Fabric(t.seed);
   const index = new Map(t.nodes.map((n, i) => [n.name, i + 1]));
   const byName = new Map(t.nodes.map((n) => [n.name, n]));
-  // Underlay addressing: each spine-leaf link gets a /31 from 10.254.0.0/16; spines route each VTEP
-  // /32 towards its leaf; a leaf's router spreads flows over all its uplinks (RFC 7938 §6.3 ECMP).
+  const bgp = t.underlay === 'ebgp';
+  // Underlay addressing: each spine-leaf link gets a /31 from 10.254.0.0/16 (spine .0, leaf .1).
   let linkNet = ipv4ToNumber('10.254.0.0' as Ipv4Address);
   const uplinks = new Map<string, { leafPort: string; spine: string; spinePort: string }[]>();
+  const controls = new Map<string, LabControlPlane>();
+  const asns = new Map<string, number>();
+  let leafOrdinal = 0;
+  let spineOrdinal = 0;
   for (const n of t.nodes) {
-    if (n.kind === 'spine') fabric.addRouter(n.name);
+    if (n.kind === 'spine') {
+      const router = fabric.addRouter(n.name);
+      spineOrdinal++;
+      const asn = n.asn ?? DEFAULT_SPINE_ASN;
+      asns.set(n.name, asn);
+      if (bgp) {
+        const speaker = new BgpSpeaker({
+          localAs: asn,
+          routerId: ipv4FromNumber(ipv4ToNumber('10.255.255.0' as Ipv4Address) + spineOrdinal),
+          hostname: n.name,
+        });
+        controls.set(n.name, controlPlane(fabric, n.name, router, speaker, t));
+      }
+    }
+    if (n.kind === 'leaf') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN + ++leafOrdinal);
   }
   for (const l of t.links) {
     for (const [x, y] of [
@@ -431,6 +538,10 @@ export function buildLab(t: Topology): BuiltLab {
       switchMac: autoMac(0x0c, idx, 0xfe),
       routerMac: autoMac(0x0c, idx, 0xfd),
     });
+    const leafAsn = asns.get(n.name)!;
+    const speaker = bgp
+      ? new BgpSpeaker({ localAs: leafAsn, routerId: n.vtep!, hostname: n.name })
+      : undefined;
     const hops: { port: string; mac: Mac }[] = [];
     (uplinks.get(n.name) ?? []).forEach((u, i) => {
       const spine = fabric.nodes.get(u.spine);
@@ -439,32 +550,48 @@ export function buildLab(t: Topology): BuiltLab {
       spinePorts.set(u.spine, k);
       const leafMac = autoMac(0x0c, idx, i + 1);
       const spineMac = autoMac(0x0e, index.get(u.spine)!, k);
-      underlay.addInterface({
-        port: u.leafPort,
-        mac: leafMac,
-        ip: ipv4FromNumber(linkNet + 1),
-        prefixLength: 31,
-      });
-      spine.router.addInterface({
-        port: u.spinePort,
-        mac: spineMac,
-        ip: ipv4FromNumber(linkNet),
-        prefixLength: 31,
-      });
+      const spineIp = ipv4FromNumber(linkNet);
+      const leafIp = ipv4FromNumber(linkNet + 1);
       linkNet += 2;
-      spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
-      hops.push({ port: u.leafPort, mac: spineMac });
+      underlay.addInterface({ port: u.leafPort, mac: leafMac, ip: leafIp, prefixLength: 31 });
+      spine.router.addInterface({ port: u.spinePort, mac: spineMac, ip: spineIp, prefixLength: 31 });
+      // Static neighbour entries: what ARP would resolve on a point-to-point link at link-up.
+      underlay.setNeighbor(u.leafPort, spineIp, spineMac);
+      spine.router.setNeighbor(u.spinePort, leafIp, leafMac);
+      if (speaker) {
+        // One eBGP session per link, both families (RFC 7938 §5.2; FRR's `neighbor X interface`).
+        speaker.addPeer({
+          address: spineIp,
+          remoteAs: asns.get(u.spine)!,
+          localAddress: leafIp,
+          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          description: u.spine,
+        });
+        controls.get(u.spine)!.speaker.addPeer({
+          address: leafIp,
+          remoteAs: leafAsn,
+          localAddress: spineIp,
+          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          description: n.name,
+        });
+      } else {
+        spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
+        hops.push({ port: u.leafPort, mac: spineMac });
+      }
     });
-    underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
+    if (!speaker) underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
+    const evpnVnis: number[] = [];
     for (const v of t.vnis) {
       const ports = v.ports.filter((p) => p.node === n.name);
       const isGateway = v.gateway?.at.includes(n.name) === true;
       if (ports.length === 0 && !isGateway) continue;
-      // Head-end replication to every other VTEP of the VNI: leaves with its ports and its gateways.
+      // Flood-and-learn: head-end replication to every other VTEP of the VNI (leaves with its ports
+      // and its gateways). EVPN: the list comes from Type-3 routes.
       const members = new Set([...v.ports.map((p) => p.node), ...(v.gateway?.at ?? [])]);
       members.delete(n.name);
-      const floodList = [...members].map((m) => byName.get(m)!.vtep!);
+      const floodList = v.mode === 'evpn' ? [] : [...members].map((m) => byName.get(m)!.vtep!);
       leaf.addBridgeDomain({ vni: v.vni, mode: v.mode, arpSuppression: v.arpSuppression, floodList });
+      if (v.mode === 'evpn') evpnVnis.push(v.vni);
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
       // Seed 004 §4.2.2: a gateway leaf routes between the VNIs it holds gateways for.
       if (isGateway)
@@ -476,7 +603,39 @@ export function buildLab(t: Topology): BuiltLab {
           vrf: v.gateway!.vrf,
         });
     }
+    if (speaker) {
+      const control = controlPlane(fabric, n.name, underlay, speaker, t);
+      controls.set(n.name, control);
+      // RFC 7938 §5.2.3: each leaf announces its VTEP address into the underlay.
+      speaker.originateIpv4({ prefix: n.vtep!, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
+      if (evpnVnis.length > 0) {
+        const evpn = new EvpnService(speaker, {
+          routerId: n.vtep!,
+          asn: leafAsn,
+          vtepIp: n.vtep!,
+          vnis: evpnVnis.map((vni) => ({
+            vni,
+            rd: 'auto',
+            importTargets: ['auto'],
+            exportTargets: ['auto'],
+            macs: [],
+          })),
+          vrfs: [],
+        });
+        const device = new VtepDevice({
+          speaker,
+          evpn,
+          dataplane: leaf,
+          schedule: (write) => control.cpu.install(write),
+        });
+        fabric.onSwitchEvents(n.name, (events) =>
+          control.submit(() => device.onSwitchEvents(events, fabric.sim.now)),
+        );
+        control.onStart(() => evpn.start());
+      }
+    }
   }
+  for (const c of controls.values()) fabric.sim.at(0, () => c.start());
   const hosts = new Map<string, Host>();
   for (const n of t.nodes) {
     if (n.kind !== 'host') continue;
@@ -530,6 +689,9 @@ export function buildLab(t: Topology): BuiltLab {
           if (l.a.node === f.target || l.b.node === f.target)
             fabric.link(l.a.node, l.a.port)?.setUp(f.action === 'node-up');
         }
+        const control = controls.get(f.target);
+        if (f.action === 'node-down') control?.halt();
+        else control?.start();
       } else {
         const [node, port] = f.target.split(':') as [string, string];
         fabric.link(node, port)?.setUp(f.action === 'link-up');
@@ -542,5 +704,5 @@ export function buildLab(t: Topology): BuiltLab {
       });
     });
   }
-  return { topology: t, fabric, flowIds, faultLog };
+  return { topology: t, fabric, controls, flowIds, faultLog };
 }

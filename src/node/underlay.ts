@@ -61,17 +61,13 @@ export class UnderlayFib {
     const paths = this.speaker.ipv4.multipath(key);
     const [prefix, lengthText] = key.split('/') as [Ipv4Address, string];
     const length = Number(lengthText);
+    // Our own prefix (the VTEP address) is reached inside the device: its route is not BGP's.
+    if (paths.some((p) => p.peer.id === LOCAL_PEER.id)) return;
     const hops: UnderlayNextHop[] = [];
-    let local = false;
     for (const p of paths) {
-      if (p.peer.id === LOCAL_PEER.id) {
-        local = true;
-        break;
-      }
       const hop = this.table.resolveNeighbor(p.attrs.nextHop as Ipv4Address);
       if (hop && !hops.some((h) => h.port === hop.port && h.mac === hop.mac)) hops.push(hop);
     }
-    if (local) hops.length = 0;
     this.table.setRoute(prefix, length, hops);
     if (hops.length > 0) this.installed.set(key, hops.length);
     else this.installed.delete(key);
