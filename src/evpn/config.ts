@@ -9,6 +9,11 @@ export interface VniConfig {
   readonly rd: string;
   readonly importTargets: readonly RouteTargetSetting[];
   readonly exportTargets: readonly RouteTargetSetting[];
+  /**
+   * The tenant VRF (by name) this VNI's gateway routes in: its MAC+IP routes then carry the L3VNI
+   * as Label2, the VRF's route target and our router MAC (symmetric IRB, RFC 9135 §5.1).
+   */
+  readonly vrf?: string;
   /** Static local MAC (and MAC+IP) entries advertised as Type-2 routes (control-plane-only devices). */
   readonly macs: readonly { readonly mac: Mac; readonly ip?: IpAddress }[];
 }

@@ -93,6 +93,8 @@ export interface Evi {
   /** Attributes shared by this EVI's Type-3 route and its MAC routes without mobility. */
   readonly exportAttributes: readonly PathAttribute[];
   readonly floodList: Set<IpAddress>;
+  /** Symmetric IRB: the VRF whose L3VNI and router MAC this VNI's MAC+IP routes carry. */
+  readonly irb?: { readonly l3vni: number; readonly targets: readonly string[]; readonly routerMac: Mac };
 }
 
 interface MacCandidate {
@@ -131,7 +133,10 @@ export class EvpnService {
     this.config = config;
     const usedEvi = new Set<number>();
     let nextEvi = 1;
+    const vrfsByName = new Map(config.vrfs.map((v) => [v.name, v]));
     for (const v of config.vnis) {
+      if (v.vrf !== undefined && !vrfsByName.has(v.vrf))
+        throw new RangeError(`VNI ${v.vni}: VRF "${v.vrf}" is not configured`);
       // RD type 1 carries a 2-octet number: VNIs that fit are their own EVI; others get a free index.
       let evi = v.vni <= 0xffff && !usedEvi.has(v.vni) ? v.vni : 0;
       while (evi === 0 || usedEvi.has(evi)) evi = nextEvi++;
@@ -140,7 +145,19 @@ export class EvpnService {
       const rd = parseRd(rdText);
       const exportTargets = v.exportTargets.flatMap((t) => (t === 'auto' ? [this.autoTarget(v.vni)] : [t]));
       const importTargets = v.importTargets.flatMap((t) => (t === 'auto' ? [] : [t]));
+      const vrf = v.vrf !== undefined ? vrfsByName.get(v.vrf)! : undefined;
       this.evis.set(v.vni, {
+        ...(vrf
+          ? {
+              irb: {
+                l3vni: vrf.l3vni,
+                routerMac: vrf.routerMac,
+                targets: vrf.exportTargets.flatMap((t) =>
+                  t === 'auto' ? [this.autoTarget(vrf.l3vni)] : [t],
+                ),
+              },
+            }
+          : {}),
         vni: v.vni,
         evi,
         rd,
@@ -219,9 +236,14 @@ export class EvpnService {
     const newIp = ip !== undefined && !state.local.ips.has(ip);
     if (!isNew && !newIp) return;
     if (ip !== undefined) state.local.ips.add(ip);
-    const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky);
+    const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky, false);
     if (isNew) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, undefined, vni), attrs, this.config.vtepIp);
-    if (newIp) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, ip, vni), attrs, this.config.vtepIp);
+    if (newIp)
+      this.speaker.originateEvpn(
+        macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni),
+        this.macAttributes(evi, state.local.sequence, state.local.sticky, true),
+        this.config.vtepIp,
+      );
     if (isNew) this.reselectMac(vni, mac, state);
   }
 
@@ -230,7 +252,8 @@ export class EvpnService {
     const evi = this.evis.get(vni);
     const state = this.macs.get(vni)?.get(mac);
     if (!evi || !state?.local) return;
-    for (const ip of state.local.ips) this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni));
+    for (const ip of state.local.ips)
+      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni));
     this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
     state.local = undefined;
     this.reselectMac(vni, mac, state);
@@ -253,6 +276,10 @@ export class EvpnService {
     switch (route.type) {
       case 'mac-ip':
         this.onMacRoute(key, route.mac, route.ip, route.label1, route.label2, prev, next);
+        // RFC 9135 §5.1: a MAC+IP route with an L3VNI is also a host route in that tenant's VRF,
+        // whether or not the MAC's own VNI is here.
+        if (route.ip !== undefined && route.label2 !== undefined)
+          this.onPrefixRoute(hostPrefix(route.ip), prev, next, route.label2);
         return;
       case 'inclusive-multicast':
         this.onFloodRoute(prev, next);
@@ -391,10 +418,13 @@ export class EvpnService {
     prefix: string,
     prev: RibPath<EvpnRoute> | undefined,
     next: RibPath<EvpnRoute> | undefined,
+    l3vni?: number,
   ): void {
     const vrfsFor = (p: RibPath<EvpnRoute>) =>
-      [...this.vrfsByL3vni.values()].filter((v) =>
-        this.imports(v.importAuto, v.importTargets, v.l3vni, p.attrs.routeTargets),
+      [...this.vrfsByL3vni.values()].filter(
+        (v) =>
+          (l3vni === undefined || v.l3vni === l3vni) &&
+          this.imports(v.importAuto, v.importTargets, v.l3vni, p.attrs.routeTargets),
       );
     if (prev) {
       for (const vrf of vrfsFor(prev)) {
@@ -506,12 +536,25 @@ export class EvpnService {
     };
   }
 
-  private macAttributes(evi: Evi, sequence: number, sticky: boolean): readonly PathAttribute[] {
-    if (sequence === 0 && !sticky) return evi.exportAttributes;
-    const k = `${evi.vni}/${sequence}/${sticky}`;
+  /**
+   * Attributes of a MAC or MAC+IP route, interned so routes that share them pack together. MAC+IP
+   * routes of a VNI in a VRF also carry the VRF's route target and our router MAC (RFC 9135 §9.1.1).
+   */
+  private macAttributes(
+    evi: Evi,
+    sequence: number,
+    sticky: boolean,
+    withIp: boolean,
+  ): readonly PathAttribute[] {
+    const irb = withIp ? evi.irb : undefined;
+    if (sequence === 0 && !sticky && !irb) return evi.exportAttributes;
+    const k = `${evi.vni}/${sequence}/${sticky}/${irb !== undefined}`;
     let attrs = this.mobilityAttrs.get(k);
     if (!attrs) {
-      attrs = this.attributes(evi.exportTargets, [{ kind: 'mac-mobility', sequence, sticky }]);
+      const extra: ExtendedCommunity[] = [];
+      if (sequence !== 0 || sticky) extra.push({ kind: 'mac-mobility', sequence, sticky });
+      if (irb) extra.push({ kind: 'router-mac', mac: irb.routerMac });
+      attrs = this.attributes([...evi.exportTargets, ...(irb?.targets ?? [])], extra);
       this.mobilityAttrs.set(k, attrs);
     }
     return attrs;
@@ -520,6 +563,10 @@ export class EvpnService {
   private emit(e: EvpnEvent): void {
     for (const l of this.listeners) l(e);
   }
+}
+
+function hostPrefix(ip: IpAddress): string {
+  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 }
 
 /** RFC 7432 §15.1-15.2: sticky first, then the higher sequence, then the lower VTEP address. */

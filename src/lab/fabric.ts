@@ -217,6 +217,14 @@ export class Fabric {
     if (events.length > 0) this.switchHandlers.get(node)?.(events);
   }
 
+  /** Sends what a leaf's switch produced outside `receive` (packets released by a control-plane write). */
+  flushSwitch(name: string): void {
+    const node = this.nodes.get(name);
+    if (node?.kind !== 'leaf') return;
+    const frames = node.dataplane.takePendingTransmit();
+    if (frames.length > 0) this.fromSwitch(node, frames);
+  }
+
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
   transmit(node: string, port: string, frame: Uint8Array): void {
     const e = this.ends.get(node)?.get(port);

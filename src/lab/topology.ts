@@ -64,7 +64,10 @@ export interface TopologyVni {
   readonly arpSuppression: boolean;
   /** Leaf access ports in this VNI, "leaf:port". */
   readonly ports: readonly { readonly node: string; readonly port: string }[];
-  /** The VNI's routed interface and the leaves that hold it (one: centralized gateway). */
+  /**
+   * The VNI's routed interface and the leaves that hold it: one leaf is seed 004's centralized
+   * gateway; every leaf of the VNI (`at` omitted) is a distributed anycast gateway.
+   */
   readonly gateway?: {
     readonly ip: Ipv4Address;
     readonly prefixLength: number;
@@ -72,6 +75,12 @@ export interface TopologyVni {
     readonly at: readonly string[];
     readonly vrf: string;
   };
+}
+
+/** A tenant VRF with an L3VNI: its gateways route between leaves with symmetric IRB (RFC 9135). */
+export interface TopologyVrf {
+  readonly name: string;
+  readonly l3vni: number;
 }
 
 export interface TopologyFlow {
@@ -110,6 +119,7 @@ export interface Topology {
   readonly nodes: readonly TopologyNode[];
   readonly links: readonly TopologyLink[];
   readonly vnis: readonly TopologyVni[];
+  readonly vrfs: readonly TopologyVrf[];
   readonly flows: readonly TopologyFlow[];
   readonly faults: readonly TopologyFault[];
 }
@@ -171,6 +181,7 @@ export function loadTopology(text: string, file: string): Topology {
     'control-plane',
     'nodes',
     'links',
+    'vrfs',
     'vnis',
     'flows',
     'faults',
@@ -256,6 +267,16 @@ export function loadTopology(text: string, file: string): Topology {
     if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss, carrierDelayNs });
   }
 
+  const vrfs: TopologyVrf[] = [];
+  for (const v of root.field('vrfs').list()) {
+    v.expectMap();
+    v.allowOnly(['name', 'l3vni']);
+    const vrfName = v.field('name').string({ required: true });
+    const l3vni = v.field('l3vni').integer({ required: true, min: 1, max: 0xffffff });
+    if (vrfs.some((x) => x.name === vrfName)) v.field('name').problem(`VRF "${vrfName}" is defined twice`);
+    if (vrfs.some((x) => x.l3vni === l3vni)) v.field('l3vni').problem(`L3VNI ${l3vni} is used twice`);
+    if (vrfName && l3vni) vrfs.push({ name: vrfName, l3vni });
+  }
   const vnis: TopologyVni[] = [];
   for (const v of root.field('vnis').list()) {
     v.expectMap();
@@ -280,15 +301,22 @@ export function loadTopology(text: string, file: string): Topology {
       const gwMac = gw.field('mac').present
         ? gw.field('mac').parsed(parseMac, { what: 'MAC address' })
         : undefined;
-      const at = gw
-        .field('at')
-        .list({ required: true })
-        .map((x) => {
-          const leaf = x.string({ required: true });
-          if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
-          return leaf;
-        });
+      // Without `at`, every leaf with a port in the VNI holds the gateway (distributed anycast).
+      const at = gw.field('at').present
+        ? gw
+            .field('at')
+            .list({ required: true })
+            .map((x) => {
+              const leaf = x.string({ required: true });
+              if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
+              return leaf;
+            })
+        : [...new Set(ports.map((p) => p.node))];
       const vrf = gw.field('vrf').string({ default: 'default' });
+      if (gw.field('vrf').present && vrfs.length > 0 && !vrfs.some((x) => x.name === vrf))
+        gw.field('vrf').problem(`no VRF named "${vrf}" (vrfs: ${vrfs.map((x) => x.name).join(', ')})`);
+      if (!gw.field('at').present && mode !== 'evpn')
+        gw.problem('a distributed anycast gateway (no `at`) needs mode: evpn to reach remote hosts');
       if (cidr)
         gateway = {
           ip: cidr.ip,
@@ -413,6 +441,10 @@ export function loadTopology(text: string, file: string): Topology {
     );
     if (ups.length === 0) nodesField.field(n.name).problem('a leaf needs at least one link to a spine');
   }
+  for (const vrf of vrfs) {
+    if (vnis.some((v) => v.vni === vrf.l3vni))
+      root.field('vrfs').problem(`VRF ${vrf.name}: L3VNI ${vrf.l3vni} is also a VNI of a bridge domain`);
+  }
   const anyEvpn = vnis.some((v) => v.mode === 'evpn');
   const underlayField = root.field('underlay');
   const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
@@ -440,6 +472,7 @@ export function loadTopology(text: string, file: string): Topology {
     nodes: [...nodes.values()],
     links,
     vnis,
+    vrfs,
     flows,
     faults,
   };
@@ -480,6 +513,11 @@ function controlPlane(
   new UnderlayFib(speaker, router, { schedule: (write) => control.cpu.install(write) });
   fabric.attachControl(name, control);
   return control;
+}
+
+/** A leaf's router MAC for symmetric IRB (RFC 9135 §5.1), one per leaf. */
+function routerMacOf(index: number): Mac {
+  return autoMac(0x0c, index, 0xfc);
 }
 
 /** Deterministic MACs: 0c:<node index>:... for switches, 00:00:5e:... for hosts without one. */
@@ -580,7 +618,8 @@ export function buildLab(t: Topology): BuiltLab {
       }
     });
     if (!speaker) underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
-    const evpnVnis: number[] = [];
+    const evpnVnis: { vni: number; vrf?: string }[] = [];
+    const leafVrfs = new Map<string, TopologyVrf>();
     for (const v of t.vnis) {
       const ports = v.ports.filter((p) => p.node === n.name);
       const isGateway = v.gateway?.at.includes(n.name) === true;
@@ -591,7 +630,12 @@ export function buildLab(t: Topology): BuiltLab {
       members.delete(n.name);
       const floodList = v.mode === 'evpn' ? [] : [...members].map((m) => byName.get(m)!.vtep!);
       leaf.addBridgeDomain({ vni: v.vni, mode: v.mode, arpSuppression: v.arpSuppression, floodList });
-      if (v.mode === 'evpn') evpnVnis.push(v.vni);
+      const vrf = isGateway ? t.vrfs.find((x) => x.name === v.gateway!.vrf) : undefined;
+      if (vrf && !leafVrfs.has(vrf.name)) {
+        leafVrfs.set(vrf.name, vrf);
+        leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac: routerMacOf(idx) });
+      }
+      if (v.mode === 'evpn') evpnVnis.push({ vni: v.vni, ...(vrf ? { vrf: vrf.name } : {}) });
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
       // Seed 004 §4.2.2: a gateway leaf routes between the VNIs it holds gateways for.
       if (isGateway)
@@ -613,20 +657,33 @@ export function buildLab(t: Topology): BuiltLab {
           routerId: n.vtep!,
           asn: leafAsn,
           vtepIp: n.vtep!,
-          vnis: evpnVnis.map((vni) => ({
-            vni,
+          vnis: evpnVnis.map((v) => ({
+            vni: v.vni,
+            ...(v.vrf !== undefined ? { vrf: v.vrf } : {}),
             rd: 'auto',
             importTargets: ['auto'],
             exportTargets: ['auto'],
             macs: [],
           })),
-          vrfs: [],
+          vrfs: [...leafVrfs.values()].map((v) => ({
+            name: v.name,
+            l3vni: v.l3vni,
+            routerMac: routerMacOf(idx),
+            rd: 'auto',
+            importTargets: ['auto'],
+            exportTargets: ['auto'],
+            prefixes: [],
+          })),
         });
         const device = new VtepDevice({
           speaker,
           evpn,
           dataplane: leaf,
-          schedule: (write) => control.cpu.install(write),
+          schedule: (write) =>
+            control.cpu.install(() => {
+              write();
+              fabric.flushSwitch(n.name);
+            }),
         });
         fabric.onSwitchEvents(n.name, (events) =>
           control.submit(() => device.onSwitchEvents(events, fabric.sim.now)),

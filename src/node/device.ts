@@ -78,7 +78,10 @@ export class VtepDevice {
         dp.removeLocalMac(e.vni, e.mac);
         break;
       case 'remote-prefix':
-        // Routing (symmetric IRB, Type-5) is not in the sim data plane yet.
+        // Symmetric IRB: host routes (Type-2 MAC+IP with an L3VNI) and Type-5 prefixes of a VRF.
+        if (e.action === 'add' && e.routerMac !== undefined)
+          dp.addVrfRoute(e.l3vni, e.prefix, e.vtep, e.routerMac);
+        else if (e.action === 'remove') dp.removeVrfRoute(e.l3vni, e.prefix, e.vtep);
         break;
     }
   }

@@ -228,7 +228,7 @@ export class SimRouter {
 }
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */
-function flowHash(ipPacket: Uint8Array): number {
+export function flowHash(ipPacket: Uint8Array): number {
   const ihl = (ipPacket[0]! & 0x0f) * 4;
   let h = 0x811c9dc5;
   const mix = (b: number) => {

@@ -4,7 +4,9 @@
  *
  * Owns: access ports (untagged → one VNI, or 802.1Q trunk: VLAN → VNI), bridge domains with their
  * FDB and flood list, VXLAN encapsulation towards remote VTEPs (head-end replication for BUM) and
- * decapsulation from the underlay port, ARP suppression from the neighbor table, counters.
+ * decapsulation from the underlay port, ARP suppression from the neighbor table, routing between
+ * VNIs at gateways (centralized, or distributed anycast with symmetric IRB: tenant VRFs reach
+ * remote hosts and prefixes over their L3VNI, RFC 9135 §4.3), counters.
  * Two control modes per VNI: flood-and-learn (static flood list, remote MACs learnt from
  * decapsulated frames, RFC 7348 §4) and EVPN (remote MACs and flood list only from EVPN routes,
  * RFC 8365 §10: no data-plane learning of remote MACs).
@@ -38,6 +40,7 @@ import {
 } from '../../wire/ethernet.js';
 import { decapsulateVxlan, encapsulateVxlan, VXLAN_PORT } from '../../wire/vxlan.js';
 import { Fdb, type FdbEvent } from '../fdb.js';
+import { flowHash } from './router.js';
 
 export type ControlMode = 'evpn' | 'flood-and-learn';
 
@@ -124,6 +127,29 @@ export interface GatewayConfig {
   readonly vrf?: string;
 }
 
+/** A tenant VRF for symmetric IRB: its L3VNI and this VTEP's router MAC in it (RFC 9135 §5.1). */
+export interface VrfDataplaneConfig {
+  readonly name: string;
+  readonly l3vni: number;
+  readonly routerMac: Mac;
+}
+
+interface VrfRoute {
+  readonly prefix: number;
+  readonly length: number;
+  readonly mask: number;
+  /** Remote VTEP → its router MAC (several VTEPs: ECMP). */
+  readonly vteps: Map<IpAddress, Mac>;
+}
+
+interface Vrf {
+  readonly config: VrfDataplaneConfig;
+  /** Host routes (from Type-2 MAC+IP) and prefixes (Type-5), by "prefix/length". */
+  readonly routes: Map<string, VrfRoute>;
+  /** The /32s again by address: most routes are hosts, and their lookup must not scan. */
+  readonly hosts: Map<number, VrfRoute>;
+}
+
 /** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
 const ARP_QUEUE_LIMIT = 16;
 
@@ -145,8 +171,66 @@ export class SimSwitch {
   };
   private readonly domains = new Map<number, BridgeDomain>();
   private readonly ports = new Map<string, AccessPortConfig & { up: boolean }>();
+  private readonly vrfs = new Map<string, Vrf>();
+  private readonly vrfsByL3vni = new Map<number, Vrf>();
 
   constructor(readonly config: VtepConfig) {}
+
+  /** A tenant VRF with an L3VNI: gateways in it route to remote hosts and prefixes over the L3VNI. */
+  addVrf(c: VrfDataplaneConfig): void {
+    if (this.vrfs.has(c.name) || this.vrfsByL3vni.has(c.l3vni) || this.domains.has(c.l3vni))
+      throw new RangeError(`VRF ${c.name}: the name or L3VNI ${c.l3vni} is in use`);
+    const vrf: Vrf = { config: c, routes: new Map(), hosts: new Map() };
+    this.vrfs.set(c.name, vrf);
+    this.vrfsByL3vni.set(c.l3vni, vrf);
+  }
+
+  /** A remote host (/32 from Type-2) or prefix (Type-5) in a VRF, reached through `vtep`. */
+  addVrfRoute(l3vni: number, prefix: string, vtep: IpAddress, routerMac: Mac): void {
+    const vrf = this.vrfsByL3vni.get(l3vni);
+    const parsed = parseIpv4Prefix(prefix);
+    if (!vrf || !parsed) return;
+    let r = vrf.routes.get(prefix);
+    if (!r) {
+      vrf.routes.set(prefix, (r = { ...parsed, vteps: new Map() }));
+      if (parsed.length === 32) vrf.hosts.set(parsed.prefix, r);
+    }
+    r.vteps.set(vtep, routerMac);
+    if (parsed.length === 32)
+      this.releaseAwaitingArp(vrf, prefix.slice(0, prefix.indexOf('/')) as Ipv4Address);
+  }
+
+  removeVrfRoute(l3vni: number, prefix: string, vtep: IpAddress): void {
+    const vrf = this.vrfsByL3vni.get(l3vni);
+    const r = vrf?.routes.get(prefix);
+    if (!r) return;
+    r.vteps.delete(vtep);
+    if (r.vteps.size === 0) {
+      vrf!.routes.delete(prefix);
+      if (r.length === 32) vrf!.hosts.delete(r.prefix);
+    }
+  }
+
+  /** Packets that waited for ARP of a host the VRF now has a route to go out over the L3VNI. */
+  private releaseAwaitingArp(vrf: Vrf, ip: Ipv4Address): void {
+    for (const bd of this.domains.values()) {
+      if ((bd.gateway?.vrf ?? 'default') !== vrf.config.name) continue;
+      const waiting = bd.awaitingArp.get(ip);
+      if (!waiting) continue;
+      bd.awaitingArp.delete(ip);
+      const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+      for (const packet of waiting) this.routeViaL3vni(vrf, ipv4ToNumber(ip), packet, out);
+      this.pendingTransmit.push(...out.transmit);
+    }
+  }
+
+  /** Frames the control plane's writes produced (released ARP queues), sent with the next output. */
+  private readonly pendingTransmit: { port: string; frame: Uint8Array }[] = [];
+
+  /** Frames produced by control-plane writes since the last call (the driver sends them). */
+  takePendingTransmit(): { port: string; frame: Uint8Array }[] {
+    return this.pendingTransmit.splice(0);
+  }
 
   // ---- configuration --------------------------------------------------------------------------
 
@@ -282,11 +366,19 @@ export class SimSwitch {
         out.events.push({ ...ev, vni: bd.config.vni });
       }
     }
-    if (inner.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, inner, { port: portName }, out)) return;
-    if (inner.etherType === ETHERTYPE_ARP && this.handleArp(bd, portName, inner, out)) return;
+    if (inner.etherType === ETHERTYPE_ARP) {
+      const arp = decodeArp(inner.payload);
+      // Every ARP a local host sends tells its IP↔MAC binding (advertised as MAC+IP), including
+      // the ones addressed to the gateway.
+      if ((arp.op === ARP_OP_REQUEST || arp.op === ARP_OP_REPLY) && arp.spa !== '0.0.0.0') {
+        out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
+      }
+      if (this.gatewayArp(bd, inner, { port: portName }, out)) return;
+      if (this.handleArp(bd, portName, arp, out)) return;
+    }
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
-      return this.route(bd, inner.payload, out);
+      return this.route(bd.gateway.vrf ?? 'default', inner.payload, out, false);
     this.forward(bd, portName, inner.dst, frame, out, true);
   }
 
@@ -322,29 +414,47 @@ export class SimSwitch {
         payload: encodeArp(arpReplyFor(arp, g.mac)),
       });
       if (from.port !== undefined) this.emitLocal(from.port, reply, out, bd.config.vni);
-      else if (from.vtep !== undefined) this.encapsulate(bd, from.vtep, reply, out);
+      else if (from.vtep !== undefined) this.encapsulate(bd.config.vni, from.vtep, reply, out);
     }
     return true;
   }
 
-  /** Routes an IPv4 packet that arrived at a gateway MAC into the VNI whose gateway subnet holds it. */
-  private route(ingress: BridgeDomain, bytes: Uint8Array, out: SwitchOutput): void {
+  /**
+   * Routes an IPv4 packet that arrived at a gateway (or router) MAC, within tenant VRF `vrfName`:
+   * to a local host of a gateway subnet; else (symmetric IRB) over the VRF's L3VNI to the VTEP of
+   * the longest matching host route or prefix; else into a local gateway subnet, ARPing for the host.
+   * A packet that came in over the L3VNI is never routed back into it.
+   */
+  private route(vrfName: string, bytes: Uint8Array, out: SwitchOutput, fromL3vni: boolean): void {
     const ip = decodeIpv4(bytes);
     const dst = ipv4ToNumber(ip.dst);
-    const vrf = ingress.gateway?.vrf ?? 'default';
     let egress: BridgeDomain | undefined;
     for (const bd of this.domains.values()) {
       const g = bd.gateway;
       // Tenant isolation: a VRF's packets only ever reach that VRF's subnets.
-      if (!g || (g.vrf ?? 'default') !== vrf) continue;
+      if (!g || (g.vrf ?? 'default') !== vrfName) continue;
       const mask = g.prefixLength === 0 ? 0 : (0xffffffff << (32 - g.prefixLength)) >>> 0;
       if ((dst & mask) >>> 0 === (ipv4ToNumber(g.ip) & mask) >>> 0) egress = bd;
     }
-    if (!egress || ip.ttl <= 1 || ip.dst === egress.gateway!.ip) {
+    if (ip.ttl <= 1 || (egress && ip.dst === egress.gateway!.ip)) {
       this.counters.routeDrops++;
       return;
     }
     const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
+    const localMac = egress ? this.localHostMac(egress, ip.dst) : undefined;
+    if (localMac) return this.sendRouted(egress!, localMac, packet, out);
+    const vrf = this.vrfs.get(vrfName);
+    if (vrf && !fromL3vni) {
+      const r = longestMatch(vrf, dst);
+      if (r && (!egress || r.length > egress.gateway!.prefixLength)) {
+        this.routeViaL3vni(vrf, dst, packet, out, r);
+        return;
+      }
+    }
+    if (!egress) {
+      this.counters.routeDrops++;
+      return;
+    }
     const mac = egress.hosts.get(ip.dst) ?? (egress.neighbors.get(ip.dst) as Mac | undefined);
     if (mac) return this.sendRouted(egress, mac, packet, out);
     // Unknown destination: queue the packet and ask (RFC 1122 §2.3.2.2: keep at least one).
@@ -366,6 +476,41 @@ export class SimSwitch {
     this.forward(egress, undefined, 'ff:ff:ff:ff:ff:ff' as Mac, request, out, true);
   }
 
+  /** The MAC of `ip` in `bd` if that host sits on one of our own ports. */
+  private localHostMac(bd: BridgeDomain, ip: Ipv4Address): Mac | undefined {
+    const mac = bd.hosts.get(ip) ?? (bd.neighbors.get(ip) as Mac | undefined);
+    const e = mac ? bd.fdb.lookup(mac) : undefined;
+    return e && (e.kind === 'local' || e.kind === 'static') ? mac : undefined;
+  }
+
+  /**
+   * RFC 9135 §4.3 symmetric IRB: the routed packet goes to the remote VTEP in the VRF's L3VNI,
+   * inner destination its router MAC, inner source ours; the remote VTEP routes it again.
+   */
+  private routeViaL3vni(
+    vrf: Vrf,
+    dst: number,
+    packet: Uint8Array,
+    out: SwitchOutput,
+    route = longestMatch(vrf, dst),
+  ): void {
+    if (!route) {
+      this.counters.routeDrops++;
+      return;
+    }
+    const vteps = [...route.vteps];
+    const [vtep, routerMac] = vteps.length === 1 ? vteps[0]! : vteps[flowHash(packet) % vteps.length]!;
+    this.counters.routed++;
+    const frame = encodeEthernet({
+      dst: routerMac,
+      src: vrf.config.routerMac,
+      vlans: [],
+      etherType: ETHERTYPE_IPV4,
+      payload: packet,
+    });
+    this.encapsulate(vrf.config.l3vni, vtep, frame, out);
+  }
+
   private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: SwitchOutput): void {
     const g = bd.gateway!;
     this.counters.routed++;
@@ -381,11 +526,12 @@ export class SimSwitch {
   }
 
   /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
-  private handleArp(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: SwitchOutput): boolean {
-    const arp = decodeArp(eth.payload);
-    if ((arp.op === ARP_OP_REQUEST || arp.op === ARP_OP_REPLY) && arp.spa !== '0.0.0.0') {
-      out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
-    }
+  private handleArp(
+    bd: BridgeDomain,
+    portName: string,
+    arp: ReturnType<typeof decodeArp>,
+    out: SwitchOutput,
+  ): boolean {
     if (arp.op !== ARP_OP_REQUEST || isGratuitousArp(arp) || !bd.config.arpSuppression) return false;
     const mac = bd.neighbors.get(arp.tpa);
     if (!mac) return false;
@@ -458,7 +604,15 @@ export class SimSwitch {
     }
     const d = decapsulateVxlan(bytes);
     const bd = this.domains.get(d.vni);
-    if (!bd) return this.drop();
+    if (!bd) {
+      const vrf = this.vrfsByL3vni.get(d.vni);
+      if (!vrf) return this.drop();
+      // The L3VNI carries only routed packets addressed to our router MAC (RFC 9135 §5.1).
+      this.counters.decapsulated++;
+      const eth = decodeEthernet(d.innerFrame);
+      if (eth.dst !== vrf.config.routerMac || eth.etherType !== ETHERTYPE_IPV4) return this.drop();
+      return this.route(vrf.config.name, eth.payload, out, true);
+    }
     this.counters.decapsulated++;
     const eth = decodeEthernet(d.innerFrame);
     if (bd.config.mode === 'flood-and-learn' && !isGroupMac(eth.src)) {
@@ -471,7 +625,7 @@ export class SimSwitch {
     }
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, { vtep: d.outerSrcIp }, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
-      return this.route(bd, eth.payload, out);
+      return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
     // Split horizon: what came from the overlay never goes back into it.
     this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
   }
@@ -501,7 +655,7 @@ export class SimSwitch {
         return;
       }
       if (e && e.kind === 'remote') {
-        if (toOverlay) this.encapsulate(bd, e.vtep, frame, out);
+        if (toOverlay) this.encapsulate(bd.config.vni, e.vtep, frame, out);
         return;
       }
     }
@@ -515,19 +669,19 @@ export class SimSwitch {
     }
     if (!toOverlay) return;
     for (const vtep of bd.floodList) {
-      this.encapsulate(bd, vtep, frame, out);
+      this.encapsulate(bd.config.vni, vtep, frame, out);
       this.counters.replicated++;
     }
   }
 
-  private encapsulate(bd: BridgeDomain, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
+  private encapsulate(vni: number, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
     const nextHop = this.config.resolveNextHop(vtep);
     if (!nextHop || vtep.includes(':')) return this.drop();
     out.transmit.push({
       port: this.config.underlayPort,
       frame: encapsulateVxlan({
         innerFrame: frame,
-        vni: bd.config.vni as Vni,
+        vni: vni as Vni,
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
         outerSrcIp: this.config.vtepIp,
@@ -556,4 +710,25 @@ export class SimSwitch {
   private drop(): void {
     this.counters.dropped++;
   }
+}
+
+/** "10.1.0.0/24" → numeric prefix, length and mask (undefined for anything else, e.g. IPv6). */
+function parseIpv4Prefix(text: string): { prefix: number; length: number; mask: number } | undefined {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(text);
+  if (!m) return undefined;
+  const length = Number(m[2]);
+  if (length > 32) return undefined;
+  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+  return { prefix: (ipv4ToNumber(m[1] as Ipv4Address) & mask) >>> 0, length, mask };
+}
+
+function longestMatch(vrf: Vrf, dst: number): VrfRoute | undefined {
+  const host = vrf.hosts.get(dst);
+  if (host) return host;
+  let best: VrfRoute | undefined;
+  if (vrf.routes.size === vrf.hosts.size) return undefined;
+  for (const r of vrf.routes.values()) {
+    if ((dst & r.mask) >>> 0 === r.prefix && (!best || r.length > best.length)) best = r;
+  }
+  return best;
 }
