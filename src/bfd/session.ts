@@ -596,7 +596,7 @@ export class BfdSession {
   /**
    * An extra packet at each state change, so the three-way handshake and a Down do not wait for
    * the (at least one second) periodic timer. RFC 5880 §6.8.7 paces periodic transmission only; FRR's
-   * bfdd does the same. It obeys the same limits as periodic packets and restarts their timer.
+   * bfdd also sends at once on going Up or Down. It obeys the same limits as periodic packets and restarts their timer.
    */
   private sendStateChange(now: number, actions: BfdSessionAction[]): void {
     if (this.periodicTransmissionAllowed()) this.sendPacket(now, 'state-change', actions);

@@ -517,6 +517,33 @@ describe('BFD session: AdminDown and restarts', () => {
   });
 });
 
+describe('BFD session: a peer in Demand mode (§6.6, §6.8.7)', () => {
+  it('stops periodic packets while both are Up, sends a Poll Sequence on change, and resumes when D clears', () => {
+    const p = upPair();
+    const heard = p.delivered.filter((d) => d.to === 'a').at(-1)!.packet;
+    const demand: BfdControlPacket = { ...heard, demand: true, poll: false, final: false };
+    const t0 = p.now;
+    p.perform('a', p.a.receive(t0, demand));
+    const detection = t0 + p.a.detectionTimeMs!;
+    // Only the Detection Time is left to wait for: no periodic packet is scheduled.
+    assert.equal(p.a.nextDeadline(), detection);
+    assert.deepEqual(p.a.poll(t0 + 50), []);
+    // A timer change must still be announced: the Poll rides on periodic packets again.
+    const actions = p.a.setTimers(t0 + 60, { desiredMinTxMs: 50 });
+    assert.ok((p.a.nextDeadline() ?? Infinity) < detection);
+    const polled = [...actions, ...p.a.poll(p.a.nextDeadline()!)].filter((x) => x.kind === 'send');
+    assert.ok(polled.length >= 1);
+    assert.ok(polled.every((x) => x.kind === 'send' && x.packet.poll));
+    // The peer's Final ends the Poll Sequence, and with D still set the packets stop again.
+    p.a.receive(t0 + 70, { ...demand, final: true });
+    assert.equal(p.a.pollInProgress, false);
+    assert.equal(p.a.nextDeadline(), t0 + 70 + p.a.detectionTimeMs!);
+    // D cleared: periodic transmission resumes.
+    p.a.receive(t0 + 80, heard);
+    assert.ok((p.a.nextDeadline() ?? Infinity) < t0 + 80 + p.a.detectionTimeMs!);
+  });
+});
+
 describe('BFD session: hostile input', () => {
   const upAt = (): { p: Pair; packet: BfdControlPacket } => {
     const p = upPair();
