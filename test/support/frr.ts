@@ -1,5 +1,5 @@
 /**
- * FRR 8.4 (zebra + bgpd) inside a lab namespace, with a private directory for its config, pid files,
+ * FRR 8.4 (zebra + bgpd and/or bfdd) inside a lab namespace, with a private directory for its config, pid files,
  * zserv socket, vty sockets and logs (see /work/shared/INTEROP.md).
  *
  * The daemons run in the foreground (no `-d`) as lab processes, so the lab kills them on cleanup. They
@@ -25,6 +25,7 @@ export { waitFor } from './netns.js';
 export const FRR_DIR = '/usr/lib/frr';
 export const ZEBRA = `${FRR_DIR}/zebra`;
 export const BGPD = `${FRR_DIR}/bgpd`;
+export const BFDD = `${FRR_DIR}/bfdd`;
 export const VTYSH = 'vtysh';
 
 export type FrrFamily = 'l2vpn-evpn' | 'ipv4-unicast' | 'ipv6-unicast';
@@ -136,9 +137,67 @@ export function frrBgpConfig(o: FrrBgpConfigOptions): string {
   return `${l.join('\n')}\n`;
 }
 
+/** One single-hop (or multihop) `peer` in bfdd's `bfd` node. Intervals in milliseconds. */
+export interface FrrBfdPeer {
+  readonly peer: string;
+  readonly localAddress?: string;
+  readonly interface?: string;
+  readonly multihop?: boolean;
+  readonly receiveIntervalMs?: number;
+  readonly transmitIntervalMs?: number;
+  readonly detectMultiplier?: number;
+  readonly passive?: boolean;
+  /** Start administratively down (`shutdown`). */
+  readonly shutdown?: boolean;
+}
+
+/** bfdd's configuration text: a `bfd` node with these peers. */
+export function frrBfdConfig(peers: readonly FrrBfdPeer[], hostname?: string): string {
+  const l: string[] = [];
+  if (hostname) l.push(`hostname ${hostname}`);
+  l.push('!', 'bfd');
+  for (const p of peers) {
+    let head = ` peer ${p.peer}`;
+    if (p.multihop) head += ' multihop';
+    if (p.localAddress) head += ` local-address ${p.localAddress}`;
+    if (p.interface) head += ` interface ${p.interface}`;
+    l.push(head);
+    if (p.receiveIntervalMs !== undefined) l.push(`  receive-interval ${p.receiveIntervalMs}`);
+    if (p.transmitIntervalMs !== undefined) l.push(`  transmit-interval ${p.transmitIntervalMs}`);
+    if (p.detectMultiplier !== undefined) l.push(`  detect-multiplier ${p.detectMultiplier}`);
+    if (p.passive) l.push('  passive-mode');
+    l.push(p.shutdown ? '  shutdown' : '  no shutdown', ' exit', ' !');
+  }
+  l.push('exit', '!');
+  return `${l.join('\n')}\n`;
+}
+
+/** One entry of `show bfd peers json` (FRR 8.4), the fields the tests read. */
+export interface FrrBfdPeerJson {
+  readonly multihop?: boolean;
+  readonly peer: string;
+  readonly local?: string;
+  readonly interface?: string;
+  readonly id?: number;
+  readonly 'remote-id'?: number;
+  /** 'up', 'down', 'init' or 'shutdown'. */
+  readonly status: string;
+  readonly diagnostic?: string;
+  readonly 'remote-diagnostic'?: string;
+  readonly 'receive-interval'?: number;
+  readonly 'transmit-interval'?: number;
+  readonly 'detect-multiplier'?: number;
+  readonly 'remote-receive-interval'?: number;
+  readonly 'remote-transmit-interval'?: number;
+  readonly 'remote-detect-multiplier'?: number;
+  readonly [key: string]: unknown;
+}
+
 export interface FrrOptions {
-  /** bgpd's configuration (frr.conf text, e.g. from frrBgpConfig). */
-  readonly config: string;
+  /** bgpd's configuration (frr.conf text, e.g. from frrBgpConfig); not needed with `bgpd: false`. */
+  readonly config?: string;
+  /** Start bfdd with this configuration (e.g. from frrBfdConfig). */
+  readonly bfddConfig?: string;
   /** zebra's configuration (default: only a hostname). */
   readonly zebraConfig?: string;
   /** Start bgpd too (default true). */
@@ -230,9 +289,9 @@ function numbered(text: string): string {
     .join('\n');
 }
 
-function frrPreflight(): void {
+function frrPreflight(bins: readonly string[]): void {
   if (process.getuid?.() !== 0) throw new Error('FRR needs root (it starts as root and drops to user frr)');
-  for (const bin of [ZEBRA, BGPD]) {
+  for (const bin of bins) {
     try {
       accessSync(bin, constants.X_OK);
     } catch {
@@ -250,10 +309,11 @@ function frrPreflight(): void {
   }
 }
 
-/** A running zebra + bgpd pair. */
+/** A running zebra with bgpd and/or bfdd. */
 export class Frr {
   readonly zebra: LabProcess;
   readonly bgpd: LabProcess | undefined;
+  readonly bfdd: LabProcess | undefined;
 
   constructor(
     readonly lab: Lab,
@@ -262,13 +322,15 @@ export class Frr {
     readonly dir: string,
     zebra: LabProcess,
     bgpd: LabProcess | undefined,
+    bfdd?: LabProcess,
   ) {
     this.zebra = zebra;
     this.bgpd = bgpd;
+    this.bfdd = bfdd;
   }
 
   get daemons(): LabProcess[] {
-    return this.bgpd ? [this.zebra, this.bgpd] : [this.zebra];
+    return [this.zebra, this.bgpd, this.bfdd].filter((d): d is LabProcess => d !== undefined);
   }
 
   /** Runs vtysh commands (each its own `-c`) against this instance; returns the text output. */
@@ -322,6 +384,16 @@ export class Frr {
     return Object.values(j)[0]?.bgpState;
   }
 
+  /** `show bfd peers json`. */
+  bfdPeers(): Promise<FrrBfdPeerJson[]> {
+    return this.vtyshJson<FrrBfdPeerJson[]>('show bfd peers');
+  }
+
+  /** bfdd's view of one peer, or undefined when it has no such session. */
+  async bfdPeer(address: string): Promise<FrrBfdPeerJson | undefined> {
+    return (await this.bfdPeers()).find((p) => p.peer === address);
+  }
+
   async waitEstablished(address: string, timeoutMs = 20_000): Promise<void> {
     await this.waitFor(
       async () => (await this.neighborState(address)) === 'Established',
@@ -330,7 +402,7 @@ export class Frr {
     );
   }
 
-  /** zebra's and bgpd's log tails plus their stdout/stderr. */
+  /** Each daemon's log tail plus its stdout/stderr. */
   logTail(lines = 25): string {
     const parts: string[] = [];
     for (const d of this.daemons) {
@@ -344,10 +416,14 @@ export class Frr {
     return parts.join('\n');
   }
 
-  /** `show bgp summary` and the EVPN summary, plus log tails: for error messages. */
+  /** `show bgp summary` and the EVPN summary (or `show bfd peers`), plus log tails: for error messages. */
   async describe(): Promise<string> {
     const parts: string[] = [];
-    for (const cmd of ['show bgp summary', 'show bgp l2vpn evpn summary']) {
+    const cmds = [
+      ...(this.bgpd ? ['show bgp summary', 'show bgp l2vpn evpn summary'] : []),
+      ...(this.bfdd ? ['show bfd peers'] : []),
+    ];
+    for (const cmd of cmds) {
       try {
         parts.push(`--- ${cmd} ---`, (await this.#vtysh(cmd, 5000, false)).trim());
       } catch (e) {
@@ -386,9 +462,10 @@ export class Frr {
     return waitForPeer(peer, predicate, timeoutMs, what, opts);
   }
 
-  /** Stops bgpd then zebra (the lab would do it anyway). */
+  /** Stops bgpd and bfdd, then zebra (the lab would do it anyway). */
   async stop(): Promise<void> {
     if (this.bgpd) await this.bgpd.stop();
+    if (this.bfdd) await this.bfdd.stop();
     await this.zebra.stop();
   }
 }
@@ -435,22 +512,29 @@ async function waitForSockets(
   }
 }
 
-/** Starts zebra (+ bgpd) in `ns`; resolves once vtysh can talk to both. */
+/** Starts zebra (+ bgpd, + bfdd) in `ns`; resolves once vtysh can talk to them. */
 export async function startFrr(lab: Lab, ns: Netns, opts: FrrOptions): Promise<Frr> {
-  frrPreflight();
+  const withBgpd = opts.bgpd ?? true;
+  const bfddText = opts.bfddConfig;
+  frrPreflight([ZEBRA, ...(withBgpd ? [BGPD] : []), ...(bfddText !== undefined ? [BFDD] : [])]);
   const dir = lab.subdir(`frr-${ns.name}`);
   const zebraConf = join(dir, 'zebra.conf');
   const bgpdConf = join(dir, 'bgpd.conf');
+  const bfddConf = join(dir, 'bfdd.conf');
   const zebraText = opts.zebraConfig ?? `hostname ${ns.name}\n`;
+  const bgpdText = opts.config ?? '';
+  if (withBgpd && opts.config === undefined)
+    throw new Error('startFrr: bgpd needs `config` (or pass bgpd: false)');
   writeFileSync(zebraConf, zebraText);
-  writeFileSync(bgpdConf, opts.config);
+  writeFileSync(bgpdConf, bgpdText);
+  if (bfddText !== undefined) writeFileSync(bfddConf, bfddText);
   execSync(null, 'chown', ['-R', 'frr:frr', dir]);
 
-  const withBgpd = opts.bgpd ?? true;
   if (!opts.allowConfigErrors) {
     for (const [bin, conf, text] of [
       [ZEBRA, zebraConf, zebraText],
-      ...(withBgpd ? [[BGPD, bgpdConf, opts.config] as const] : []),
+      ...(withBgpd ? [[BGPD, bgpdConf, bgpdText] as const] : []),
+      ...(bfddText !== undefined ? [[BFDD, bfddConf, bfddText] as const] : []),
     ] as const) {
       const rejected = dryRun(bin, dir, conf);
       if (rejected.length > 0) {
@@ -497,7 +581,16 @@ export async function startFrr(lab: Lab, ns: Netns, opts: FrrOptions): Promise<F
     });
     await waitForSockets({ ns, dir }, bgpd, [join(dir, 'bgpd.vty')], timeoutMs, join(dir, 'bgpd.log'));
   }
-  const frr = new Frr(lab, ns, dir, zebra, bgpd);
+  let bfdd: LabProcess | undefined;
+  if (bfddText !== undefined) {
+    // --bfdctl: bfdd's control socket defaults to /var/run/frr/bfdd.sock, shared by every instance.
+    bfdd = ns.spawn(BFDD, ['-f', bfddConf, '--bfdctl', join(dir, 'bfdd.sock'), ...common('bfdd')], {
+      name: 'bfdd',
+      logFile: join(dir, 'bfdd.out'),
+    });
+    await waitForSockets({ ns, dir }, bfdd, [join(dir, 'bfdd.vty')], timeoutMs, join(dir, 'bfdd.log'));
+  }
+  const frr = new Frr(lab, ns, dir, zebra, bgpd, bfdd);
   // The vty sockets exist before the daemons accept commands; wait until vtysh gets an answer.
   await frr.waitFor(() => frr.vtysh('show version', 3000), timeoutMs, `vtysh to answer on ${ns.name}`);
   return frr;
