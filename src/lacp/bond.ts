@@ -35,7 +35,7 @@ import {
   type LacpPortStatus,
 } from './port.js';
 
-export type { LacpAction, LacpPortConfig, LacpPortStatus } from './port.js';
+export type { ActorSystem, LacpAction, LacpPortConfig, LacpPortStatus } from './port.js';
 
 export interface LacpBondConfig {
   /** For logs, e.g. `bond0` or `po10`. */
