@@ -12,7 +12,7 @@ import { DEFAULT_API_PORT, loadDeviceConfig } from '../node/device-config.js';
 import { jsonReplacer } from '../node/api-server.js';
 import { startDaemon } from '../node/daemon.js';
 import { labReport, renderLabReport } from '../lab/report.js';
-import { buildLab, loadTopology, parseDuration } from '../lab/topology.js';
+import { buildLab, loadScenario, loadTopology, parseDuration } from '../lab/topology.js';
 import { buildWireSamples, describeSample, samplesPcap } from '../wire/samples.js';
 import { fetchApi, formatUptime, renderBgpSummary, renderEvpnRoutes, table, type ApiTarget } from './show.js';
 
@@ -182,17 +182,21 @@ export function buildProgram(): Command {
     .command('lab')
     .description('run a fabric in the lab under the simulated clock and report what happened to every frame')
     .argument('[topology]', 'topology file (YAML)', DEFAULT_TOPOLOGY)
+    .option('--scenario <file>', "a timeline of flows and faults to run instead of the topology's own")
     .option('--until <duration>', "simulated time to run, e.g. 2s (default: the file's `until`)")
     .option('--pcap <dir>', 'write one pcap per link into this directory')
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { until?: string; pcap?: string; json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new Error(`cannot read topology ${file}: ${(e as Error).message}`);
-      }
-      const topology = loadTopology(text, file);
+    .action((file: string, opts: { scenario?: string; until?: string; pcap?: string; json?: boolean }) => {
+      const read = (path: string, what: string) => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch (e) {
+          throw new Error(`cannot read ${what} ${path}: ${(e as Error).message}`);
+        }
+      };
+      let topology = loadTopology(read(file, 'topology'), file);
+      if (opts.scenario !== undefined)
+        topology = loadScenario(read(opts.scenario, 'scenario'), opts.scenario, topology);
       const lab = buildLab(topology);
       const pcaps = opts.pcap ? lab.fabric.captureAll() : undefined;
       const until = opts.until !== undefined ? parseCliDuration(opts.until) : topology.untilNs;

@@ -335,6 +335,65 @@ export function loadTopology(text: string, file: string): Topology {
     });
   }
 
+  const { flows, faults } = readTimeline(root, untilNs, nodes, links, vnis);
+  // A leaf reaches the underlay through its spines.
+  for (const n of nodes.values()) {
+    if (n.kind !== 'leaf') continue;
+    const ups = links.filter(
+      (l) =>
+        (l.a.node === n.name && nodes.get(l.b.node)?.kind === 'spine') ||
+        (l.b.node === n.name && nodes.get(l.a.node)?.kind === 'spine'),
+    );
+    if (ups.length === 0) nodesField.field(n.name).problem('a leaf needs at least one link to a spine');
+  }
+  for (const vrf of vrfs) {
+    if (vnis.some((v) => v.vni === vrf.l3vni))
+      root.field('vrfs').problem(`VRF ${vrf.name}: L3VNI ${vrf.l3vni} is also a VNI of a bridge domain`);
+  }
+  const anyEvpn = vnis.some((v) => v.mode === 'evpn');
+  const underlayField = root.field('underlay');
+  const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
+  if (underlay === 'static' && anyEvpn)
+    underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
+  let costs = DEFAULT_CONTROL_PLANE_COSTS;
+  const cp = root.field('control-plane');
+  if (cp.present && cp.expectMap()) {
+    cp.allowOnly(['per-update', 'per-install']);
+    const d = (f: string, fallback: number) =>
+      cp.field(f).present ? (cp.field(f).parsed(parseDuration, { what: 'duration' }) ?? fallback) : fallback;
+    costs = {
+      perUpdateNs: d('per-update', costs.perUpdateNs),
+      perInstallNs: d('per-install', costs.perInstallNs),
+    };
+  }
+  ctx.finish();
+  return {
+    name,
+    description,
+    seed,
+    untilNs,
+    underlay,
+    costs,
+    nodes: [...nodes.values()],
+    links,
+    vnis,
+    vrfs,
+    flows,
+    faults,
+  };
+}
+
+/**
+ * The timeline part of a topology or scenario file: `flows` (UDP flows with sequence numbers) and
+ * `faults` (link/node failures and returns, VM moves), checked against the topology's nodes.
+ */
+function readTimeline(
+  root: ConfigNode,
+  untilNs: number,
+  nodes: ReadonlyMap<string, TopologyNode>,
+  links: readonly TopologyLink[],
+  vnis: readonly TopologyVni[],
+): { flows: TopologyFlow[]; faults: TopologyFault[] } {
   const flows: TopologyFlow[] = [];
   for (const f of root.field('flows').list()) {
     f.expectMap();
@@ -431,51 +490,30 @@ export function loadTopology(text: string, file: string): Topology {
       target: target ? `${target.node}:${target.port}` : '',
     });
   }
-  // A leaf reaches the underlay through its spines.
-  for (const n of nodes.values()) {
-    if (n.kind !== 'leaf') continue;
-    const ups = links.filter(
-      (l) =>
-        (l.a.node === n.name && nodes.get(l.b.node)?.kind === 'spine') ||
-        (l.b.node === n.name && nodes.get(l.a.node)?.kind === 'spine'),
-    );
-    if (ups.length === 0) nodesField.field(n.name).problem('a leaf needs at least one link to a spine');
-  }
-  for (const vrf of vrfs) {
-    if (vnis.some((v) => v.vni === vrf.l3vni))
-      root.field('vrfs').problem(`VRF ${vrf.name}: L3VNI ${vrf.l3vni} is also a VNI of a bridge domain`);
-  }
-  const anyEvpn = vnis.some((v) => v.mode === 'evpn');
-  const underlayField = root.field('underlay');
-  const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
-  if (underlay === 'static' && anyEvpn)
-    underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
-  let costs = DEFAULT_CONTROL_PLANE_COSTS;
-  const cp = root.field('control-plane');
-  if (cp.present && cp.expectMap()) {
-    cp.allowOnly(['per-update', 'per-install']);
-    const d = (f: string, fallback: number) =>
-      cp.field(f).present ? (cp.field(f).parsed(parseDuration, { what: 'duration' }) ?? fallback) : fallback;
-    costs = {
-      perUpdateNs: d('per-update', costs.perUpdateNs),
-      perInstallNs: d('per-install', costs.perInstallNs),
-    };
-  }
+  return { flows, faults };
+}
+
+/**
+ * A scenario file: a timeline (flows and faults, optional `until` and `seed`) run against a
+ * topology, so one fabric can be put through several scenarios. The scenario's flows and faults
+ * replace the ones the topology file carries.
+ */
+export function loadScenario(text: string, file: string, topology: Topology): Topology {
+  const ctx = new ConfigContext(file, text);
+  const root = ctx.root();
+  root.expectMap();
+  root.allowOnly(['name', 'description', 'seed', 'until', 'flows', 'faults']);
+  const seed = root.field('seed').present
+    ? root.field('seed').integer({ min: 0, max: 0xffffffff })
+    : topology.seed;
+  const untilNs = root.field('until').present
+    ? (root.field('until').parsed(parseDuration, { what: 'duration' }) ?? topology.untilNs)
+    : topology.untilNs;
+  const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
+  const { flows, faults } = readTimeline(root, untilNs, nodes, topology.links, topology.vnis);
+  const name = root.field('name').string({ default: topology.name });
   ctx.finish();
-  return {
-    name,
-    description,
-    seed,
-    untilNs,
-    underlay,
-    costs,
-    nodes: [...nodes.values()],
-    links,
-    vnis,
-    vrfs,
-    flows,
-    faults,
-  };
+  return { ...topology, name, seed, untilNs, flows, faults };
 }
 
 export interface BuiltLab {

@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/reader.js';
 import { labReport } from '../../src/lab/report.js';
-import { buildLab, loadTopology, parseBandwidth, parseDuration } from '../../src/lab/topology.js';
+import {
+  buildLab,
+  loadScenario,
+  loadTopology,
+  parseBandwidth,
+  parseDuration,
+} from '../../src/lab/topology.js';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/seed004-same-subnet.yaml');
 
@@ -198,6 +204,33 @@ describe('lab topology files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs a scenario file against a topology: its timeline replaces the topology’s own', () => {
+    const topoFile = join(dirname(EXAMPLE), 'evpn-fabric.yaml');
+    const scenarioFile = join(dirname(EXAMPLE), 'scenarios/evpn-fabric-spine-maintenance.yaml');
+    const topology = loadTopology(readFileSync(topoFile, 'utf8'), topoFile);
+    const t = loadScenario(readFileSync(scenarioFile, 'utf8'), scenarioFile, topology);
+    assert.deepEqual(
+      t.flows.map((f) => f.name),
+      ['web1-web2', 'db2-db1'],
+    );
+    assert.equal(t.untilNs, 1_500_000_000);
+    const lab = buildLab(t);
+    lab.fabric.sim.runUntil(t.untilNs);
+    const r = labReport(lab);
+    assert.deepEqual(
+      r.faults.map((f) => f.name),
+      ['spine2-down', 'spine2-up', 'web2-moves'],
+    );
+    const web = r.flows.find((f) => f.name === 'web1-web2')!;
+    assert.ok(web.lost <= 5 && web.received === web.sent - web.lost, `web lost ${web.lost}`);
+    // A scenario that names what the topology lacks is refused, with the scenario's file and line.
+    assert.throws(
+      () =>
+        loadScenario('faults:\n  - { at: 1s, action: node-down, target: spine9 }\n', 'bad.yaml', topology),
+      /bad\.yaml:2:\d+: faults\[0\]\.target: no node named "spine9"/,
+    );
   });
 
   it('parses durations and bandwidths with units', () => {
