@@ -14,8 +14,10 @@ import { decodeIcmpv6, encodeIcmpv6 } from '../../src/wire/icmpv6.js';
 import { decodeIpv4, encodeIpv4 } from '../../src/wire/ipv4.js';
 import { decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
 import { decodeSlowProtocols, encodeSlowProtocols } from '../../src/wire/lacp.js';
+import { MlagFrameDecoder, decodeMlagMessage, encodeMlagMessage } from '../../src/wire/mlag.js';
 import { encodePcap, readPcap } from '../../src/wire/pcap.js';
 import { buildWireSamples } from '../../src/wire/samples.js';
+import { concatBytes } from '../../src/wire/bytes.js';
 import { decodeTcp, encodeTcp } from '../../src/wire/tcp.js';
 import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
 import { decapsulateVxlan, decodeVxlan, encapsulateVxlan, encodeVxlan } from '../../src/wire/vxlan.js';
@@ -33,6 +35,7 @@ import {
   arbVxlanPacket,
 } from './arb-l2l3.js';
 import { arbBfdControlPacket, arbSlowProtocolsPdu } from './arb-lacpbfd.js';
+import { arbMlagMessage } from './arb-mlag.js';
 import type { FuzzTarget } from './fuzz-lib.js';
 import { extraFuzzTargets } from './fuzz-targets-bgp.js';
 
@@ -110,6 +113,20 @@ export function fuzzTargets(): FuzzTarget[] {
       seeds: sampleEncodings(arbSlowProtocolsPdu, encodeSlowProtocols),
     },
     { name: 'bfd', decode: decodeBfdControl, seeds: sampleEncodings(arbBfdControlPacket, encodeBfdControl) },
+    { name: 'mlag', decode: decodeMlagMessage, seeds: sampleEncodings(arbMlagMessage, encodeMlagMessage) },
+    {
+      // The peer-link stream cut in two: the framer must never buffer a bogus length or throw
+      // anything but a WireError.
+      name: 'mlag-stream',
+      decode: (b) => {
+        const d = new MlagFrameDecoder();
+        const out = [...d.push(b.subarray(0, b.length >> 1)), ...d.push(b.subarray(b.length >> 1))];
+        return out.map(decodeMlagMessage);
+      },
+      seeds: [0, 1, 2, 3].map((i) =>
+        concatBytes(sampleEncodings(arbMlagMessage, encodeMlagMessage, 100 + i).slice(0, 6)),
+      ),
+    },
     {
       name: 'pcap',
       decode: readPcap,
