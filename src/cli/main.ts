@@ -12,7 +12,8 @@ import { DEFAULT_API_PORT, loadDeviceConfig } from '../node/device-config.js';
 import { jsonReplacer } from '../node/api-server.js';
 import { startDaemon } from '../node/daemon.js';
 import { labReport, renderLabReport } from '../lab/report.js';
-import { buildLab, loadScenario, loadTopology, parseDuration } from '../lab/topology.js';
+import { startDashboard } from '../web/dashboard.js';
+import { buildLab, loadScenario, loadTopology, type BuiltLab, parseDuration } from '../lab/topology.js';
 import { buildWireSamples, describeSample, samplesPcap } from '../wire/samples.js';
 import { fetchApi, formatUptime, renderBgpSummary, renderEvpnRoutes, table, type ApiTarget } from './show.js';
 
@@ -22,9 +23,7 @@ function parseApiTarget(text: string): ApiTarget {
   return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
 }
 
-const DEFAULT_TOPOLOGY = fileURLToPath(
-  new URL('../../../examples/seed004-same-subnet.yaml', import.meta.url),
-);
+const DEFAULT_TOPOLOGY = fileURLToPath(new URL('../../../examples/evpn-fabric.yaml', import.meta.url));
 
 function parseCliDuration(text: string): number {
   try {
@@ -186,7 +185,11 @@ export function buildProgram(): Command {
     .option('--until <duration>', "simulated time to run, e.g. 2s (default: the file's `until`)")
     .option('--pcap <dir>', 'write one pcap per link into this directory')
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { scenario?: string; until?: string; pcap?: string; json?: boolean }) => {
+    .option(
+      '--web [port]',
+      'serve the dashboard (default port 8080) while the lab runs in real-time steps, and keep serving',
+    )
+    .action(async (file: string, opts: LabOptions) => {
       const read = (path: string, what: string) => {
         try {
           return readFileSync(path, 'utf8');
@@ -200,7 +203,8 @@ export function buildProgram(): Command {
       const lab = buildLab(topology);
       const pcaps = opts.pcap ? lab.fabric.captureAll() : undefined;
       const until = opts.until !== undefined ? parseCliDuration(opts.until) : topology.untilNs;
-      lab.fabric.sim.runUntil(until);
+      if (opts.web !== undefined) await runWithDashboard(lab, until, opts.web);
+      else lab.fabric.sim.runUntil(until);
       const report = labReport(lab);
       if (opts.pcap && pcaps) {
         mkdirSync(opts.pcap, { recursive: true });
@@ -212,6 +216,32 @@ export function buildProgram(): Command {
         if (opts.pcap) console.log(`wrote ${pcaps?.size ?? 0} pcap files to ${opts.pcap}`);
       }
     });
+
+  interface LabOptions {
+    scenario?: string;
+    until?: string;
+    pcap?: string;
+    json?: boolean;
+    web?: string | true;
+  }
+
+  /**
+   * Runs the simulation in steps of 1 ms of simulated time per 20 ms of wall time (50× slower than
+   * real time), so the dashboard shows the fabric converge and faults happen while you watch.
+   */
+  async function runWithDashboard(lab: BuiltLab, until: number, web: string | true): Promise<void> {
+    const port = web === true ? 8080 : Number(web);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--web: "${web}" is not a port`);
+    let running = true;
+    const dashboard = await startDashboard(lab, () => running, { port });
+    console.log(`dashboard: ${dashboard.url} (Ctrl-C to stop)`);
+    const stepNs = 1_000_000;
+    while (lab.fabric.sim.now < until) {
+      lab.fabric.sim.runUntil(Math.min(until, lab.fabric.sim.now + stepNs));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    running = false;
+  }
 
   program
     .command('demo')

@@ -11,10 +11,17 @@ export type ApiHandler = (query: URLSearchParams) => unknown;
 
 export class ApiServer {
   private readonly routes = new Map<string, ApiHandler>();
+  private readonly pages = new Map<string, { contentType: string; body: string }>();
   private server: Server | undefined;
 
   route(path: string, handler: ApiHandler): this {
     this.routes.set(path, handler);
+    return this;
+  }
+
+  /** A fixed document (the dashboard's page) served at `path`. */
+  page(path: string, contentType: string, body: string): this {
+    this.pages.set(path, { contentType, body });
     return this;
   }
 
@@ -49,6 +56,12 @@ export class ApiServer {
       res.end(text);
     };
     if (req.method !== 'GET') return send(405, { error: `${req.method} not allowed; the API is read-only` });
+    const page = this.pages.get(url.pathname);
+    if (page) {
+      res.writeHead(200, { 'content-type': page.contentType });
+      res.end(page.body);
+      return;
+    }
     const handler = this.routes.get(url.pathname);
     if (!handler)
       return send(404, { error: `no such endpoint ${url.pathname}`, endpoints: [...this.routes.keys()] });
