@@ -5,6 +5,8 @@
 const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> | void }>> = {
   wire: () => import('./wire.js'),
   'bgp-ingest': () => import('./bgp-ingest.js'),
+  dataplane: () => import('./dataplane.js'),
+  'lab-scale': () => import('./lab-scale.js'),
 };
 
 async function main(): Promise<void> {

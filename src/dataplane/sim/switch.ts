@@ -174,7 +174,12 @@ export class SimSwitch {
   private readonly vrfs = new Map<string, Vrf>();
   private readonly vrfsByL3vni = new Map<number, Vrf>();
 
-  constructor(readonly config: VtepConfig) {}
+  /** `config.vtepIp` as a number, for the per-frame "is this VXLAN for us" check. */
+  private readonly vtepIpNumber: number;
+
+  constructor(readonly config: VtepConfig) {
+    this.vtepIpNumber = ipv4ToNumber(config.vtepIp);
+  }
 
   /** A tenant VRF with an L3VNI: gateways in it route to remote hosts and prefixes over the L3VNI. */
   addVrf(c: VrfDataplaneConfig): void {
@@ -359,7 +364,8 @@ export class SimSwitch {
     const bd = vni === undefined ? undefined : this.domains.get(vni);
     if (!bd) return this.drop();
     const frame = inner === eth ? bytes : encodeEthernet(inner);
-    if (!isGroupMac(eth.src)) {
+    // The source MAC's I/G bit, read from the frame (bytes[6]) rather than parsed from its string.
+    if ((bytes[6]! & 1) === 0) {
       const ev = bd.fdb.learnLocal(eth.src, portName, now);
       if (ev) {
         if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
@@ -636,8 +642,9 @@ export class SimSwitch {
     const ihl = (b[14]! & 0x0f) * 4;
     const udp = 14 + ihl;
     if (b.length < udp + 8 || ((b[udp + 2]! << 8) | b[udp + 3]!) !== VXLAN_PORT) return false;
-    const dst = `${b[30]}.${b[31]}.${b[32]}.${b[33]}`;
-    return dst === this.config.vtepIp;
+    // Compared as a number: building the dotted string per frame was a measurable cost (bench dataplane).
+    const dst = ((b[30]! << 24) | (b[31]! << 16) | (b[32]! << 8) | b[33]!) >>> 0;
+    return dst === this.vtepIpNumber;
   }
 
   private forward(

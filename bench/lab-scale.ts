@@ -1,0 +1,200 @@
+/**
+ * `npm run bench -- lab-scale [--leaves 64 --spines 4 --hosts 10000 --seconds 60 --leaves-per-vni 16
+ * --flows N --rate PPS --max-wall S] [--json]`: a whole EVPN fabric in the lab at data-center size.
+ * Generates a topology (spines; leaves with an uplink to every spine; hosts spread over the leaves;
+ * one `mode: evpn` VNI with ARP suppression per group of leaves; UDP flows between host pairs on
+ * different leaves of a VNI), loads it with `loadTopology`, builds it with `buildLab` (real eBGP
+ * underlay + EVPN) and runs the simulator, reporting wall time, simulated time, events, frames
+ * delivered and peak RSS against the goal: the default size in ≤ 60 s wall.
+ */
+import { performance } from 'node:perf_hooks';
+import { resourceUsage } from 'node:process';
+import { buildLab, loadTopology } from '../src/lab/topology.js';
+import { labReport } from '../src/lab/report.js';
+import { formatCount, machineLine, printTable } from './lib.js';
+
+const GOAL_WALL_S = 60;
+
+export interface LabScaleOptions {
+  readonly leaves: number;
+  readonly spines: number;
+  readonly hosts: number;
+  readonly seconds: number;
+  readonly leavesPerVni: number;
+  readonly flows: number;
+  /** Frames per second of each flow. */
+  readonly rate: number;
+}
+
+/** The topology file text for `o` (YAML in the `examples/` format). */
+export function scaleTopology(o: LabScaleOptions): string {
+  const lines: string[] = [
+    'name: lab-scale',
+    `description: ${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts, EVPN with ARP suppression`,
+    'seed: 7',
+    `until: ${o.seconds}s`,
+    'nodes:',
+  ];
+  for (let s = 1; s <= o.spines; s++) lines.push(`  s${s}: { kind: spine }`);
+  for (let l = 1; l <= o.leaves; l++)
+    lines.push(`  l${l}: { kind: leaf, vtep: 10.255.${l >> 8}.${l & 0xff} }`);
+  // Host h sits on leaf (h mod leaves); its VNI is its leaf's group, its subnet 10.<group+1>.0.0/16.
+  const vniCount = Math.ceil(o.leaves / o.leavesPerVni);
+  const members: { name: string; leaf: number; port: string }[][] = Array.from(
+    { length: vniCount },
+    () => [],
+  );
+  const perLeaf = new Array<number>(o.leaves).fill(0);
+  for (let h = 0; h < o.hosts; h++) {
+    const leaf = h % o.leaves;
+    const group = Math.floor(leaf / o.leavesPerVni);
+    const list = members[group]!;
+    const k = list.length + 10;
+    lines.push(`  h${h + 1}: { kind: host, ip: 10.${group + 1}.${k >> 8}.${k & 0xff}/16 }`);
+    list.push({ name: `h${h + 1}`, leaf, port: `eth${++perLeaf[leaf]!}` });
+  }
+  lines.push('links:');
+  for (let l = 1; l <= o.leaves; l++)
+    for (let s = 1; s <= o.spines; s++)
+      lines.push(`  - { a: l${l}:up${s}, b: s${s}:p${l}, latency: 2us, bandwidth: 100G }`);
+  for (const list of members)
+    for (const m of list) lines.push(`  - { a: ${m.name}:eth0, b: l${m.leaf + 1}:${m.port} }`);
+  lines.push('vnis:');
+  members.forEach((list, g) => {
+    if (list.length === 0) return;
+    const ports = list.map((m) => `l${m.leaf + 1}:${m.port}`).join(', ');
+    lines.push(`  - { vni: ${10000 + g}, mode: evpn, arp-suppression: true, ports: [${ports}] }`);
+  });
+  // Flows start once BGP has had time to converge and are spread over 100 ms; each goes from a
+  // host to the host half a VNI away (another leaf whenever the VNI spans several).
+  const startMs = Math.round(o.seconds * 200);
+  const stopMs = Math.round(o.seconds * 950);
+  const flowLines: string[] = [];
+  const all = members.flatMap((list) => list.map((m, i) => ({ list, i, m })));
+  const step = Math.max(1, Math.floor(all.length / Math.max(1, o.flows)));
+  for (let f = 0; f < o.flows && f * step < all.length; f++) {
+    const { list, i, m } = all[f * step]!;
+    const dst = list[(i + Math.floor(list.length / 2)) % list.length]!;
+    if (dst === m) continue;
+    const start = startMs + (f % 100);
+    flowLines.push(
+      `  - { name: f${f + 1}, from: ${m.name}, to: ${dst.name}, rate: ${o.rate}, start: ${start}ms, stop: ${stopMs}ms }`,
+    );
+  }
+  if (flowLines.length > 0) lines.push('flows:', ...flowLines);
+  return `${lines.join('\n')}\n`;
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} expects a positive number`);
+  return v;
+}
+
+export function run(args: string[]): void {
+  const json = args.includes('--json');
+  const hosts = option(args, '--hosts', 10_000);
+  const o: LabScaleOptions = {
+    leaves: option(args, '--leaves', 64),
+    spines: option(args, '--spines', 4),
+    hosts,
+    seconds: option(args, '--seconds', 60),
+    leavesPerVni: option(args, '--leaves-per-vni', 16),
+    flows: option(args, '--flows', Math.ceil(hosts / 10)),
+    rate: option(args, '--rate', 100),
+  };
+  /** Stop simulating (and say so) once this much wall time has passed. */
+  const maxWallS = option(args, '--max-wall', 600);
+  let peakRss = process.memoryUsage().rss;
+  const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+
+  const t0 = performance.now();
+  const text = scaleTopology(o);
+  const topology = loadTopology(text, 'lab-scale.yaml');
+  const lab = buildLab(topology);
+  const t1 = performance.now();
+  sample();
+  const sim = lab.fabric.sim;
+  const untilNs = o.seconds * 1e9;
+  let cut = false;
+  let lastSecond = 0;
+  // Event by event (what `runUntil` does), so a long burst of events can still be cut at --max-wall.
+  for (let n = 1; ; n++) {
+    const next = sim.nextEventAt();
+    if (next === undefined || next > untilNs) {
+      sim.runUntil(untilNs);
+      break;
+    }
+    sim.step();
+    if (n % 4096 !== 0) continue;
+    sample();
+    const wall = (performance.now() - t1) / 1000;
+    if (!json && Math.floor(sim.now / 1e9) > lastSecond) {
+      lastSecond = Math.floor(sim.now / 1e9);
+      process.stderr.write(`\r  simulated ${lastSecond} s, wall ${wall.toFixed(1)} s `);
+    }
+    if (wall > maxWallS) {
+      cut = true;
+      break;
+    }
+  }
+  if (!json) process.stderr.write('\n');
+  const t2 = performance.now();
+  const report = labReport(lab);
+  let framesDelivered = 0;
+  for (const node of lab.fabric.nodes.values())
+    if (node.kind === 'host') framesDelivered += node.host.counters.framesIn;
+  const sent = report.flows.reduce((s, f) => s + f.sent, 0);
+  const received = report.flows.reduce((s, f) => s + f.received, 0);
+  const maxRssBytes = Math.max(peakRss, resourceUsage().maxRSS * 1024);
+  const runWallS = (t2 - t1) / 1000;
+  const totalWallS = (t2 - t0) / 1000;
+  const result = {
+    ...o,
+    topologyLines: text.split('\n').length - 1,
+    flowsDefined: topology.flows.length,
+    buildWallS: (t1 - t0) / 1000,
+    runWallS,
+    totalWallS,
+    simulatedS: sim.now / 1e9,
+    completed: !cut,
+    eventsExecuted: sim.eventsExecuted,
+    eventsPerWallS: sim.eventsExecuted / runWallS,
+    framesDelivered,
+    flowFramesSent: sent,
+    flowFramesReceived: received,
+    peakRssMiB: maxRssBytes / 2 ** 20,
+    goalWallS: GOAL_WALL_S,
+    met: !cut && totalWallS <= GOAL_WALL_S,
+  };
+  if (json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  console.log(`lab at scale — ${machineLine()}`);
+  console.log(
+    `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts, ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
+  );
+  printTable(
+    ['measure', 'value'],
+    [
+      ['load + build (wall)', `${result.buildWallS.toFixed(1)} s`],
+      ['run (wall)', `${runWallS.toFixed(1)} s`],
+      ['total (wall)', `${totalWallS.toFixed(1)} s`],
+      [
+        'simulated',
+        `${result.simulatedS.toFixed(1)} s${cut ? ` of ${o.seconds} s (cut at --max-wall ${maxWallS})` : ''}`,
+      ],
+      ['events executed', formatCount(result.eventsExecuted)],
+      ['events / wall s', formatCount(result.eventsPerWallS)],
+      ['frames delivered to hosts', formatCount(framesDelivered)],
+      ['flow frames sent / received', `${formatCount(sent)} / ${formatCount(received)}`],
+      ['peak RSS', `${result.peakRssMiB.toFixed(0)} MiB`],
+    ],
+  );
+  console.log(
+    `goal: ≤ ${GOAL_WALL_S} s wall for the whole run — ${result.met ? 'met' : 'NOT met'} (${totalWallS.toFixed(1)} s${cut ? ', incomplete' : ''})`,
+  );
+}
