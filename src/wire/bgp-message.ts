@@ -24,7 +24,7 @@
  *   ROUTE-REFRESH keeps any subtype (RFC 7313 §3.2: the session ignores subtypes other than 0..2).
  */
 import { readIpv4, ipv4ToBytes, type Ipv4Address } from './addr.js';
-import { Reader, Writer } from './bytes.js';
+import { Reader, StreamFramer, Writer } from './bytes.js';
 import {
   AS_TRANS,
   readUpdateBody,
@@ -869,34 +869,18 @@ function capabilityCode(c: Exclude<Capability, { type: 'unknown' }>): number {
  * message that spans chunks is copied. After a throw the decoder is unusable (every push throws
  * the same error): the session must close the connection.
  */
-export class BgpFrameDecoder {
+export class BgpFrameDecoder extends StreamFramer {
   /** RFC 8654: set once both sides advertised the Extended Message capability. */
   extendedMessage: boolean;
   /** The partial message (header first, then sized to its length once the header is checked). */
   private partial: Uint8Array = new Uint8Array(BGP_HEADER_LENGTH);
-  private have = 0;
-  private failed: unknown = undefined;
 
   constructor(opts: { extendedMessage: boolean }) {
+    super();
     this.extendedMessage = opts.extendedMessage;
   }
 
-  /** Octets received but not yet returned as part of a whole message. */
-  get buffered(): number {
-    return this.have;
-  }
-
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (this.failed !== undefined) throw this.failed;
-    try {
-      return this.split(chunk);
-    } catch (e) {
-      this.failed = e;
-      throw e;
-    }
-  }
-
-  private split(chunk: Uint8Array): Uint8Array[] {
+  protected split(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     const max = this.extendedMessage ? BGP_EXTENDED_MAX_MESSAGE_LENGTH : BGP_MAX_MESSAGE_LENGTH;
     let o = 0;

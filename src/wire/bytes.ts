@@ -223,6 +223,34 @@ export class Writer {
 }
 
 /** Sum of 16-bit big-endian words (odd trailing byte padded with zero), not yet folded. */
+/**
+ * The shared shape of a stream framer (BGP over TCP, the M-LAG peer protocol): `push` returns the
+ * whole messages a chunk completes; once `split` throws, the stream has lost its message boundaries
+ * and every later push rethrows the same error, so the caller must reset the connection.
+ */
+export abstract class StreamFramer {
+  /** Octets of the message being assembled. */
+  protected have = 0;
+  private failed: unknown = undefined;
+
+  /** Octets received but not yet returned as part of a whole message. */
+  get buffered(): number {
+    return this.have;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      return this.split(chunk);
+    } catch (e) {
+      this.failed = e;
+      throw e;
+    }
+  }
+
+  protected abstract split(chunk: Uint8Array): Uint8Array[];
+}
+
 export function onesComplementSum(buf: Uint8Array, start = 0, end: number = buf.length, initial = 0): number {
   let sum = initial;
   let i = start;

@@ -19,7 +19,7 @@
  */
 import { macToBytes, readMac, ipFromBytes, ipToBytes, ipVersion } from './addr.js';
 import type { IpAddress, Mac, Vni } from './addr.js';
-import { Reader, Writer } from './bytes.js';
+import { Reader, StreamFramer, Writer } from './bytes.js';
 import { WireError } from './errors.js';
 
 const PROTOCOL = 'mlag';
@@ -961,29 +961,12 @@ export function chunkEntries<T>(entries: readonly T[], maxPerMessage: number): T
  * its chunk. After a throw the decoder is unusable (every push rethrows): the stream has lost
  * message boundaries and the connection must be reset.
  */
-export class MlagFrameDecoder {
+export class MlagFrameDecoder extends StreamFramer {
   private partial: Uint8Array = new Uint8Array(MLAG_MAX_MESSAGE_LENGTH);
-  private have = 0;
   /** Length of the message being assembled, once its header is in. */
   private want: number | undefined;
-  private failed: unknown = undefined;
 
-  /** Octets received but not yet returned as part of a whole message. */
-  get buffered(): number {
-    return this.have;
-  }
-
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (this.failed !== undefined) throw this.failed;
-    try {
-      return this.split(chunk);
-    } catch (e) {
-      this.failed = e;
-      throw e;
-    }
-  }
-
-  private split(chunk: Uint8Array): Uint8Array[] {
+  protected split(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     let o = 0;
     while (o < chunk.length) {
