@@ -115,11 +115,6 @@ export class ControlPlaneCpu {
   }
 }
 
-export interface BgpNeighborLink {
-  /** The peer's address (a neighbour on a connected subnet for single-hop eBGP). */
-  readonly address: Ipv4Address;
-}
-
 export interface LabControlPlaneOptions {
   readonly sim: Simulator;
   readonly random: SeededRandom;
@@ -188,7 +183,7 @@ export class LabControlPlane {
   submit(work: () => void): void {
     this.cpu.submit(() => {
       work();
-      return { updates: 0, output: this.afterWork() };
+      return { updates: 0, output: () => this.afterWork() };
     });
   }
 
@@ -348,15 +343,13 @@ export class LabControlPlane {
           else c.close();
         }
       }
-      this.afterWork()();
+      this.afterWork();
     };
   }
 
-  private afterWork(): () => void {
-    return () => {
-      this.armTimer();
-      if (this.speaker.hasPendingOutput()) this.scheduleFlush();
-    };
+  private afterWork(): void {
+    this.armTimer();
+    if (this.speaker.hasPendingOutput()) this.scheduleFlush();
   }
 
   private connect(peer: Ipv4Address, port: number, localAddress: Ipv4Address | undefined): void {
