@@ -221,7 +221,12 @@ export class EvpnService {
   // ---- local MACs ---------------------------------------------------------------------------
 
   /** A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved here. */
-  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: { sticky?: boolean } = {}): void {
+  addLocalMac(
+    vni: number,
+    mac: Mac,
+    ip?: IpAddress,
+    options: { sticky?: boolean; vtep?: IpAddress } = {},
+  ): void {
     const evi = this.evis.get(vni);
     if (!evi) throw new RangeError(`VNI ${vni} is not configured`);
     const state = this.macState(vni, mac);

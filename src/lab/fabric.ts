@@ -36,6 +36,14 @@ export interface NodeControl {
 
 export type SwitchEventHandler = (events: readonly SwitchEvent[]) => void;
 
+/** What a leaf's M-LAG agent takes over from the fabric: carrier of its switch ports, and LACPDUs. */
+export interface AccessPortControl {
+  /** An access (switch) port gained or lost carrier; the handler decides what the switch does. */
+  carrier(port: string, up: boolean): void;
+  /** A Slow Protocols frame (LACP, EtherType 0x8809) arrived on an access port. */
+  slowProtocols(port: string, frame: Uint8Array): void;
+}
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
@@ -44,6 +52,7 @@ export class Fabric {
   private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
+  private readonly accessControls = new Map<string, AccessPortControl>();
 
   constructor(seed = 1) {
     this.sim = new Simulator(seed);
@@ -72,6 +81,8 @@ export class Fabric {
       vtepIp: VtepConfig['vtepIp'];
       switchMac: VtepConfig['underlayMac'];
       routerMac: VtepConfig['underlayMac'];
+      /** An M-LAG pair's virtual VTEP, reached inside the box like the leaf's own. */
+      virtualVtepIp?: VtepConfig['vtepIp'];
     },
   ): { dataplane: SimSwitch; underlay: SimRouter } {
     const underlay = new SimRouter(`${name}/underlay`);
@@ -89,6 +100,8 @@ export class Fabric {
       prefixLength: 31,
     });
     underlay.setRoute(config.vtepIp, 32, [{ port: INTERNAL_PORT, mac: config.switchMac }]);
+    if (config.virtualVtepIp)
+      underlay.setRoute(config.virtualVtepIp, 32, [{ port: INTERNAL_PORT, mac: config.switchMac }]);
     this.add({ kind: 'leaf', name, dataplane, underlay });
     return { dataplane, underlay };
   }
@@ -107,6 +120,17 @@ export class Fabric {
   /** Data-plane events of a leaf's switch (MACs learnt, aged, flushed) go to `handler`. */
   onSwitchEvents(node: string, handler: SwitchEventHandler): void {
     this.switchHandlers.set(node, handler);
+  }
+
+  /** Hands a leaf's access-port carrier and LACPDUs to its M-LAG agent. */
+  attachAccessControl(node: string, control: AccessPortControl): void {
+    this.accessControls.set(node, control);
+  }
+
+  /** Shuts (error-down, admin down) or re-enables `node:port`; the link goes dark while shut. */
+  setPortEnabled(node: string, port: string, enabled: boolean): void {
+    const e = this.ends.get(node)?.get(port);
+    if (e) e.link.setEndEnabled(e.end, enabled);
   }
 
   private add(node: LabNode): void {
@@ -149,8 +173,11 @@ export class Fabric {
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
         if (node.kind === 'router') node.router.setPortUp(port, up);
         if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
-        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort)
-          this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort) {
+          const access = this.accessControls.get(node.name);
+          if (access) access.carrier(port, up);
+          else this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+        }
         if (routed) this.controls.get(node.name)?.portState(port, up);
       },
     };
@@ -164,6 +191,12 @@ export class Fabric {
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
           this.throughUnderlay(node, port, frame);
+          return;
+        }
+        // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
+        const access = this.accessControls.get(node.name);
+        if (access && frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09) {
+          access.slowProtocols(port, frame);
           return;
         }
         const out = node.dataplane.receive(port, frame, this.sim.now);
@@ -213,7 +246,8 @@ export class Fabric {
     if (control) for (const f of frames) control.deliver(f);
   }
 
-  private switchEvents(node: string, events: readonly SwitchEvent[]): void {
+  /** Reports data-plane events a control-plane write produced (e.g. a port taken out of forwarding). */
+  switchEvents(node: string, events: readonly SwitchEvent[]): void {
     if (events.length > 0) this.switchHandlers.get(node)?.(events);
   }
 
