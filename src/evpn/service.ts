@@ -10,6 +10,10 @@
  * Emits a stream of events the data plane consumes: where a remote MAC lives, which VTEPs are in a
  * VNI's flood list, which IP↔MAC bindings are known (ARP/ND suppression), which prefixes a VRF
  * reaches through which VTEP and router MAC, and when a locally learnt MAC moved elsewhere.
+ *
+ * Guarantees: several originators may advertise the same thing (an M-LAG pair: one route per RD,
+ * the same anycast next hop), so a flood-list VTEP, an IP↔MAC binding or a VRF route stays while
+ * any route holds it and is removed when the last one goes.
  */
 import type { BgpSpeaker, RouteChange } from '../bgp/speaker.js';
 import type { RibPath } from '../bgp/rib.js';
@@ -92,6 +96,7 @@ export interface Evi {
   readonly importAuto: boolean;
   /** Attributes shared by this EVI's Type-3 route and its MAC routes without mobility. */
   readonly exportAttributes: readonly PathAttribute[];
+  /** The remote VTEPs of the VNI's flood list (each held by one or more Type-3 routes). */
   readonly floodList: Set<IpAddress>;
   /** Symmetric IRB: the VRF whose L3VNI and router MAC this VNI's MAC+IP routes carry. */
   readonly irb?: { readonly l3vni: number; readonly targets: readonly string[]; readonly routerMac: Mac };
@@ -111,6 +116,42 @@ interface MacState {
   announced: MacCandidate | undefined;
 }
 
+/**
+ * One thing the data plane was told (a flood-list VTEP, an IP↔MAC binding, a VRF route) and the
+ * routes, by key, that hold it now, in the order they last changed (newest last).
+ */
+interface Held<V> {
+  readonly routes: Map<string, V>;
+  shown: V | undefined;
+}
+
+/** What a route contributes to one held thing: `id` names the thing, `value` is what the route says. */
+interface Hold<V> {
+  readonly id: string;
+  readonly value: V;
+}
+
+interface FloodHold {
+  readonly evi: Evi;
+  readonly vtep: IpAddress;
+}
+
+interface NeighborHold {
+  readonly vni: number;
+  readonly ip: IpAddress;
+  readonly mac: Mac;
+  readonly vtep: IpAddress;
+  readonly l3vni?: number;
+  readonly routerMac?: Mac;
+}
+
+interface PrefixHold {
+  readonly l3vni: number;
+  readonly prefix: string;
+  readonly vtep: IpAddress;
+  readonly routerMac?: Mac;
+}
+
 export class EvpnService {
   readonly config: EvpnConfig;
   private readonly speaker: BgpSpeaker;
@@ -124,6 +165,10 @@ export class EvpnService {
     }
   >();
   private readonly macs = new Map<number, Map<Mac, MacState>>();
+  /** Flood-list members by `vni|vtep`, IP↔MAC bindings by `vni|ip`, VRF routes by `l3vni|prefix|vtep`. */
+  private readonly floodHeld = new Map<string, Held<FloodHold>>();
+  private readonly neighborHeld = new Map<string, Held<NeighborHold>>();
+  private readonly prefixHeld = new Map<string, Held<PrefixHold>>();
   private readonly listeners: ((e: EvpnEvent) => void)[] = [];
   /** Mobility attribute lists, interned by (vni, sequence, sticky) so routes keep packing together. */
   private readonly mobilityAttrs = new Map<string, readonly PathAttribute[]>();
@@ -274,18 +319,39 @@ export class EvpnService {
     const next = best && best.peer.id !== 0 ? best : undefined;
     if (!prev && !next) return;
     switch (route.type) {
-      case 'mac-ip':
-        this.onMacRoute(key, route.mac, route.ip, route.label1, route.label2, prev, next);
+      case 'mac-ip': {
+        const prevVnis = prev ? this.importingVnis(prev, labelVni(prev)) : [];
+        const nextVnis = next ? this.importingVnis(next, labelVni(next)) : [];
+        this.onMacRoute(key, route.mac, prev, next, prevVnis, nextVnis);
+        this.settle(
+          this.neighborHeld,
+          key,
+          prev ? this.neighborHolds(prev, prevVnis) : [],
+          next ? this.neighborHolds(next, nextVnis) : [],
+          sameNeighbor,
+          (action, h) => this.emitNeighbor(action, h),
+        );
         // RFC 9135 §5.1: a MAC+IP route with an L3VNI is also a host route in that tenant's VRF,
         // whether or not the MAC's own VNI is here.
-        if (route.ip !== undefined && route.label2 !== undefined)
-          this.onPrefixRoute(hostPrefix(route.ip), prev, next, route.label2);
+        this.onPrefixRoute(key, prev, next);
         return;
+      }
       case 'inclusive-multicast':
-        this.onFloodRoute(prev, next);
+        this.settle(
+          this.floodHeld,
+          key,
+          prev ? this.floodHolds(prev) : [],
+          next ? this.floodHolds(next) : [],
+          () => true,
+          (action, h) => {
+            if (action === 'add') h.evi.floodList.add(h.vtep);
+            else h.evi.floodList.delete(h.vtep);
+            this.emit({ type: 'flood-vtep', action, vni: h.evi.vni, vtep: h.vtep });
+          },
+        );
         return;
       case 'ip-prefix':
-        this.onPrefixRoute(ipPrefixText(route), prev, next);
+        this.onPrefixRoute(key, prev, next);
         return;
       default:
         return;
@@ -321,133 +387,185 @@ export class EvpnService {
     return false;
   }
 
+  /**
+   * A MAC or MAC+IP route (RFC 7432 §9.2.1: a MAC+IP route advertises the MAC too) as a candidate
+   * location of its MAC in each VNI that imports it.
+   */
   private onMacRoute(
     key: string,
     mac: Mac,
-    ip: IpAddress | undefined,
-    label1: number,
-    label2: number | undefined,
     prev: RibPath<EvpnRoute> | undefined,
     next: RibPath<EvpnRoute> | undefined,
+    prevVnis: readonly Evi[],
+    nextVnis: readonly Evi[],
   ): void {
-    const prevVnis = prev ? this.importingVnis(prev, label1) : [];
-    const nextVnis = next ? this.importingVnis(next, label1) : [];
-    for (const evi of prevVnis) {
-      const state = this.macState(evi.vni, mac);
-      if (ip === undefined) state.remote.delete(key);
-      if (ip !== undefined && !nextVnis.includes(evi)) {
-        this.emit({
-          type: 'remote-neighbor',
-          action: 'remove',
-          vni: evi.vni,
-          ip,
-          mac,
-          vtep: prev!.attrs.nextHop,
-        });
-      }
-      if (ip === undefined) this.reselectMac(evi.vni, mac, state);
-    }
-    for (const evi of nextVnis) {
-      const state = this.macState(evi.vni, mac);
-      const mm = next!.attrs.macMobility;
-      // MAC+IP routes also establish the MAC (RFC 7432 §9.2.1: a MAC/IP route advertises both).
-      state.remote.set(ip === undefined ? key : `${key}|mac`, {
-        vtep: next!.attrs.nextHop,
+    if (next) {
+      const mm = next.attrs.macMobility;
+      const candidate = {
+        vtep: next.attrs.nextHop,
         sequence: mm?.sequence ?? 0,
         sticky: mm?.sticky ?? false,
-      });
-      if (ip !== undefined) {
-        const routerMac = next!.attrs.routerMac as Mac | undefined;
-        this.emit({
-          type: 'remote-neighbor',
-          action: 'add',
-          vni: evi.vni,
-          ip,
-          mac,
-          vtep: next!.attrs.nextHop,
-          ...(label2 !== undefined ? { l3vni: label2 } : {}),
-          ...(routerMac !== undefined ? { routerMac } : {}),
-        });
+      };
+      for (const evi of nextVnis) {
+        const state = this.macState(evi.vni, mac);
+        state.remote.set(key, candidate);
+        this.reselectMac(evi.vni, mac, state);
       }
-      this.reselectMac(evi.vni, mac, state);
     }
-    if (ip !== undefined) {
-      // A withdrawn MAC+IP route no longer vouches for the MAC either.
+    if (prev) {
       for (const evi of prevVnis) {
         if (nextVnis.includes(evi)) continue;
         const state = this.macState(evi.vni, mac);
-        state.remote.delete(`${key}|mac`);
+        state.remote.delete(key);
         this.reselectMac(evi.vni, mac, state);
       }
     }
   }
 
-  private onFloodRoute(prev: RibPath<EvpnRoute> | undefined, next: RibPath<EvpnRoute> | undefined): void {
-    const vtepOf = (p: RibPath<EvpnRoute>) => {
-      const pmsi = p.attrs.pmsi;
-      // RFC 8365 §5.1.3: ingress replication to the tunnel endpoint, the VNI in the PMSI label.
-      if (
-        pmsi &&
-        pmsi.tunnelType === PMSI_TUNNEL_TYPE_INGRESS_REPLICATION &&
-        typeof pmsi.tunnelId === 'string'
-      ) {
-        return { vtep: pmsi.tunnelId as IpAddress, vni: pmsi.label };
-      }
-      return { vtep: p.attrs.nextHop, vni: undefined };
-    };
-    if (prev) {
-      const { vtep, vni } = vtepOf(prev);
-      for (const evi of this.importingVnis(prev, vni)) {
-        if (evi.floodList.delete(vtep))
-          this.emit({ type: 'flood-vtep', action: 'remove', vni: evi.vni, vtep });
-      }
-    }
-    if (next) {
-      const { vtep, vni } = vtepOf(next);
-      if (vtep === this.config.vtepIp) return;
-      for (const evi of this.importingVnis(next, vni)) {
-        if (!evi.floodList.has(vtep)) {
-          evi.floodList.add(vtep);
-          this.emit({ type: 'flood-vtep', action: 'add', vni: evi.vni, vtep });
-        }
-      }
+  /** The IP↔MAC bindings a MAC+IP path gives. */
+  private neighborHolds(p: RibPath<EvpnRoute>, vnis: readonly Evi[]): Hold<NeighborHold>[] {
+    const r = p.route;
+    if (r.type !== 'mac-ip' || r.ip === undefined) return [];
+    const ip = r.ip;
+    const routerMac = p.attrs.routerMac as Mac | undefined;
+    return vnis.map((evi) => ({
+      id: `${evi.vni}|${ip}`,
+      value: {
+        vni: evi.vni,
+        ip,
+        mac: r.mac,
+        vtep: p.attrs.nextHop,
+        ...(r.label2 !== undefined ? { l3vni: r.label2 } : {}),
+        ...(routerMac !== undefined ? { routerMac } : {}),
+      },
+    }));
+  }
+
+  private emitNeighbor(action: 'add' | 'remove', h: NeighborHold): void {
+    if (action === 'remove') {
+      this.emit({ type: 'remote-neighbor', action, vni: h.vni, ip: h.ip, mac: h.mac, vtep: h.vtep });
+    } else {
+      this.emit({ type: 'remote-neighbor', action, ...h });
     }
   }
 
+  /**
+   * The VTEP a Type-3 path puts in the flood list of each VNI importing it (none when it is ours).
+   */
+  private floodHolds(p: RibPath<EvpnRoute>): Hold<FloodHold>[] {
+    const pmsi = p.attrs.pmsi;
+    let vtep = p.attrs.nextHop;
+    let vni: number | undefined;
+    // RFC 8365 §5.1.3: ingress replication to the tunnel endpoint, the VNI in the PMSI label.
+    if (
+      pmsi &&
+      pmsi.tunnelType === PMSI_TUNNEL_TYPE_INGRESS_REPLICATION &&
+      typeof pmsi.tunnelId === 'string'
+    ) {
+      vtep = pmsi.tunnelId as IpAddress;
+      vni = pmsi.label;
+    }
+    if (vtep === this.config.vtepIp) return [];
+    return this.importingVnis(p, vni).map((evi) => ({ id: `${evi.vni}|${vtep}`, value: { evi, vtep } }));
+  }
+
   private onPrefixRoute(
-    prefix: string,
+    key: string,
     prev: RibPath<EvpnRoute> | undefined,
     next: RibPath<EvpnRoute> | undefined,
-    l3vni?: number,
   ): void {
-    const vrfsFor = (p: RibPath<EvpnRoute>) =>
-      [...this.vrfsByL3vni.values()].filter(
-        (v) =>
-          (l3vni === undefined || v.l3vni === l3vni) &&
-          this.imports(v.importAuto, v.importTargets, v.l3vni, p.attrs.routeTargets),
-      );
-    if (prev) {
-      for (const vrf of vrfsFor(prev)) {
-        this.emit({
-          type: 'remote-prefix',
-          action: 'remove',
-          l3vni: vrf.l3vni,
-          prefix,
-          vtep: prev.attrs.nextHop,
-        });
-      }
+    this.settle(
+      this.prefixHeld,
+      key,
+      prev ? this.prefixHolds(prev) : [],
+      next ? this.prefixHolds(next) : [],
+      (a, b) => a.routerMac === b.routerMac,
+      (action, h) => {
+        if (action === 'remove') {
+          this.emit({ type: 'remote-prefix', action, l3vni: h.l3vni, prefix: h.prefix, vtep: h.vtep });
+        } else {
+          this.emit({ type: 'remote-prefix', action, ...h });
+        }
+      },
+    );
+  }
+
+  /**
+   * The VRF routes a path gives: a Type-5 prefix in every VRF importing it, a MAC+IP route with an
+   * L3VNI a host route in that VRF.
+   */
+  private prefixHolds(p: RibPath<EvpnRoute>): Hold<PrefixHold>[] {
+    const r = p.route;
+    let prefix: string;
+    let l3vni: number | undefined;
+    if (r.type === 'mac-ip') {
+      if (r.ip === undefined || r.label2 === undefined) return [];
+      prefix = hostPrefix(r.ip);
+      l3vni = r.label2;
+    } else if (r.type === 'ip-prefix') {
+      prefix = ipPrefixText(r);
+    } else {
+      return [];
     }
-    if (next) {
-      for (const vrf of vrfsFor(next)) {
-        const routerMac = next.attrs.routerMac as Mac | undefined;
-        this.emit({
-          type: 'remote-prefix',
-          action: 'add',
-          l3vni: vrf.l3vni,
-          prefix,
-          vtep: next.attrs.nextHop,
-          ...(routerMac !== undefined ? { routerMac } : {}),
-        });
+    const vtep = p.attrs.nextHop;
+    const routerMac = p.attrs.routerMac as Mac | undefined;
+    const out: Hold<PrefixHold>[] = [];
+    for (const vrf of this.vrfsByL3vni.values()) {
+      if (l3vni !== undefined && vrf.l3vni !== l3vni) continue;
+      if (!this.imports(vrf.importAuto, vrf.importTargets, vrf.l3vni, p.attrs.routeTargets)) continue;
+      out.push({
+        id: `${vrf.l3vni}|${prefix}|${vtep}`,
+        value: { l3vni: vrf.l3vni, prefix, vtep, ...(routerMac !== undefined ? { routerMac } : {}) },
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Moves route `key`'s holds from `before` (its previous best path) to `after` (its new one) and
+   * tells the data plane what changed: a thing is added when its first route comes or when a route
+   * says something new about it (the latest word wins: an IP that moved to another MAC), and removed
+   * when its last route goes. New holds are taken first, so a thing both paths hold never flaps.
+   */
+  private settle<V>(
+    table: Map<string, Held<V>>,
+    key: string,
+    before: readonly Hold<V>[],
+    after: readonly Hold<V>[],
+    same: (a: V, b: V) => boolean,
+    announce: (action: 'add' | 'remove', value: V) => void,
+  ): void {
+    for (const h of after) {
+      let held = table.get(h.id);
+      if (!held) table.set(h.id, (held = { routes: new Map(), shown: undefined }));
+      const old = held.routes.get(key);
+      if (old !== undefined && same(old, h.value)) continue;
+      held.routes.delete(key);
+      held.routes.set(key, h.value);
+      if (held.shown !== undefined && same(held.shown, h.value)) continue;
+      held.shown = h.value;
+      announce('add', h.value);
+    }
+    for (const h of before) {
+      if (after.some((a) => a.id === h.id)) continue;
+      const held = table.get(h.id);
+      if (!held?.routes.delete(key)) continue;
+      const shown = held.shown;
+      if (held.routes.size === 0) {
+        table.delete(h.id);
+        if (shown !== undefined) announce('remove', shown);
+        continue;
+      }
+      let newest: V | undefined;
+      let kept = false;
+      for (const v of held.routes.values()) {
+        newest = v;
+        if (shown !== undefined && same(v, shown)) kept = true;
+      }
+      // The route shown went and no other says the same: show the newest remaining one.
+      if (!kept && newest !== undefined) {
+        held.shown = newest;
+        announce('add', newest);
       }
     }
   }
@@ -563,6 +681,15 @@ export class EvpnService {
   private emit(e: EvpnEvent): void {
     for (const l of this.listeners) l(e);
   }
+}
+
+/** The VNI a MAC route's label names (RFC 8365 §5.1.2: Label1). */
+function labelVni(p: RibPath<EvpnRoute>): number | undefined {
+  return p.route.type === 'mac-ip' ? p.route.label1 : undefined;
+}
+
+function sameNeighbor(a: NeighborHold, b: NeighborHold): boolean {
+  return a.mac === b.mac && a.vtep === b.vtep && a.l3vni === b.l3vni && a.routerMac === b.routerMac;
 }
 
 function hostPrefix(ip: IpAddress): string {
