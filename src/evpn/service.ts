@@ -13,7 +13,9 @@
  *
  * Guarantees: several originators may advertise the same thing (an M-LAG pair: one route per RD,
  * the same anycast next hop), so a flood-list VTEP, an IP↔MAC binding or a VRF route stays while
- * any route holds it and is removed when the last one goes.
+ * any route holds it and is removed when the last one goes. Paths whose next hop (Type-3: PMSI
+ * tunnel id) is one of our own VTEP addresses (`vtepIp`, `ownVtepIp`) are our M-LAG peer's view of
+ * what we reach locally: they never become remote state.
  */
 import type { BgpSpeaker, RouteChange } from '../bgp/speaker.js';
 import type { RibPath } from '../bgp/rib.js';
@@ -34,7 +36,17 @@ import {
 export interface EvpnConfig {
   readonly routerId: Ipv4Address;
   readonly asn: number;
+  /**
+   * The next hop of our routes and the tunnel id of our Type-3s; on an M-LAG device the pair's shared
+   * (anycast) virtual VTEP, which both devices advertise.
+   */
   readonly vtepIp: IpAddress;
+  /**
+   * An M-LAG device's own VTEP address (the next hop of its single-homed hosts). Paths with this
+   * next hop are ours, like `vtepIp` ones (the pair's other device has its own `ownVtepIp`, which is
+   * remote to us).
+   */
+  readonly ownVtepIp?: IpAddress;
   readonly vnis: readonly VniConfig[];
   readonly vrfs: readonly VrfConfig[];
 }
@@ -108,10 +120,19 @@ interface MacCandidate {
   readonly sticky: boolean;
 }
 
+interface LocalMac {
+  sequence: number;
+  sticky: boolean;
+  readonly ips: Set<IpAddress>;
+}
+
 interface MacState {
-  /** Remote candidates per route key (one per originating RD). */
+  /**
+   * Candidates per route key (one per originating RD), including those at our own VTEPs (our M-LAG
+   * peer's), which take part in the selection but are never announced as remote.
+   */
   readonly remote: Map<string, MacCandidate>;
-  local: { sequence: number; sticky: boolean; ips: Set<IpAddress> } | undefined;
+  local: LocalMac | undefined;
   /** The remote owner last announced to the data plane. */
   announced: MacCandidate | undefined;
 }
@@ -270,26 +291,26 @@ export class EvpnService {
     const evi = this.evis.get(vni);
     if (!evi) throw new RangeError(`VNI ${vni} is not configured`);
     const state = this.macState(vni, mac);
-    const isNew = !state.local;
-    if (!state.local) {
-      // RFC 7432 §15.1: a MAC that was advertised by another PE is advertised with its sequence + 1.
-      let highest = -1;
-      for (const c of state.remote.values()) highest = Math.max(highest, c.sequence);
-      state.local = { sequence: highest + 1, sticky: options.sticky === true, ips: new Set() };
-    }
-    // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
-    const newIp = ip !== undefined && !state.local.ips.has(ip);
-    if (!isNew && !newIp) return;
-    if (ip !== undefined) state.local.ips.add(ip);
-    const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky, false);
-    if (isNew) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, undefined, vni), attrs, this.config.vtepIp);
-    if (newIp)
+    const local = state.local;
+    if (local) {
+      // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
+      if (ip === undefined || local.ips.has(ip)) return;
+      local.ips.add(ip);
       this.speaker.originateEvpn(
         macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni),
-        this.macAttributes(evi, state.local.sequence, state.local.sticky, true),
+        this.macAttributes(evi, local.sequence, local.sticky, true),
         this.config.vtepIp,
       );
-    if (isNew) this.reselectMac(vni, mac, state);
+      return;
+    }
+    // RFC 7432 §15.1: a MAC advertised elsewhere is advertised with that sequence + 1; our M-LAG
+    // peer's route at our (shared) VTEP is the same location, so its sequence is matched.
+    let sequence = 0;
+    for (const c of state.remote.values())
+      sequence = Math.max(sequence, c.vtep === this.config.vtepIp ? c.sequence : c.sequence + 1);
+    state.local = { sequence, sticky: options.sticky === true, ips: new Set(ip !== undefined ? [ip] : []) };
+    this.originateLocal(evi, mac, state.local);
+    this.reselectMac(vni, mac, state);
   }
 
   /** The MAC aged out or its port went down: withdraw its routes. */
@@ -297,9 +318,7 @@ export class EvpnService {
     const evi = this.evis.get(vni);
     const state = this.macs.get(vni)?.get(mac);
     if (!evi || !state?.local) return;
-    for (const ip of state.local.ips)
-      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni));
-    this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
+    this.withdrawLocal(evi, mac, state.local);
     state.local = undefined;
     this.reselectMac(vni, mac, state);
   }
@@ -308,6 +327,33 @@ export class EvpnService {
     let n = 0;
     for (const s of this.macs.get(vni)?.values() ?? []) if (s.local) n++;
     return n;
+  }
+
+  /** (Re-)originates a local MAC's routes: the MAC route and one MAC+IP route per IP. */
+  private originateLocal(evi: Evi, mac: Mac, local: LocalMac): void {
+    this.speaker.originateEvpn(
+      macIpRoute(evi.rd, mac, undefined, evi.vni),
+      this.macAttributes(evi, local.sequence, local.sticky, false),
+      this.config.vtepIp,
+    );
+    for (const ip of local.ips) {
+      this.speaker.originateEvpn(
+        macIpRoute(evi.rd, mac, ip, evi.vni, evi.irb?.l3vni),
+        this.macAttributes(evi, local.sequence, local.sticky, true),
+        this.config.vtepIp,
+      );
+    }
+  }
+
+  private withdrawLocal(evi: Evi, mac: Mac, local: LocalMac): void {
+    for (const ip of local.ips)
+      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, evi.vni, evi.irb?.l3vni));
+    this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, evi.vni));
+  }
+
+  /** True for our own VTEP addresses: a path with such a next hop is not remote. */
+  private isOwnVtep(vtep: IpAddress): boolean {
+    return vtep === this.config.vtepIp || vtep === this.config.ownVtepIp;
   }
 
   // ---- remote routes ------------------------------------------------------------------------
@@ -422,10 +468,10 @@ export class EvpnService {
     }
   }
 
-  /** The IP↔MAC bindings a MAC+IP path gives. */
+  /** The IP↔MAC bindings a MAC+IP path gives (none from our own VTEPs). */
   private neighborHolds(p: RibPath<EvpnRoute>, vnis: readonly Evi[]): Hold<NeighborHold>[] {
     const r = p.route;
-    if (r.type !== 'mac-ip' || r.ip === undefined) return [];
+    if (r.type !== 'mac-ip' || r.ip === undefined || this.isOwnVtep(p.attrs.nextHop)) return [];
     const ip = r.ip;
     const routerMac = p.attrs.routerMac as Mac | undefined;
     return vnis.map((evi) => ({
@@ -450,7 +496,8 @@ export class EvpnService {
   }
 
   /**
-   * The VTEP a Type-3 path puts in the flood list of each VNI importing it (none when it is ours).
+   * The VTEP a Type-3 path puts in the flood list of each VNI importing it (none when the VTEP is
+   * ours: our M-LAG peer's Type-3 for the shared VTEP).
    */
   private floodHolds(p: RibPath<EvpnRoute>): Hold<FloodHold>[] {
     const pmsi = p.attrs.pmsi;
@@ -465,7 +512,7 @@ export class EvpnService {
       vtep = pmsi.tunnelId as IpAddress;
       vni = pmsi.label;
     }
-    if (vtep === this.config.vtepIp) return [];
+    if (this.isOwnVtep(vtep)) return [];
     return this.importingVnis(p, vni).map((evi) => ({ id: `${evi.vni}|${vtep}`, value: { evi, vtep } }));
   }
 
@@ -492,7 +539,7 @@ export class EvpnService {
 
   /**
    * The VRF routes a path gives: a Type-5 prefix in every VRF importing it, a MAC+IP route with an
-   * L3VNI a host route in that VRF.
+   * L3VNI a host route in that VRF (none from our own VTEPs).
    */
   private prefixHolds(p: RibPath<EvpnRoute>): Hold<PrefixHold>[] {
     const r = p.route;
@@ -508,6 +555,7 @@ export class EvpnService {
       return [];
     }
     const vtep = p.attrs.nextHop;
+    if (this.isOwnVtep(vtep)) return [];
     const routerMac = p.attrs.routerMac as Mac | undefined;
     const out: Hold<PrefixHold>[] = [];
     for (const vrf of this.vrfsByL3vni.values()) {
@@ -570,30 +618,41 @@ export class EvpnService {
     }
   }
 
-  /** RFC 7432 §15: picks the MAC's owner among the local entry and every originator. */
+  /**
+   * RFC 7432 §15: picks the MAC's owner among the local entry and every originator. An owner at one
+   * of our own VTEPs (our M-LAG peer's route) is never remote and never a move away from us; a
+   * higher sequence from our peer at the very VTEP we advertise means the pair saw the MAC move
+   * there, so we take that sequence over and both advertise the same.
+   */
   private reselectMac(vni: number, mac: Mac, state: MacState): void {
     let winner: MacCandidate | undefined;
     for (const c of state.remote.values()) {
       if (!winner || better(c, winner)) winner = c;
     }
     const local = state.local;
-    if (
-      local &&
-      winner &&
-      !better(winner, { vtep: this.config.vtepIp, sequence: local.sequence, sticky: local.sticky })
-    ) {
-      winner = undefined; // we own it
-    }
     if (local && winner) {
-      // Someone advertised the MAC with a higher sequence: it moved away from us.
       const evi = this.evis.get(vni)!;
-      for (const ip of local.ips) this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni));
-      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
-      state.local = undefined;
-      this.emit({ type: 'local-mac-moved', vni, mac, vtep: winner.vtep, sequence: winner.sequence });
+      if (this.isOwnVtep(winner.vtep)) {
+        if (winner.vtep === this.config.vtepIp && winner.sequence > local.sequence) {
+          local.sequence = winner.sequence;
+          this.originateLocal(evi, mac, local);
+        }
+      } else if (
+        better(winner, { vtep: this.config.vtepIp, sequence: local.sequence, sticky: local.sticky })
+      ) {
+        // Someone advertised the MAC with a higher sequence: it moved away from us.
+        this.withdrawLocal(evi, mac, local);
+        state.local = undefined;
+        this.emit({ type: 'local-mac-moved', vni, mac, vtep: winner.vtep, sequence: winner.sequence });
+      }
     }
+    // We own it, or it is behind one of our VTEPs (at our M-LAG peer): no remote owner.
+    if (winner && (state.local || this.isOwnVtep(winner.vtep))) winner = undefined;
     const before = state.announced;
-    if (same(before, winner)) return;
+    if (same(before, winner)) {
+      if (!state.local && state.remote.size === 0) this.macs.get(vni)?.delete(mac);
+      return;
+    }
     state.announced = winner;
     if (winner) {
       this.emit({

@@ -193,6 +193,7 @@ describe('EVPN service', () => {
 // ---- M-LAG: one anycast VTEP, two originators --------------------------------------------------
 
 const VTEP_V = '10.255.0.100' as IpAddress; // the pair's shared (virtual) VTEP
+const OWN2 = '10.255.1.2' as IpAddress;
 const OWN3 = '10.255.1.3' as IpAddress;
 const L3 = '10.0.0.3' as Ipv4Address;
 const MAC_B = '00:00:5e:00:01:0b' as Mac;
@@ -203,6 +204,7 @@ interface LeafSpec {
   readonly address: Ipv4Address;
   readonly asn: number;
   readonly vtepIp: IpAddress;
+  readonly ownVtepIp?: IpAddress;
   readonly vnis: readonly VniConfig[];
   readonly prefixes?: readonly string[];
   readonly routerMac?: Mac;
@@ -218,6 +220,7 @@ function leaves(specs: readonly LeafSpec[], links: readonly [Ipv4Address, Ipv4Ad
       routerId: spec.address,
       asn: spec.asn,
       vtepIp: spec.vtepIp,
+      ...(spec.ownVtepIp !== undefined ? { ownVtepIp: spec.ownVtepIp } : {}),
       vnis: spec.vnis,
       vrfs: [
         {
@@ -255,8 +258,8 @@ function pairAndRemote(pairVni: VniConfig = vni(100, { vrf: 't1' }), prefixes: r
   return leaves(
     [
       { address: L1, asn: 65001, vtepIp: VTEP1, vnis: [vni(100)], routerMac: '0c:00:00:00:01:ff' as Mac },
-      { address: L2, asn: 65002, vtepIp: VTEP_V, vnis: [pairVni], prefixes },
-      { address: L3, asn: 65002, vtepIp: VTEP_V, vnis: [pairVni], prefixes },
+      { address: L2, asn: 65002, vtepIp: VTEP_V, ownVtepIp: OWN2, vnis: [pairVni], prefixes },
+      { address: L3, asn: 65002, vtepIp: VTEP_V, ownVtepIp: OWN3, vnis: [pairVni], prefixes },
     ],
     [
       [L1, L2],
@@ -361,6 +364,53 @@ describe('EVPN service with an M-LAG pair (anycast VTEP)', () => {
       ],
     );
   });
+
+  it("treats routes with our own VTEP as next hop (the M-LAG peer's) as not remote", () => {
+    // The pair has its own session, so each device sees the other's routes at the shared VTEP.
+    const { net, get } = leaves(
+      [
+        { address: L1, asn: 65001, vtepIp: VTEP1, vnis: [vni(100)], routerMac: '0c:00:00:00:01:ff' as Mac },
+        {
+          address: L2,
+          asn: 65002,
+          vtepIp: VTEP_V,
+          ownVtepIp: OWN2,
+          vnis: [vni(100, { vrf: 't1' })],
+          prefixes: ['10.9.0.0/24'],
+        },
+        {
+          address: L3,
+          asn: 65002,
+          vtepIp: VTEP_V,
+          ownVtepIp: OWN3,
+          vnis: [vni(100, { vrf: 't1' })],
+          prefixes: ['10.9.0.0/24'],
+        },
+      ],
+      [
+        [L1, L2],
+        [L1, L3],
+        [L2, L3],
+      ],
+    );
+    const l2 = get(L2);
+    get(L3).evpn.addLocalMac(100, MAC_B, '10.1.0.11' as IpAddress);
+    get(L2).evpn.addLocalMac(100, MAC_A, HOST_IP);
+    net.drain();
+    get(L3).evpn.addLocalMac(100, MAC_A, HOST_IP);
+    net.drain();
+    get(L3).evpn.removeLocalMac(100, MAC_B);
+    net.drain();
+    net.cutLink(L2, L3);
+    net.cutLink(L1, L3);
+    // Everything L2 was told is about L1's VTEP; nothing about the pair's own.
+    const aboutOwn = l2.events.filter((e) => 'vtep' in e && (e.vtep === VTEP_V || e.vtep === OWN2));
+    assert.deepEqual(aboutOwn, []);
+    assert.ok(l2.events.some((e) => e.type === 'flood-vtep' && e.vtep === VTEP1));
+    // Both devices learnt MAC_A on the shared VTEP: neither saw it move away.
+    assert.equal(l2.evpn.localMacCount(100), 1);
+    assert.equal(get(L3).evpn.localMacCount(100), 1);
+  });
 });
 
 // ---- direct RIB injection: many originators, any order ----------------------------------------
@@ -370,7 +420,7 @@ describe('EVPN service with an M-LAG pair (anycast VTEP)', () => {
  * FamilyRib and hand the best-path change to the service, as the speaker does; local routes go in
  * as the speaker's own (peer 0).
  */
-function ribHarness(config: { vtepIp: IpAddress; vnis?: VniConfig[] }) {
+function ribHarness(config: { vtepIp: IpAddress; ownVtepIp?: IpAddress; vnis?: VniConfig[] }) {
   const rib = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip');
   let listener: ((c: RouteChange) => void) | undefined;
   const apply = (change: BestChange<EvpnRoute> | undefined) => {
@@ -386,6 +436,7 @@ function ribHarness(config: { vtepIp: IpAddress; vnis?: VniConfig[] }) {
     routerId: L1,
     asn: 65001,
     vtepIp: config.vtepIp,
+    ...(config.ownVtepIp !== undefined ? { ownVtepIp: config.ownVtepIp } : {}),
     vnis: config.vnis ?? [vni(100, { vrf: 't1' })],
     vrfs: [
       {
@@ -449,8 +500,76 @@ function remoteAttributes(
   return attrs;
 }
 
+/** Our local MAC route as the Loc-RIB holds it. */
+function localMacPath(h: ReturnType<typeof ribHarness>, mac: Mac) {
+  return h.rib.best(evpnRouteKey(macIpRoute(h.evpn.evis.get(100)!.rd, mac, undefined, 100)));
+}
+
 describe('EVPN service on a directly fed Loc-RIB', () => {
   const peerRd = (n: number) => parseRd(`10.0.0.${n}:100`);
+
+  it('a higher sequence from our M-LAG peer at our shared VTEP is taken over, not a move away', () => {
+    const h = ribHarness({ vtepIp: VTEP_V, ownVtepIp: OWN2 });
+    h.evpn.addLocalMac(100, MAC_A);
+    assert.equal(localMacPath(h, MAC_A)?.attrs.macMobility, undefined);
+    // Our peer saw the MAC arrive from elsewhere and advertises it at the shared VTEP with sequence 2.
+    h.announce(
+      3,
+      macIpRoute(peerRd(3), MAC_A, undefined, 100),
+      remoteAttributes(['65009:100'], { sequence: 2 }),
+      VTEP_V,
+    );
+    assert.equal(h.events.length, 0);
+    assert.equal(h.evpn.localMacCount(100), 1);
+    assert.deepEqual(localMacPath(h, MAC_A)?.attrs.macMobility, { sequence: 2, sticky: false });
+    assert.equal(localMacPath(h, MAC_A)?.attrs.nextHop, VTEP_V);
+    // A MAC learnt after the peer advertised it at the shared VTEP matches its sequence (no move).
+    h.announce(
+      3,
+      macIpRoute(peerRd(3), MAC_B, undefined, 100),
+      remoteAttributes(['65009:100'], { sequence: 4 }),
+      VTEP_V,
+    );
+    h.evpn.addLocalMac(100, MAC_B);
+    assert.equal(localMacPath(h, MAC_B)?.attrs.macMobility?.sequence, 4);
+    assert.equal(h.events.length, 0);
+    // A remote VTEP with a higher sequence still moves it away from us.
+    h.announce(
+      4,
+      macIpRoute(peerRd(4), MAC_A, undefined, 100),
+      remoteAttributes(['65009:100'], { sequence: 3 }),
+      VTEP2,
+    );
+    assert.deepEqual(
+      h.events.map((e) => e.type),
+      ['local-mac-moved', 'remote-mac'],
+    );
+    assert.equal(h.evpn.localMacCount(100), 1);
+    assert.equal(localMacPath(h, MAC_A), undefined, 'withdrawn');
+  });
+
+  it('a MAC at our own VTEP suppresses no local entry and is never announced, also on withdrawal', () => {
+    const h = ribHarness({ vtepIp: VTEP_V, ownVtepIp: OWN2 });
+    const stale = macIpRoute(peerRd(4), MAC_A, undefined, 100);
+    const peerRoute = macIpRoute(peerRd(3), MAC_A, undefined, 100);
+    h.announce(4, stale, remoteAttributes(['65009:100']), VTEP2);
+    assert.equal(ofType(h.events, 'remote-mac').at(-1)?.vtep, VTEP2);
+    // Our peer saw it move to the pair (sequence 1): it is no longer remote to us.
+    h.announce(3, peerRoute, remoteAttributes(['65009:100'], { sequence: 1 }), VTEP_V);
+    assert.deepEqual(ofType(h.events, 'remote-mac').at(-1), {
+      type: 'remote-mac',
+      action: 'remove',
+      vni: 100,
+      mac: MAC_A,
+      vtep: VTEP2,
+      sequence: 0,
+      sticky: false,
+    });
+    const before = h.events.length;
+    h.withdraw(4, stale);
+    h.withdraw(3, peerRoute);
+    assert.deepEqual(h.events.slice(before), []);
+  });
 
   it('an IP that moves to another MAC shows the newest binding, and falls back when it goes', () => {
     const h = ribHarness({ vtepIp: VTEP1 });
@@ -476,9 +595,9 @@ describe('EVPN service on a directly fed Loc-RIB', () => {
 
   it('any interleaving of originators leaves the data plane equal to the union of current routes', () => {
     const OUR = VTEP1;
-    // Originators 2 and 3 share an anycast VTEP, 4 is alone.
-    const nextHopOf: Record<number, IpAddress> = { 2: VTEP_V, 3: VTEP_V, 4: VTEP2 };
-    const macOf: Record<number, Mac> = { 2: MAC_A, 3: MAC_A, 4: MAC_B };
+    // Originators 2 and 3 share an anycast VTEP, 4 is alone, 5 is our own M-LAG peer (our VTEP).
+    const nextHopOf: Record<number, IpAddress> = { 2: VTEP_V, 3: VTEP_V, 4: VTEP2, 5: OUR };
+    const macOf: Record<number, Mac> = { 2: MAC_A, 3: MAC_A, 4: MAC_B, 5: MAC_A };
     const routerMacOf = (vtep: IpAddress) => `0c:00:00:00:0${vtep === VTEP2 ? 2 : 9}:ff` as Mac;
     type Kind = 'imet' | 'mac-ip' | 'prefix' | 'host-prefix';
     const kinds: Kind[] = ['imet', 'mac-ip', 'prefix', 'host-prefix'];
@@ -503,7 +622,7 @@ describe('EVPN service on a directly fed Loc-RIB', () => {
           ? remoteAttributes(['65009:100', '65009:5000'], { routerMac: routerMacOf(nextHopOf[o]!) })
           : remoteAttributes(['65009:5000'], { routerMac: routerMacOf(nextHopOf[o]!) });
     const step = fc.record({
-      originator: fc.constantFrom(2, 3, 4),
+      originator: fc.constantFrom(2, 3, 4, 5),
       kind: fc.constantFrom(...kinds),
       announce: fc.boolean(),
     });
