@@ -42,9 +42,9 @@ export interface EvpnConfig {
    */
   readonly vtepIp: IpAddress;
   /**
-   * An M-LAG device's own VTEP address (the next hop of its single-homed hosts). Paths with this
-   * next hop are ours, like `vtepIp` ones (the pair's other device has its own `ownVtepIp`, which is
-   * remote to us).
+   * An M-LAG device's own VTEP address, the next hop of its single-homed MACs (`addLocalMac`'s
+   * `vtep`). Paths with this next hop are ours, like `vtepIp` ones (the pair's other device has its
+   * own `ownVtepIp`, which is remote to us).
    */
   readonly ownVtepIp?: IpAddress;
   readonly vnis: readonly VniConfig[];
@@ -121,6 +121,8 @@ interface MacCandidate {
 }
 
 interface LocalMac {
+  /** The next hop we advertise the MAC with (`vtepIp`, or `ownVtepIp` for a single-homed MAC). */
+  vtep: IpAddress;
   sequence: number;
   sticky: boolean;
   readonly ips: Set<IpAddress>;
@@ -135,6 +137,16 @@ interface MacState {
   local: LocalMac | undefined;
   /** The remote owner last announced to the data plane. */
   announced: MacCandidate | undefined;
+}
+
+export interface LocalMacOptions {
+  /** RFC 7432 §15.2: a static MAC, advertised sticky (it never moves away). */
+  readonly sticky?: boolean;
+  /**
+   * The next hop to advertise the MAC with (default `config.vtepIp`): an M-LAG device advertises
+   * its single-homed MACs with its own VTEP, `config.ownVtepIp`.
+   */
+  readonly vtep?: IpAddress;
 }
 
 /**
@@ -286,29 +298,37 @@ export class EvpnService {
 
   // ---- local MACs ---------------------------------------------------------------------------
 
-  /** A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved here. */
-  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: { sticky?: boolean } = {}): void {
+  /**
+   * A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved
+   * here. `options.vtep` (one of our VTEP addresses) is the next hop to advertise it with.
+   */
+  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: LocalMacOptions = {}): void {
     const evi = this.evis.get(vni);
     if (!evi) throw new RangeError(`VNI ${vni} is not configured`);
+    const vtep = options.vtep ?? this.config.vtepIp;
+    if (!this.isOwnVtep(vtep)) throw new RangeError(`VTEP ${vtep} is neither our vtepIp nor our ownVtepIp`);
     const state = this.macState(vni, mac);
     const local = state.local;
-    if (local) {
+    if (local && local.vtep === vtep) {
       // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
       if (ip === undefined || local.ips.has(ip)) return;
       local.ips.add(ip);
       this.speaker.originateEvpn(
         macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni),
         this.macAttributes(evi, local.sequence, local.sticky, true),
-        this.config.vtepIp,
+        vtep,
       );
       return;
     }
-    // RFC 7432 §15.1: a MAC advertised elsewhere is advertised with that sequence + 1; our M-LAG
-    // peer's route at our (shared) VTEP is the same location, so its sequence is matched.
-    let sequence = 0;
+    // New here, or moved between our own VTEPs (an M-LAG single-homed port ↔ the pair's shared
+    // VTEP). RFC 7432 §15.1: a MAC advertised elsewhere is advertised with that sequence + 1; our
+    // M-LAG peer's route at this very VTEP is the same location, so its sequence is matched.
+    let sequence = local ? local.sequence + 1 : 0;
     for (const c of state.remote.values())
-      sequence = Math.max(sequence, c.vtep === this.config.vtepIp ? c.sequence : c.sequence + 1);
-    state.local = { sequence, sticky: options.sticky === true, ips: new Set(ip !== undefined ? [ip] : []) };
+      sequence = Math.max(sequence, c.vtep === vtep ? c.sequence : c.sequence + 1);
+    const ips = local?.ips ?? new Set<IpAddress>();
+    if (ip !== undefined) ips.add(ip);
+    state.local = { vtep, sequence, sticky: local?.sticky ?? options.sticky === true, ips };
     this.originateLocal(evi, mac, state.local);
     this.reselectMac(vni, mac, state);
   }
@@ -334,13 +354,13 @@ export class EvpnService {
     this.speaker.originateEvpn(
       macIpRoute(evi.rd, mac, undefined, evi.vni),
       this.macAttributes(evi, local.sequence, local.sticky, false),
-      this.config.vtepIp,
+      local.vtep,
     );
     for (const ip of local.ips) {
       this.speaker.originateEvpn(
         macIpRoute(evi.rd, mac, ip, evi.vni, evi.irb?.l3vni),
         this.macAttributes(evi, local.sequence, local.sticky, true),
-        this.config.vtepIp,
+        local.vtep,
       );
     }
   }
@@ -633,13 +653,11 @@ export class EvpnService {
     if (local && winner) {
       const evi = this.evis.get(vni)!;
       if (this.isOwnVtep(winner.vtep)) {
-        if (winner.vtep === this.config.vtepIp && winner.sequence > local.sequence) {
+        if (winner.vtep === local.vtep && winner.sequence > local.sequence) {
           local.sequence = winner.sequence;
           this.originateLocal(evi, mac, local);
         }
-      } else if (
-        better(winner, { vtep: this.config.vtepIp, sequence: local.sequence, sticky: local.sticky })
-      ) {
+      } else if (better(winner, { vtep: local.vtep, sequence: local.sequence, sticky: local.sticky })) {
         // Someone advertised the MAC with a higher sequence: it moved away from us.
         this.withdrawLocal(evi, mac, local);
         state.local = undefined;

@@ -411,6 +411,55 @@ describe('EVPN service with an M-LAG pair (anycast VTEP)', () => {
     assert.equal(l2.evpn.localMacCount(100), 1);
     assert.equal(get(L3).evpn.localMacCount(100), 1);
   });
+
+  it("advertises a single-homed MAC with options.vtep; the pair's other device sees it as remote", () => {
+    const { net, get } = leaves(
+      [
+        { address: L1, asn: 65001, vtepIp: VTEP1, vnis: [vni(100)], routerMac: '0c:00:00:00:01:ff' as Mac },
+        { address: L2, asn: 65002, vtepIp: VTEP_V, ownVtepIp: OWN2, vnis: [vni(100, { vrf: 't1' })] },
+        { address: L3, asn: 65002, vtepIp: VTEP_V, ownVtepIp: OWN3, vnis: [vni(100, { vrf: 't1' })] },
+      ],
+      [
+        [L1, L2],
+        [L2, L3],
+      ],
+    );
+    const l2 = get(L2);
+    l2.evpn.addLocalMac(100, MAC_B, HOST_IP, { vtep: OWN2 });
+    net.drain();
+    const rd = l2.evpn.evis.get(100)!.rd;
+    const macKey = evpnRouteKey(macIpRoute(rd, MAC_B, undefined, 100));
+    const macIpKey = evpnRouteKey(macIpRoute(rd, MAC_B, HOST_IP, 100));
+    for (const key of [macKey, macIpKey]) {
+      assert.equal(l2.speaker.evpn.best(key)?.attrs.nextHop, OWN2, 'our Loc-RIB');
+      assert.equal(get(L1).speaker.evpn.best(key)?.attrs.nextHop, OWN2, "the remote leaf's Loc-RIB");
+      assert.equal(get(L3).speaker.evpn.best(key)?.attrs.nextHop, OWN2, "the M-LAG peer's Loc-RIB");
+    }
+    for (const other of [get(L1), get(L3)]) {
+      assert.ok(other.events.some((e) => e.type === 'remote-mac' && e.mac === MAC_B && e.vtep === OWN2));
+      assert.ok(
+        other.events.some((e) => e.type === 'remote-neighbor' && e.ip === HOST_IP && e.vtep === OWN2),
+      );
+    }
+    // The host moves onto the pair's shared port: same device, new next hop, sequence + 1.
+    l2.evpn.addLocalMac(100, MAC_B, undefined, { vtep: VTEP_V });
+    net.drain();
+    for (const key of [macKey, macIpKey]) {
+      const best = get(L1).speaker.evpn.best(key);
+      assert.equal(best?.attrs.nextHop, VTEP_V);
+      assert.equal(best?.attrs.macMobility?.sequence, 1);
+    }
+    assert.equal(
+      ofType(get(L3).events, 'remote-mac').at(-1)?.action,
+      'remove',
+      'at the shared VTEP it is not remote to the peer',
+    );
+    l2.evpn.removeLocalMac(100, MAC_B);
+    net.drain();
+    assert.equal(get(L1).speaker.evpn.best(macKey), undefined);
+    assert.equal(get(L1).speaker.evpn.best(macIpKey), undefined);
+    assert.throws(() => l2.evpn.addLocalMac(100, MAC_B, undefined, { vtep: VTEP1 }), RangeError);
+  });
 });
 
 // ---- direct RIB injection: many originators, any order ----------------------------------------
@@ -532,6 +581,11 @@ describe('EVPN service on a directly fed Loc-RIB', () => {
     );
     h.evpn.addLocalMac(100, MAC_B);
     assert.equal(localMacPath(h, MAC_B)?.attrs.macMobility?.sequence, 4);
+    // ... and one learnt on a single-homed port (our own VTEP) moved there: sequence + 1.
+    h.evpn.removeLocalMac(100, MAC_B);
+    h.evpn.addLocalMac(100, MAC_B, undefined, { vtep: OWN2 });
+    assert.deepEqual(localMacPath(h, MAC_B)?.attrs.macMobility?.sequence, 5);
+    assert.equal(localMacPath(h, MAC_B)?.attrs.nextHop, OWN2);
     assert.equal(h.events.length, 0);
     // A remote VTEP with a higher sequence still moves it away from us.
     h.announce(
