@@ -1067,6 +1067,7 @@ export function buildLab(t: Topology): BuiltLab {
           asn: leafAsn,
           // An M-LAG leaf's routes (Type-3, dual-homed MACs) name the pair's virtual VTEP.
           vtepIp: mlagOf ? mlagOf.pair.virtualVtep : n.vtep!,
+          ...(mlagOf ? { ownVtepIp: n.vtep! } : {}),
           vnis: evpnVnis.map((v) => ({
             vni: v.vni,
             ...(v.vrf !== undefined ? { vrf: v.vrf } : {}),
