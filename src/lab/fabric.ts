@@ -50,7 +50,7 @@ export class Fabric {
   }
 
   addHost(config: HostConfig): Host {
-    const host = new Host(this.sim, config, (frame) => this.transmit(config.name, 'eth0', frame));
+    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -115,7 +115,10 @@ export class Fabric {
     this.ends.set(node.name, new Map());
   }
 
-  /** Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`. */
+  /**
+   * Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`, or their bond's ports. Hosts hear
+   * carrier up at once (the cable is plugged in up).
+   */
   connect(a: string, aPort: string, b: string, bPort: string, options: LinkOptions = {}): Link {
     const endA = this.endpoint(a, aPort);
     const endB = this.endpoint(b, bPort);
@@ -123,6 +126,9 @@ export class Fabric {
     this.ends.get(a)!.set(aPort, { link, end: endA });
     this.ends.get(b)!.set(bPort, { link, end: endB });
     this.links.push(link);
+    for (const end of [endA, endB]) {
+      if (this.nodes.get(end.node)!.kind === 'host') end.carrier?.(true);
+    }
     return link;
   }
 
@@ -152,6 +158,7 @@ export class Fabric {
         if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort)
           this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
         if (routed) this.controls.get(node.name)?.portState(port, up);
+        if (node.kind === 'host') node.host.linkState(port, up);
       },
     };
   }
@@ -159,7 +166,7 @@ export class Fabric {
   private deliver(node: LabNode, port: string, frame: Uint8Array): void {
     switch (node.kind) {
       case 'host':
-        node.host.receive(frame);
+        node.host.receive(port, frame);
         return;
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
