@@ -3,12 +3,14 @@
  * one System (an M-LAG pair), all on the simulated clock. The bond aggregates both links into one
  * LAG; flows spread over both links by hash and each flow keeps one link; carrier loss and a drain
  * by the partner move every frame to the other link; frames arriving on a port that is not
- * collecting are dropped.
+ * collecting are dropped; the topology file's `bond: lacp` is checked.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/reader.js';
 import { Fabric } from '../../src/lab/fabric.js';
 import { NS_PER_MS, NS_PER_SECOND } from '../../src/lab/sim.js';
+import { buildLab, loadTopology } from '../../src/lab/topology.js';
 import type { Ipv4Address, Mac } from '../../src/wire/addr.js';
 import { arpRequest, ARP_OP_REPLY, decodeArp, encodeArp, isGratuitousArp } from '../../src/wire/arp.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, padEthernetFrame } from '../../src/wire/ethernet.js';
@@ -257,5 +259,98 @@ describe('lab host with an LACP bond (dual-homed to an M-LAG pair)', () => {
     assert.equal(server.bond!.status().lagId, undefined);
     assert.deepEqual(server.bond!.distributingPorts(), []);
     assert.ok(server.counters.lacpLoopback > 0);
+  });
+});
+
+describe('topology files: bond: lacp', () => {
+  const base = (host: string, links: string[], faults: string[] = []) =>
+    [
+      'nodes:',
+      '  spine1: { kind: spine }',
+      '  leaf1: { kind: leaf, vtep: 10.255.0.1 }',
+      '  leaf2: { kind: leaf, vtep: 10.255.0.2 }',
+      `  server: { kind: host, ip: 10.1.0.10/24, ${host} }`,
+      '  other: { kind: host, ip: 10.1.0.11/24 }',
+      'links:',
+      '  - { a: leaf1:uplink, b: spine1:p1 }',
+      '  - { a: leaf2:uplink, b: spine1:p2 }',
+      ...links,
+      'vnis:',
+      '  - { vni: 100, ports: [leaf1:eth1, leaf2:eth1, leaf1:eth2, leaf2:eth9] }',
+      ...(faults.length > 0 ? ['faults:', ...faults] : []),
+    ].join('\n');
+
+  it('gives a bonded host eth0 and eth1 and an LACP bond over them', () => {
+    const t = loadTopology(
+      base('bond: lacp', [
+        '  - { a: server:eth0, b: leaf1:eth1 }',
+        '  - { a: server:eth1, b: leaf2:eth1 }',
+        '  - { a: other:eth0, b: leaf1:eth2 }',
+      ]),
+      'bond.yaml',
+    );
+    assert.equal(t.nodes.find((n) => n.name === 'server')!.bond, 'lacp');
+    assert.equal(t.nodes.find((n) => n.name === 'other')!.bond, undefined);
+    const lab = buildLab(t);
+    assert.deepEqual(
+      lab.fabric
+        .host('server')
+        .bond!.status()
+        .ports.map((p) => [p.id, p.enabled]),
+      [
+        ['eth0', true],
+        ['eth1', true],
+      ],
+    );
+    assert.equal(lab.fabric.host('other').bond, undefined);
+    // The leaves do not run LACP yet (M-LAG pairs are not in the lab): they flood the server's
+    // LACPDUs across the VNI, back to its other port, and the bond must not aggregate with itself.
+    lab.fabric.sim.runUntil(5 * NS_PER_SECOND);
+    const server = lab.fabric.host('server');
+    assert.equal(server.bond!.status().lagId, undefined);
+    assert.ok(server.counters.lacpLoopback > 0);
+  });
+
+  it('reports a wrong bond mode, wrong host ports and moving a bonded host', () => {
+    const text = base(
+      'bond: active-backup',
+      [
+        '  - { a: server:eth0, b: leaf1:eth1 }',
+        '  - { a: server:eth1, b: leaf2:eth1 }',
+        '  - { a: other:eth1, b: leaf1:eth2 }',
+      ],
+      ['  - { at: 1s, action: move-host, target: server, to: leaf2:eth9 }'],
+    );
+    assert.throws(
+      () => loadTopology(text, 'bad.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(
+          e.message,
+          /bad\.yaml:5:\d+: nodes\.server\.bond: "active-backup" is not a bond mode: write bond: lacp/,
+        );
+        // Without a valid bond the host is single-homed: eth1 is refused.
+        assert.match(e.message, /links\[3\]\.a: hosts have one port, eth0 \(got eth1; bond: lacp gives/);
+        assert.match(e.message, /links\[4\]\.a: hosts have one port, eth0 \(got eth1/);
+        return true;
+      },
+    );
+    const bonded = base(
+      'bond: lacp',
+      ['  - { a: server:eth0, b: leaf1:eth1 }', '  - { a: server:eth2, b: leaf2:eth1 }'],
+      ['  - { at: 1s, action: move-host, target: server, to: leaf2:eth9 }'],
+    );
+    assert.throws(
+      () => loadTopology(bonded, 'bad.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /links\[3\]\.a: bonded hosts have two ports, eth0 and eth1 \(got eth2\)/);
+        assert.match(
+          e.message,
+          /faults\[0\]\.target: "server" is bonded \(bond: lacp\): move-host moves single-homed hosts only/,
+        );
+        return true;
+      },
+    );
   });
 });
