@@ -21,7 +21,17 @@ export type LabNode =
       /** The leaf's own underlay router when it has several uplinks (ECMP towards the spines). */
       readonly underlay?: SimRouter;
     }
-  | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter };
+  | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter }
+  | { readonly kind: 'device'; readonly name: string; readonly device: LabDevice };
+
+/**
+ * A node its owner models itself (a test's LACP partner, say): it hears frames and carrier per
+ * port and sends with `Fabric.transmit`.
+ */
+export interface LabDevice {
+  receive(port: string, frame: Uint8Array): void;
+  linkState(port: string, up: boolean): void;
+}
 
 /** Inside a routed leaf: the port between its VTEP and its underlay router. */
 const INTERNAL_PORT = 'vtep0';
@@ -59,7 +69,7 @@ export class Fabric {
   }
 
   addHost(config: HostConfig): Host {
-    const host = new Host(this.sim, config, (frame) => this.transmit(config.name, 'eth0', frame));
+    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -106,6 +116,10 @@ export class Fabric {
     return { dataplane, underlay };
   }
 
+  addDevice(name: string, device: LabDevice): void {
+    this.add({ kind: 'device', name, device });
+  }
+
   addRouter(name: string): SimRouter {
     const router = new SimRouter(name);
     this.add({ kind: 'router', name, router });
@@ -139,7 +153,10 @@ export class Fabric {
     this.ends.set(node.name, new Map());
   }
 
-  /** Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`. */
+  /**
+   * Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`, or their bond's ports. Hosts and
+   * devices hear carrier up at once (the cable is plugged in up).
+   */
   connect(a: string, aPort: string, b: string, bPort: string, options: LinkOptions = {}): Link {
     const endA = this.endpoint(a, aPort);
     const endB = this.endpoint(b, bPort);
@@ -147,6 +164,10 @@ export class Fabric {
     this.ends.get(a)!.set(aPort, { link, end: endA });
     this.ends.get(b)!.set(bPort, { link, end: endB });
     this.links.push(link);
+    for (const end of [endA, endB]) {
+      const kind = this.nodes.get(end.node)!.kind;
+      if (kind === 'host' || kind === 'device') end.carrier?.(true);
+    }
     return link;
   }
 
@@ -179,6 +200,8 @@ export class Fabric {
           else this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
         }
         if (routed) this.controls.get(node.name)?.portState(port, up);
+        if (node.kind === 'host') node.host.linkState(port, up);
+        if (node.kind === 'device') node.device.linkState(port, up);
       },
     };
   }
@@ -186,7 +209,10 @@ export class Fabric {
   private deliver(node: LabNode, port: string, frame: Uint8Array): void {
     switch (node.kind) {
       case 'host':
-        node.host.receive(frame);
+        node.host.receive(port, frame);
+        return;
+      case 'device':
+        node.device.receive(port, frame);
         return;
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {

@@ -93,7 +93,7 @@ export function labReport(lab: BuiltLab): LabReport {
   for (const [name, node] of fabric.nodes) {
     if (node.kind === 'leaf') counters[name] = { ...node.dataplane.counters };
     else if (node.kind === 'router') counters[name] = { ...node.router.counters };
-    else counters[name] = { ...node.host.counters };
+    else if (node.kind === 'host') counters[name] = { ...node.host.counters };
   }
   return { name: t.name, simulatedMs: ms(fabric.sim.now), flows, faults, counters };
 }

@@ -4,7 +4,7 @@
  * column and field; `buildLab` turns a topology into a running fabric.
  *
  * What a topology can express: spines (underlay routers), leaves (VTEPs with one or more uplinks)
- * and hosts; VNIs in flood-and-learn mode (static head-end replication lists, seed 004) or EVPN
+ * and hosts (single-homed, or with `bond: lacp` an LACP bond over eth0 and eth1); VNIs in flood-and-learn mode (static head-end replication lists, seed 004) or EVPN
  * mode (MACs, MAC/IP bindings and flood lists from BGP EVPN), with optional ARP suppression;
  * gateways; UDP flows; faults.
  *
@@ -41,6 +41,8 @@ export interface TopologyNode {
   readonly mac?: Mac;
   /** host: default gateway. */
   readonly gateway?: Ipv4Address;
+  /** host: dual-homed with an LACP bond over eth0 and eth1 (`bond: lacp`). */
+  readonly bond?: 'lacp';
   /** spine/leaf: BGP AS number (RFC 7938 §5.2.1: spines share one, each leaf its own). */
   readonly asn?: number;
 }
@@ -130,6 +132,9 @@ export interface TopologyMlagPair {
 export const DEFAULT_MLAG_RECOVERY_DELAY_NS = 240e9;
 
 export type UnderlayMode = 'static' | 'ebgp';
+
+/** A bonded host's ports (`bond: lacp`); other hosts have `eth0` only. */
+const HOST_BOND_PORTS: readonly string[] = ['eth0', 'eth1'];
 
 /** RFC 7938 §5.2.1 / RFC 6996 private ASNs: spines share this one, leaf N gets 65000 + N. */
 export const DEFAULT_SPINE_ASN = 65000;
@@ -241,7 +246,7 @@ export function loadTopology(text: string, file: string): Topology {
       continue;
     }
     if (kind === 'host') {
-      n.allowOnly(['kind', 'ip', 'mac', 'gateway']);
+      n.allowOnly(['kind', 'ip', 'mac', 'gateway', 'bond']);
       const cidr = n.field('ip').parsed(parseCidr, { required: true, what: 'IPv4 address/prefix' });
       const hostMac = n.field('mac').present
         ? n.field('mac').parsed(parseMac, { what: 'MAC address' })
@@ -249,12 +254,19 @@ export function loadTopology(text: string, file: string): Topology {
       const gateway = n.field('gateway').present
         ? n.field('gateway').parsed(ipv4, { what: 'IPv4 gateway address' })
         : undefined;
+      const bondField = n.field('bond');
+      const bond = bondField.scalar();
+      if (bond !== undefined && bond !== 'lacp')
+        bondField.problem(
+          `"${String(bond)}" is not a bond mode: write bond: lacp (an LACP bond over eth0 and eth1)`,
+        );
       nodes.set(nodeName, {
         name: nodeName,
         kind,
         ...(cidr ? { ip: cidr.ip, prefixLength: cidr.length } : {}),
         ...(hostMac ? { mac: hostMac } : {}),
         ...(gateway ? { gateway } : {}),
+        ...(bond === 'lacp' ? { bond } : {}),
       });
       continue;
     }
@@ -286,8 +298,13 @@ export function loadTopology(text: string, file: string): Topology {
       const k = `${e.node}:${e.port}`;
       if (used.has(k)) l.field(f).problem(`${k} is already cabled`);
       used.add(k);
-      if (nodes.get(e.node)?.kind === 'host' && e.port !== 'eth0')
-        l.field(f).problem(`hosts have one port, eth0 (got ${e.port})`);
+      const host = nodes.get(e.node);
+      if (host?.kind === 'host' && host.bond && !HOST_BOND_PORTS.includes(e.port))
+        l.field(f).problem(`bonded hosts have two ports, eth0 and eth1 (got ${e.port})`);
+      if (host?.kind === 'host' && !host.bond && e.port !== 'eth0')
+        l.field(f).problem(
+          `hosts have one port, eth0 (got ${e.port}; bond: lacp gives a host eth0 and eth1)`,
+        );
     }
     const carrierDelayNs = l.field('carrier-delay').present
       ? (l.field('carrier-delay').parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_CARRIER_DELAY_NS)
@@ -640,6 +657,10 @@ function readTimeline(
       // gratuitous ARP (as hypervisors do after a live migration).
       const host = f.field('target').string({ required: true });
       if (host && nodes.get(host)?.kind !== 'host') f.field('target').problem(`"${host}" is not a host`);
+      if (host && nodes.get(host)?.bond)
+        f.field('target').problem(
+          `"${host}" is bonded (bond: lacp): move-host moves single-homed hosts only`,
+        );
       const to = endpoint(f.field('to'), nodes);
       if (to && nodes.get(to.node)?.kind !== 'leaf') f.field('to').problem(`${to.node} is not a leaf`);
       if (to && !vnis.some((v) => v.ports.some((p) => p.node === to.node && p.port === to.port))) {
@@ -1128,6 +1149,7 @@ export function buildLab(t: Topology): BuiltLab {
         ip: n.ip!,
         prefixLength: n.prefixLength!,
         ...(n.gateway ? { gateway: n.gateway } : {}),
+        ...(n.bond === 'lacp' ? { bond: { ports: HOST_BOND_PORTS } } : {}),
       }),
     );
   }
