@@ -19,7 +19,7 @@ import { decodeIpv4, encodeIpv4, IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.j
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
 import { WireError } from '../wire/errors.js';
 import { TCP_PORT_BGP } from '../wire/tcp.js';
-import type { SeededRandom, Simulator, EventHandle } from './sim.js';
+import { nsAtOrAfterMs, type SeededRandom, type Simulator, type EventHandle } from './sim.js';
 import { TcpStack, type TcpConnection, type TcpHandlers } from './tcp.js';
 
 export interface ControlPlaneCosts {
@@ -418,12 +418,12 @@ export class LabControlPlane {
   private armTimer(): void {
     if (!this.running) return;
     const next = this.speaker.nextDeadline();
-    if (this.timer && next !== undefined && this.timer.at === Math.max(this.sim.now, Math.round(next * 1e6)))
+    if (this.timer && next !== undefined && this.timer.at === Math.max(this.sim.now, nsAtOrAfterMs(next)))
       return;
     this.timer?.cancel();
     this.timer = undefined;
     if (next === undefined || !Number.isFinite(next)) return;
-    this.timer = this.sim.at(Math.round(next * 1e6), () => {
+    this.timer = this.sim.at(nsAtOrAfterMs(next), () => {
       this.timer = undefined;
       this.submitSpeaker(() => this.speaker.poll(this.nowMs));
     });

@@ -7,7 +7,7 @@
  * sees `sim.now` in milliseconds; a deadline fires at the first whole nanosecond at or after it.
  */
 import type { LacpAction, LacpBond } from '../lacp/bond.js';
-import { NS_PER_MS, type EventHandle, type Simulator } from './sim.js';
+import { NS_PER_MS, nsAtOrAfterMs, type EventHandle, type Simulator } from './sim.js';
 
 export interface LabLacpDriverOptions {
   /** Puts a full Ethernet frame on a port. */
@@ -59,10 +59,7 @@ export class LabLacpDriver {
     const next = this.bond.nextDeadline();
     let at: number | undefined;
     if (next !== undefined) {
-      at = Math.ceil(next * NS_PER_MS);
-      // `next` is a float in ms: make sure the bond reads a time at or past it when the event runs.
-      if (at / NS_PER_MS < next) at++;
-      at = Math.max(at, this.sim.now);
+      at = Math.max(nsAtOrAfterMs(next), this.sim.now);
     }
     if (this.timer?.at === at) return;
     this.timer?.cancel();

@@ -26,6 +26,7 @@ import { MLAG_DAD_PORT, MLAG_PEER_PORT } from '../wire/mlag.js';
 import { BFD_CONTROL_PORT } from '../wire/bfd.js';
 import { LabControlPlane, DEFAULT_CONTROL_PLANE_COSTS, type ControlPlaneCosts } from './control-plane.js';
 import { Fabric } from './fabric.js';
+import { nsAtOrAfterMs } from './sim.js';
 import type { SimRouter } from '../dataplane/sim/router.js';
 import type { PathAttribute } from '../wire/bgp-update.js';
 import type { Host } from './host.js';
@@ -882,7 +883,7 @@ function mlagDevice(
     { dataplane: leaf, speaker: parts.speaker, evpn: parts.evpn },
     {
       now: () => sim.now / 1e6,
-      at: (ms, fire) => sim.at(Math.round(ms * 1e6), fire),
+      at: (ms, fire) => sim.at(nsAtOrAfterMs(ms), fire),
     },
     {
       sendPeer: (bytes) =>
