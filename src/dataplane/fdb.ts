@@ -120,6 +120,10 @@ export class Fdb {
     if (this.entries.get(mac)?.kind === 'synced') this.entries.delete(mac);
   }
 
+  flushSynced(): void {
+    for (const e of [...this.entries.values()]) if (e.kind === 'synced') this.entries.delete(e.mac);
+  }
+
   addStatic(mac: Mac, port: string): void {
     this.entries.set(mac, { kind: 'static', mac, port });
   }

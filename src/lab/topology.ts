@@ -980,6 +980,9 @@ export function buildLab(t: Topology): BuiltLab {
     if (n.kind !== 'leaf') continue;
     const idx = index.get(n.name)!;
     const mlagOf = pairOf.get(n.name);
+    // Symmetric IRB towards an M-LAG pair goes to its virtual VTEP, which either device may
+    // receive: both share one router MAC (as they share the VTEP), taken from the pair's number.
+    const routerMac = mlagOf ? autoMac(0x0c, 0x4d00 + mlagOf.index, 0xfc) : routerMacOf(idx);
     const { dataplane: leaf, underlay } = fabric.addRoutedLeaf(n.name, {
       ...(mlagOf ? { virtualVtepIp: mlagOf.pair.virtualVtep } : {}),
       vtepIp: n.vtep!,
@@ -1043,7 +1046,7 @@ export function buildLab(t: Topology): BuiltLab {
       const vrf = isGateway ? t.vrfs.find((x) => x.name === v.gateway!.vrf) : undefined;
       if (vrf && !leafVrfs.has(vrf.name)) {
         leafVrfs.set(vrf.name, vrf);
-        leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac: routerMacOf(idx) });
+        leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac });
       }
       if (v.mode === 'evpn') evpnVnis.push({ vni: v.vni, ...(vrf ? { vrf: vrf.name } : {}) });
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
@@ -1101,7 +1104,7 @@ export function buildLab(t: Topology): BuiltLab {
           vrfs: [...leafVrfs.values()].map((v) => ({
             name: v.name,
             l3vni: v.l3vni,
-            routerMac: routerMacOf(idx),
+            routerMac,
             rd: 'auto',
             importTargets: ['auto'],
             exportTargets: ['auto'],

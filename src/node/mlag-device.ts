@@ -208,6 +208,8 @@ export class MlagDevice {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     this.virtualAnnounced = false;
+    // A restarted device has lost what its peer told it; it relearns it at the next full sync.
+    this.parts.dataplane.flushSynced();
   }
 
   // ---- inputs -------------------------------------------------------------------------------
@@ -436,10 +438,26 @@ export class MlagDevice {
           else evpnWork.push(() => this.unadvertiseIfNotLocal(a.vni, a.mac));
           break;
         }
-        case 'remove-mac':
+        case 'remove-mac': {
+          const entry = dp.domain(a.vni)?.fdb.lookup(a.mac);
+          if (entry?.kind === 'local') {
+            // The peer's claim went (it restarted, or the peer-link failed) but we still see the
+            // MAC ourselves: assert it now, so the table keeps it and the peer learns it from us.
+            const m = this.members.get(entry.port);
+            this.runDfs(
+              this.dfs.localMacLearned(
+                this.clock.now(),
+                a.vni,
+                a.mac,
+                m ? { kind: 'member', mlagId: m.mlagId } : { kind: 'single-homed' },
+              ),
+            );
+            break;
+          }
           this.io.schedule(() => dp.removeSyncedMac(a.vni, a.mac));
           evpnWork.push(() => this.unadvertiseIfNotLocal(a.vni, a.mac));
           break;
+        }
         case 'install-neighbor':
           this.io.schedule(() => dp.addNeighbor(a.vni, a.ip, a.mac));
           if (this.locationOf(a.vni, a.mac) === 'mlag')

@@ -362,6 +362,11 @@ export class SimSwitch {
     this.domains.get(vni)?.fdb.uninstallSynced(mac);
   }
 
+  /** Forgets every MAC the M-LAG peer synced (the device restarts: its sync state is gone). */
+  flushSynced(): void {
+    for (const bd of this.domains.values()) bd.fdb.flushSynced();
+  }
+
   /** A MAC we had locally is now owned elsewhere with a higher sequence (RFC 7432 §15): forget it. */
   removeLocalMac(vni: number, mac: Mac): void {
     this.domains.get(vni)?.fdb.removeLocal(mac);
