@@ -25,6 +25,8 @@ export interface FaultReport {
   readonly target: string;
   /** Frames of every flow sent between this fault and the next one that never arrived. */
   readonly lost: number;
+  /** The same, per flow that lost any (flow name → frames). */
+  readonly lostByFlow: Readonly<Record<string, number>>;
   /** From the fault to the send time of the last frame lost after it (0 when nothing was lost). */
   readonly convergenceMs: number;
   /** M-LAG labs: both devices of every pair held the same MAC and ARP tables before the next fault. */
@@ -49,15 +51,20 @@ const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
 export function labReport(lab: BuiltLab): LabReport {
   const { topology: t, fabric } = lab;
   const flows: FlowReport[] = [];
-  /** Send times (ns) of every lost frame, over all flows. */
+  /** Send times (ns) of every lost frame, over all flows, and the flow each belongs to. */
   const lostAt: number[] = [];
+  const lostFlow: string[] = [];
   for (const f of t.flows) {
     const id = lab.flowIds.get(f.name)!;
     const sender = fabric.host(f.from);
     const sent = sender.flowsSent.get(f.name)?.sent ?? 0;
     const rx = fabric.host(f.to).flowsReceived.get(id);
     const interval = Math.round(1e9 / f.rate);
-    for (let seq = 0; seq < sent; seq++) if (!rx?.seen.has(seq)) lostAt.push(f.startNs + seq * interval);
+    for (let seq = 0; seq < sent; seq++) {
+      if (rx?.seen.has(seq)) continue;
+      lostAt.push(f.startNs + seq * interval);
+      lostFlow.push(f.name);
+    }
     const lat = [...(rx?.latencies ?? [])].sort((a, b) => a - b);
     flows.push({
       name: f.name,
@@ -76,13 +83,20 @@ export function labReport(lab: BuiltLab): LabReport {
   }
   const faults = lab.faultLog.map((f, i, all): FaultReport => {
     const next = all[i + 1]?.atNs ?? Number.POSITIVE_INFINITY;
-    const mine = lostAt.filter((x) => x >= f.atNs && x < next);
+    const mine: number[] = [];
+    const lostByFlow: Record<string, number> = {};
+    lostAt.forEach((x, k) => {
+      if (x < f.atNs || x >= next) return;
+      mine.push(x);
+      lostByFlow[lostFlow[k]!] = (lostByFlow[lostFlow[k]!] ?? 0) + 1;
+    });
     return {
       name: f.name,
       at: ms(f.atNs),
       action: f.action,
       target: f.target,
       lost: mine.length,
+      lostByFlow,
       convergenceMs: mine.length > 0 ? ms(Math.max(...mine) - f.atNs) : 0,
       ...(lab.mlagDevices.size > 0
         ? { tablesAgree: f.tablesAgree ?? (i === all.length - 1 && mlagTablesAgree(t, lab.mlagDevices)) }

@@ -367,7 +367,14 @@ export class MlagDevice {
     const fwd = this.forwarding(m);
     const dp = this.parts.dataplane;
     const portUp = dp.portIsUp(m.port);
-    if (portUp !== fwd) this.switchEvents(dp.setPortUp(m.port, fwd));
+    if (portUp !== fwd) {
+      if (!fwd && m.carrier) {
+        // We stopped it (drain, hold), the link is fine: frames already on the wire still count.
+        dp.setPortDraining(m.port, true);
+        this.later(() => dp.setPortDraining(m.port, false));
+      }
+      this.switchEvents(dp.setPortUp(m.port, fwd));
+    }
     if (!this.isRunning) return;
     const up = m.carrier && m.distributing;
     if (up !== m.reportedUp) {

@@ -196,7 +196,10 @@ export class SimSwitch {
     routeDrops: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
-  private readonly ports = new Map<string, AccessPortConfig & { up: boolean; mlagId?: number }>();
+  private readonly ports = new Map<
+    string,
+    AccessPortConfig & { up: boolean; mlagId?: number; draining?: boolean }
+  >();
   private mlag: (MlagDataplaneConfig & { virtual: number; peer: number }) | undefined;
   private peerLinkUp = false;
   /** M-LAG ids whose member port must not carry BUM that came over the peer-link. */
@@ -323,6 +326,15 @@ export class SimSwitch {
     this.ports.set(c.name, { ...c, up: true });
   }
 
+  /**
+   * A port just taken out of forwarding by us (LACP told the server to stop): frames the server
+   * sent before it heard are still bridged, but nothing is learnt or sent there.
+   */
+  setPortDraining(name: string, draining: boolean): void {
+    const p = this.ports.get(name);
+    if (p) p.draining = draining;
+  }
+
   /** Whether an access port forwards (carrier, and for an M-LAG member: LACP and the DFS group). */
   portIsUp(name: string): boolean {
     return this.ports.get(name)?.up === true;
@@ -423,7 +435,7 @@ export class SimSwitch {
 
   private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
     const port = this.ports.get(portName);
-    if (!port || !port.up) return this.drop();
+    if (!port || (!port.up && port.draining !== true)) return this.drop();
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
     if (isLinkLocalGroup(bytes)) return this.drop();
     const eth = decodeEthernet(bytes);
@@ -443,7 +455,7 @@ export class SimSwitch {
     if (!bd) return this.drop();
     const frame = inner === eth ? bytes : encodeEthernet(inner);
     // The source MAC's I/G bit, read from the frame (bytes[6]) rather than parsed from its string.
-    if ((bytes[6]! & 1) === 0) {
+    if ((bytes[6]! & 1) === 0 && port.up) {
       const ev = bd.fdb.learnLocal(eth.src, portName, now);
       if (ev) {
         if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
