@@ -540,7 +540,9 @@ export class MlagDevice {
   /** Announces the virtual VTEP while this device forwards for the pair. */
   private updateAnnouncement(): void {
     const s = this.dfs.state;
-    const forwards = s === 'paired' || s === 'alone' || s === 'dual-master' || s === 'split';
+    // dad-check keeps forwarding while it finds out (the DFS group keeps the members up too).
+    const forwards =
+      s === 'paired' || s === 'alone' || s === 'dual-master' || s === 'split' || s === 'dad-check';
     const want = this.isRunning && forwards && !this.drained && !this.nonMembersDown;
     if (want === this.virtualAnnounced) return;
     this.virtualAnnounced = want;

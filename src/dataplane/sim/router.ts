@@ -61,7 +61,18 @@ export class SimRouter {
   /** port → neighbour IP → MAC. */
   private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
 
-  constructor(readonly name: string) {}
+  /**
+   * Per-device ECMP hash seed (from the name), as switches configure one: with one shared hash, a
+   * leaf that picked spine N by hash % 2 would make every spine pick its leaf by the same parity,
+   * sending all of a flow set to one device of an M-LAG pair (ECMP polarization).
+   */
+  private readonly hashSeed: number;
+
+  constructor(readonly name: string) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    this.hashSeed = h >>> 0;
+  }
 
   /** The MAC of `ip`, a neighbour on `port`'s connected subnet. */
   setNeighbor(port: string, ip: Ipv4Address, mac: Mac): void {
@@ -111,7 +122,7 @@ export class SimRouter {
     } else {
       const hops = this.lookup(dst);
       if (hops.length === 0) return undefined;
-      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet) % hops.length]!;
+      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet, this.hashSeed) % hops.length]!;
     }
     const egress = this.interfaces.get(hop.port)!;
     return {
@@ -205,7 +216,7 @@ export class SimRouter {
         this.counters.noRoute++;
         return out;
       }
-      const hop = hops.length === 1 ? hops[0]! : hops[flowHash(eth.payload) % hops.length]!;
+      const hop = hops.length === 1 ? hops[0]! : hops[flowHash(eth.payload, this.hashSeed) % hops.length]!;
       const egress = this.interfaces.get(hop.port)!;
       const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
       out.transmit.push({
@@ -228,9 +239,9 @@ export class SimRouter {
 }
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */
-export function flowHash(ipPacket: Uint8Array): number {
+export function flowHash(ipPacket: Uint8Array, seed = 0x811c9dc5): number {
   const ihl = (ipPacket[0]! & 0x0f) * 4;
-  let h = 0x811c9dc5;
+  let h = seed;
   const mix = (b: number) => {
     h = Math.imul(h ^ b, 0x01000193);
   };
