@@ -276,10 +276,6 @@ export class LabControlPlane {
     this.portListeners.push(listener);
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
   /** Sends a UDP datagram from the device (false: halted or no route, as a socket would say). */
   sendUdp(
     src: Ipv4Address,

@@ -667,13 +667,7 @@ function readTimeline(
       if (to && !vnis.some((v) => v.ports.some((p) => p.node === to.node && p.port === to.port))) {
         f.field('to').problem(`${to.node}:${to.port} is not a port of any VNI (add it to a VNI's ports)`);
       }
-      if (
-        to &&
-        links.some(
-          (l) =>
-            (l.a.node === to.node && l.a.port === to.port) || (l.b.node === to.node && l.b.port === to.port),
-        )
-      ) {
+      if (to && cabledTo(links, to.node, to.port)) {
         f.field('to').problem(`${to.node}:${to.port} is already cabled`);
       }
       faults.push({
@@ -810,11 +804,9 @@ function mlagAddresses(
   of: { pair: TopologyMlagPair; side: 0 | 1; index: number },
   idx: number,
   index: ReadonlyMap<string, number>,
-  name: string,
 ): { peerLink: PairLink; dadLink: PairLink } {
   const { pair, side } = of;
   const peerIdx = index.get(pair.leaves[1 - side]!)!;
-  if (pair.leaves[side] !== name) throw new Error(`M-LAG ${pair.name}: ${name} is not side ${side}`);
   const base = ipv4ToNumber('10.253.0.0' as Ipv4Address) + of.index * 256;
   const link = (offset: number, ports: readonly [string, string], macPort: number): PairLink => ({
     port: ports[side],
@@ -1063,7 +1055,7 @@ export function buildLab(t: Topology): BuiltLab {
     // M-LAG: the peer-link and the DAD link are routed point-to-point links between the pair
     // (10.253.<pair>.0/31 and .2/31); an eBGP session over the peer-link gives each device a way
     // into the fabric through its peer when its own uplinks fail (seed 001 "uplink failure").
-    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx, index, n.name) : undefined;
+    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx, index) : undefined;
     if (mlagOf && pairLinks && speaker) {
       const { pair, side } = mlagOf;
       const peerName = pair.leaves[1 - side]!;

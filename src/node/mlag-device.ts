@@ -26,6 +26,7 @@ import {
   DfsGroup,
   type DfsGroupAction,
   type DfsGroupConfig,
+  type MlagLocalPort,
   type MacTableEntry,
   type NeighborTableEntry,
 } from '../mlag/dfs-group.js';
@@ -154,18 +155,6 @@ export class MlagDevice {
     return this.dfs;
   }
 
-  get bfdSession(): BfdSession {
-    return this.bfd;
-  }
-
-  bond(port: string): LacpBond | undefined {
-    return this.bonds.get(port);
-  }
-
-  isMember(port: string): boolean {
-    return this.members.has(port);
-  }
-
   /** The DFS group's MAC and neighbour tables, in a canonical order (tables agree when these match). */
   tables(): { macs: string[]; neighbors: string[] } {
     const macs = this.dfs
@@ -273,16 +262,8 @@ export class MlagDevice {
     for (const e of events) {
       const vni = e.vni as Vni;
       if (e.type === 'local-learnt') {
-        const m = this.members.get(e.port);
-        this.runDfs(
-          this.dfs.localMacLearned(
-            now,
-            vni,
-            e.mac,
-            m ? { kind: 'member', mlagId: m.mlagId } : { kind: 'single-homed' },
-          ),
-        );
-        evpnWork.push(() => this.advertise(e.vni, e.mac, undefined, m !== undefined));
+        this.runDfs(this.dfs.localMacLearned(now, vni, e.mac, this.localPort(e.port)));
+        evpnWork.push(() => this.advertise(e.vni, e.mac, undefined, this.members.has(e.port)));
       } else if (e.type === 'local-aged') {
         const m = this.members.get(e.port);
         // A member port leaving forwarding flushes its MACs, but the server is still behind the
@@ -352,6 +333,12 @@ export class MlagDevice {
       m.held = true;
     }
     return { dfs, bonds, bfd };
+  }
+
+  /** Where the DFS group puts a MAC learnt on `port`: behind its M-LAG, or single-homed here. */
+  private localPort(port: string): MlagLocalPort {
+    const m = this.members.get(port);
+    return m ? { kind: 'member', mlagId: m.mlagId } : { kind: 'single-homed' };
   }
 
   private bondOf(m: MemberState): LacpBond {
@@ -450,15 +437,7 @@ export class MlagDevice {
           if (entry?.kind === 'local') {
             // The peer's claim went (it restarted, or the peer-link failed) but we still see the
             // MAC ourselves: assert it now, so the table keeps it and the peer learns it from us.
-            const m = this.members.get(entry.port);
-            this.runDfs(
-              this.dfs.localMacLearned(
-                this.clock.now(),
-                a.vni,
-                a.mac,
-                m ? { kind: 'member', mlagId: m.mlagId } : { kind: 'single-homed' },
-              ),
-            );
+            this.runDfs(this.dfs.localMacLearned(this.clock.now(), a.vni, a.mac, this.localPort(entry.port)));
             break;
           }
           this.io.schedule(() => dp.removeSyncedMac(a.vni, a.mac));
@@ -483,11 +462,8 @@ export class MlagDevice {
           dp.setIsolation(a.mlagId, a.on);
           break;
         case 'state':
+          // The DFS group logs state and role changes itself (its `log` actions).
           dp.setPeerLinkUp(a.to === 'paired');
-          this.note(`state ${a.from}→${a.to}: ${a.reason}`);
-          break;
-        case 'role':
-          this.note(`role ${a.from}→${a.to}: ${a.reason}`);
           break;
         case 'consistency-error':
           for (const x of a.mismatches)

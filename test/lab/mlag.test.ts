@@ -124,7 +124,7 @@ describe('M-LAG in the lab: every failure of seed 001 (examples/mlag-failures.ya
     for (const n of dualHomedLoss(r)) assert.ok(n <= framesIn(31));
     // The lab's DAD link is a direct cable, so the dead peer takes its carrier too: the survivor
     // cannot tell this from a double link failure and goes dual-master (master, forwarding alone).
-    assert.match(lab.mlagDevices.get('leaf2')!.log.join('\n'), /role backup→master/);
+    assert.match(lab.mlagDevices.get('leaf2')!.log.join('\n'), /role=backup→master/);
     assert.equal(row('device-recovery').lost, 0);
     assert.equal(row('device-recovery').tablesAgree, true);
     // No pre-emption (seed 001): the recovered leaf1 stays backup.
