@@ -7,16 +7,19 @@ import { decodeEthernet, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
 import { decodeIpv4, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { decodeUdp } from '../../src/wire/udp.js';
 import {
+  checkVxlanFrame,
   decapsulateVxlan,
   decodeVxlan,
   encapsulateVxlan,
   encapsulateVxlanInto,
+  encapsulateVxlanWithTemplate,
   encodeVxlan,
   innerFlowHash,
   VXLAN_OVERHEAD,
   VXLAN_PORT,
   VXLAN_SOURCE_PORT_MAX,
   VXLAN_SOURCE_PORT_MIN,
+  vxlanOuterTemplate,
   vxlanSourcePort,
   type VxlanEncapsulation,
   type VxlanPacket,
@@ -292,6 +295,72 @@ describe('vxlan: properties', () => {
     expectWireError(() => encapsulateVxlanInto(BASE, new Uint8Array(200), -1), 'malformed', 'out');
   });
 
+  it('a tunnel template encapsulates exactly as encapsulateVxlan does (no UDP checksum), at an offset', () => {
+    fc.assert(
+      fc.property(
+        arbVxlanEncapsulation,
+        fc.array(fc.tuple(arbVxlanEncapsulation, fc.integer({ min: 0, max: 9 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (tunnel, frames) => {
+          // One template, reused for several inner frames and VNIs.
+          const t = vxlanOuterTemplate(tunnel);
+          for (const [{ innerFrame, vni }, at] of frames) {
+            const want = encapsulateVxlan({ ...tunnel, innerFrame, vni, udpChecksum: false });
+            const out = new Uint8Array(at + want.length + 3).fill(0xa5);
+            assert.equal(encapsulateVxlanWithTemplate(t, vni, innerFrame, out, at), at + want.length);
+            assert.deepEqual(out.subarray(at, at + want.length), want);
+            assert.ok(out.subarray(0, at).every((b) => b === 0xa5));
+            assert.ok(out.subarray(at + want.length).every((b) => b === 0xa5));
+          }
+        },
+      ),
+    );
+  });
+
+  it('a tunnel template refuses what encapsulateVxlan refuses', () => {
+    expectWireError(
+      () => vxlanOuterTemplate({ ...BASE, outerDstMac: 'nope' as never }),
+      'malformed',
+      'outerDstMac',
+    );
+    expectWireError(() => vxlanOuterTemplate({ ...BASE, ttl: 256 }), 'malformed', 'ttl');
+    const t = vxlanOuterTemplate(BASE);
+    const inner = BASE.innerFrame;
+    const out = new Uint8Array(VXLAN_OVERHEAD + inner.length);
+    expectWireError(
+      () => encapsulateVxlanWithTemplate(t, (1 << 24) as Vni, inner, out, 0),
+      'malformed',
+      'vni',
+    );
+    expectWireError(() => encapsulateVxlanWithTemplate(t, -1 as Vni, inner, out, 0), 'malformed', 'vni');
+    expectWireError(() => encapsulateVxlanWithTemplate(t, BASE.vni, inner, out, 1), 'malformed', 'out');
+    expectWireError(() => encapsulateVxlanWithTemplate(t, BASE.vni, inner, out, -1), 'malformed', 'out');
+    const huge = new Uint8Array(0xffff - 35);
+    expectWireError(
+      () => encapsulateVxlanWithTemplate(t, BASE.vni, huge, new Uint8Array(0x10000 + 14), 0),
+      'malformed',
+      'innerFrame',
+    );
+  });
+
+  it('checkVxlanFrame finds the VNI and inner frame decapsulateVxlan returns', () => {
+    fc.assert(
+      fc.property(arbVxlanEncapsulation, fc.integer({ min: 0, max: 8 }), (e, padding) => {
+        const frame = new Uint8Array(VXLAN_OVERHEAD + e.innerFrame.length + padding);
+        encapsulateVxlanInto(e, frame, 0);
+        const layout = checkVxlanFrame(frame);
+        const d = decapsulateVxlan(frame);
+        assert.equal(layout.vni, d.vni);
+        assert.equal(layout.innerStart, d.innerFrame.byteOffset);
+        assert.equal(layout.innerEnd, d.innerFrame.byteOffset + d.innerFrame.length);
+      }),
+    );
+    for (const f of LINUX)
+      assert.deepEqual(checkVxlanFrame(f), { vni: 100, innerStart: 50, innerEnd: f.length });
+  });
+
   it('what encapsulate builds decodes layer by layer with the generic codecs', () => {
     fc.assert(
       fc.property(arbVxlanEncapsulation, (e) => {
@@ -355,6 +424,14 @@ describe('vxlan: hostile input', () => {
     const ours = [encapsulateVxlan(BASE), encapsulateVxlan({ ...BASE, udpChecksum: true })];
     assertOnlyWireErrors(decapsulateVxlan, [...LINUX, ...ours]);
     assertOnlyWireErrors(decodeVxlan, [GBP_HEADER, LINUX_ICMP.subarray(42)]);
+  });
+
+  it('checkVxlanFrame throws only WireErrors, and otherwise places the inner frame inside the input', () => {
+    const seeds = [...LINUX, encapsulateVxlan(BASE), encapsulateVxlan({ ...BASE, udpChecksum: true })];
+    assertOnlyWireErrors((b) => {
+      const { innerStart, innerEnd } = checkVxlanFrame(b);
+      assert.ok(innerStart >= VXLAN_OVERHEAD && innerEnd - innerStart >= 14 && innerEnd <= b.length);
+    }, seeds);
   });
 
   it('reports specific errors', () => {
