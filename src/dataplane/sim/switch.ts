@@ -15,7 +15,14 @@
  * for the control plane; malformed frames are dropped and counted, never thrown.
  */
 import type { IpAddress, Ipv4Address, Mac, Vni } from '../../wire/addr.js';
-import { ipv4ToNumber, isGroupMac } from '../../wire/addr.js';
+import {
+  ipv4FromBytes,
+  ipv4ToNumber,
+  isGroupMacNumber,
+  macFromBytes,
+  macNumberFromBytes,
+  macToNumber,
+} from '../../wire/addr.js';
 import {
   arpReplyFor,
   arpRequest,
@@ -36,10 +43,20 @@ import {
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_VLAN,
+  ETHERNET_HEADER_LENGTH,
+  isVlanTpid,
   type EthernetFrame,
 } from '../../wire/ethernet.js';
-import { decapsulateVxlan, encapsulateVxlan, VXLAN_PORT } from '../../wire/vxlan.js';
+import {
+  checkVxlanFrame,
+  encapsulateVxlanWithTemplate,
+  vxlanOuterTemplate,
+  VXLAN_OVERHEAD,
+  VXLAN_PORT,
+  type VxlanOuterTemplate,
+} from '../../wire/vxlan.js';
 import { Fdb, type FdbEvent } from '../fdb.js';
+import { FrameSlab } from '../frame-slab.js';
 import { flowHash } from './router.js';
 
 export type ControlMode = 'evpn' | 'flood-and-learn';
@@ -348,6 +365,11 @@ export class SimSwitch {
   private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
     const port = this.ports.get(portName);
     if (!port || !port.up) return this.drop();
+    if (port.mode === 'access' && bytes.length >= ETHERNET_HEADER_LENGTH) {
+      const etherType = (bytes[12]! << 8) | bytes[13]!;
+      if (etherType !== ETHERTYPE_ARP && etherType !== ETHERTYPE_IPV6 && !isVlanTpid(etherType))
+        return this.bridgeFromAccess(port.vni, portName, etherType, bytes, now, out);
+    }
     const eth = decodeEthernet(bytes);
     let vni: number | undefined;
     let inner = eth;
@@ -365,13 +387,7 @@ export class SimSwitch {
     if (!bd) return this.drop();
     const frame = inner === eth ? bytes : encodeEthernet(inner);
     // The source MAC's I/G bit, read from the frame (bytes[6]) rather than parsed from its string.
-    if ((bytes[6]! & 1) === 0) {
-      const ev = bd.fdb.learnLocal(eth.src, portName, now);
-      if (ev) {
-        if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
-        out.events.push({ ...ev, vni: bd.config.vni });
-      }
-    }
+    if ((bytes[6]! & 1) === 0) this.learntLocal(bd, bd.fdb.learnLocalFrom(bytes, 6, portName, now), out);
     if (inner.etherType === ETHERTYPE_ARP) {
       const arp = decodeArp(inner.payload);
       // Every ARP a local host sends tells its IP↔MAC binding (advertised as MAC+IP), including
@@ -385,7 +401,35 @@ export class SimSwitch {
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', inner.payload, out, false);
-    this.forward(bd, portName, inner.dst, frame, out, true);
+    this.forward(bd, portName, macToNumber(inner.dst), frame, out, true);
+  }
+
+  /**
+   * The fast path of `fromAccess`: an untagged frame on an access port that needs no snooping (not
+   * ARP or IPv6) is bridged from its bytes, its MACs read as numbers, nothing decoded.
+   */
+  private bridgeFromAccess(
+    vni: number,
+    portName: string,
+    etherType: number,
+    bytes: Uint8Array,
+    now: number,
+    out: SwitchOutput,
+  ): void {
+    const bd = this.domains.get(vni);
+    if (!bd) return this.drop();
+    if ((bytes[6]! & 1) === 0) this.learntLocal(bd, bd.fdb.learnLocalFrom(bytes, 6, portName, now), out);
+    const dst = macNumberFromBytes(bytes, 0);
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac))
+      return this.route(bd.gateway.vrf ?? 'default', bytes.subarray(ETHERNET_HEADER_LENGTH), out, false);
+    this.forward(bd, portName, dst, bytes, out, true);
+  }
+
+  /** Reports a local MAC the FDB learnt or moved to the control plane. */
+  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: SwitchOutput): void {
+    if (!ev) return;
+    if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
+    out.events.push({ ...ev, vni: bd.config.vni });
   }
 
   /**
@@ -479,7 +523,7 @@ export class SimSwitch {
       etherType: ETHERTYPE_ARP,
       payload: encodeArp(arpRequest(g.mac, g.ip, ip.dst)),
     });
-    this.forward(egress, undefined, 'ff:ff:ff:ff:ff:ff' as Mac, request, out, true);
+    this.forward(egress, undefined, BROADCAST_MAC_NUMBER, request, out, true);
   }
 
   /** The MAC of `ip` in `bd` if that host sits on one of our own ports. */
@@ -528,7 +572,7 @@ export class SimSwitch {
       payload: packet,
     });
     // A routed frame is new in the egress VNI: it may go to a local port or into the overlay.
-    this.forward(bd, undefined, dstMac, frame, out, true);
+    this.forward(bd, undefined, macToNumber(dstMac), frame, out, true);
   }
 
   /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
@@ -608,32 +652,45 @@ export class SimSwitch {
       out.toHost.push(bytes);
       return;
     }
-    const d = decapsulateVxlan(bytes);
-    const bd = this.domains.get(d.vni);
+    const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
+    const innerFrame = bytes.subarray(innerStart, innerEnd);
+    const bd = this.domains.get(vni);
     if (!bd) {
-      const vrf = this.vrfsByL3vni.get(d.vni);
+      const vrf = this.vrfsByL3vni.get(vni);
       if (!vrf) return this.drop();
       // The L3VNI carries only routed packets addressed to our router MAC (RFC 9135 §5.1).
       this.counters.decapsulated++;
-      const eth = decodeEthernet(d.innerFrame);
+      const eth = decodeEthernet(innerFrame);
       if (eth.dst !== vrf.config.routerMac || eth.etherType !== ETHERTYPE_IPV4) return this.drop();
       return this.route(vrf.config.name, eth.payload, out, true);
     }
     this.counters.decapsulated++;
-    const eth = decodeEthernet(d.innerFrame);
-    if (bd.config.mode === 'flood-and-learn' && !isGroupMac(eth.src)) {
+    // The inner header is read in place; only a tagged inner frame is decoded (for its EtherType).
+    const type = (innerFrame[12]! << 8) | innerFrame[13]!;
+    const tagged = isVlanTpid(type) ? decodeEthernet(innerFrame) : undefined;
+    const etherType = tagged ? tagged.etherType : type;
+    // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
+    if (bd.config.mode === 'flood-and-learn' && (innerFrame[6]! & 1) === 0) {
       // RFC 7348 §4.1: learn the inner source MAC against the outer source IP.
-      const ev = bd.fdb.learnRemote(eth.src, d.outerSrcIp, now);
+      const ev = bd.fdb.learnRemote(macFromBytes(innerFrame, 6), ipv4FromBytes(bytes, 26), now);
       if (ev) {
         this.counters.macMoves++;
         out.events.push({ ...ev, vni: bd.config.vni });
       }
     }
-    if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, { vtep: d.outerSrcIp }, out)) return;
-    if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
-      return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
+    if (
+      etherType === ETHERTYPE_ARP &&
+      bd.gateway &&
+      this.gatewayArp(bd, tagged ?? decodeEthernet(innerFrame), { vtep: ipv4FromBytes(bytes, 26) }, out)
+    )
+      return;
+    const dst = macNumberFromBytes(innerFrame, 0);
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac)) {
+      const payload = tagged ? tagged.payload : innerFrame.subarray(ETHERNET_HEADER_LENGTH);
+      return this.route(bd.gateway.vrf ?? 'default', payload, out, false);
+    }
     // Split horizon: what came from the overlay never goes back into it.
-    this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
+    this.forward(bd, undefined, dst, innerFrame, out, false);
   }
 
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
@@ -650,13 +707,14 @@ export class SimSwitch {
   private forward(
     bd: BridgeDomain,
     inPort: string | undefined,
-    dst: Mac,
+    /** The destination MAC as a number (`macNumberFromBytes`). */
+    dst: number,
     frame: Uint8Array,
     out: SwitchOutput,
     toOverlay: boolean,
   ): void {
-    if (!isGroupMac(dst)) {
-      const e = bd.fdb.lookup(dst);
+    if (!isGroupMacNumber(dst)) {
+      const e = bd.fdb.lookupNumber(dst);
       if (e && (e.kind === 'local' || e.kind === 'static')) {
         if (e.port !== inPort) this.emitLocal(e.port, frame, out, bd.config.vni);
         return;
@@ -681,20 +739,30 @@ export class SimSwitch {
     }
   }
 
+  /** Per remote VTEP: the outer headers towards it, for the next hop they were built with. */
+  private readonly tunnels = new Map<
+    IpAddress,
+    { readonly nextHop: Mac; readonly outer: VxlanOuterTemplate }
+  >();
+  /** Where encapsulated frames are written (views into shared slabs, see `FrameSlab`). */
+  private readonly frames = new FrameSlab();
+
   private encapsulate(vni: number, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
     const nextHop = this.config.resolveNextHop(vtep);
     if (!nextHop || vtep.includes(':')) return this.drop();
-    out.transmit.push({
-      port: this.config.underlayPort,
-      frame: encapsulateVxlan({
-        innerFrame: frame,
-        vni: vni as Vni,
+    let tunnel = this.tunnels.get(vtep);
+    if (tunnel?.nextHop !== nextHop) {
+      const outer = vxlanOuterTemplate({
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
         outerSrcIp: this.config.vtepIp,
         outerDstIp: vtep as Ipv4Address,
-      }),
-    });
+      });
+      this.tunnels.set(vtep, (tunnel = { nextHop, outer }));
+    }
+    const encapsulated = this.frames.take(VXLAN_OVERHEAD + frame.length);
+    encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, encapsulated, 0);
+    out.transmit.push({ port: this.config.underlayPort, frame: encapsulated });
     this.counters.encapsulated++;
   }
 
@@ -718,6 +786,9 @@ export class SimSwitch {
     this.counters.dropped++;
   }
 }
+
+/** ff:ff:ff:ff:ff:ff as a number (`macToNumber`). */
+const BROADCAST_MAC_NUMBER = 0xffff_ffff_ffff;
 
 /** "10.1.0.0/24" → numeric prefix, length and mask (undefined for anything else, e.g. IPv6). */
 function parseIpv4Prefix(text: string): { prefix: number; length: number; mask: number } | undefined {
