@@ -1,6 +1,6 @@
 /**
  * The FDB of one bridge domain: the rules between local, remote (EVPN or learnt) and static
- * entries, and the byte-level fast path (`learnLocalFrom`, `lookupNumber`) agreeing with the
+ * entries, and the byte-level fast path (`learnLocalFrom`, `forwarding`) agreeing with the
  * text-keyed methods on any sequence of operations.
  */
 import assert from 'node:assert/strict';
@@ -80,13 +80,26 @@ describe('fdb: rules', () => {
     assert.equal(fdb.removeLocal(B), undefined);
   });
 
-  it('looks MACs up by text in either case and by number', () => {
+  it('looks MACs up by text in either case, and their forwarding target by number', () => {
     const fdb = new Fdb();
     fdb.installRemote(A, VTEP1, 0);
     const e = fdb.lookup(A);
-    assert.equal(fdb.lookupNumber(macToNumber(A)), e);
     assert.equal(fdb.lookup(A.toUpperCase() as Mac), e);
-    assert.equal(fdb.lookupNumber(macToNumber(B)), undefined);
+    assert.deepEqual(fdb.forwarding(macToNumber(A)), { kind: 'vtep', vtep: VTEP1 });
+    fdb.addStatic(B, 'eth9');
+    assert.deepEqual(fdb.forwarding(macToNumber(B)), { kind: 'port', port: 'eth9' });
+    assert.equal(fdb.forwarding(macToNumber('00:00:5e:00:00:0c' as Mac)), undefined);
+  });
+
+  it('keeps forwarding right when the VTEPs it has seen outnumber the table tags', () => {
+    const fdb = new Fdb();
+    fdb.addStatic(B, 'eth9');
+    for (let i = 0; i < 40_000; i++) {
+      const vtep = `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` as Ipv4Address;
+      fdb.learnRemote(A, vtep, i);
+      assert.deepEqual(fdb.forwarding(macToNumber(A)), { kind: 'vtep', vtep });
+    }
+    assert.deepEqual(fdb.forwarding(macToNumber(B)), { kind: 'port', port: 'eth9' });
   });
 });
 
@@ -147,8 +160,17 @@ describe('fdb: properties', () => {
         assert.deepEqual([...byBytes.all()], [...byText.all()]);
         assert.equal(byBytes.nextAging(), byText.nextAging());
         for (const mac of MACS) {
-          assert.deepEqual(byBytes.lookup(mac), byText.lookup(mac));
-          assert.equal(byBytes.lookupNumber(macToNumber(mac)), byBytes.lookup(mac));
+          const e = byBytes.lookup(mac);
+          assert.deepEqual(e, byText.lookup(mac));
+          // The forwarding target kept beside the key follows every change of the entry.
+          assert.deepEqual(
+            byBytes.forwarding(macToNumber(mac)),
+            e === undefined
+              ? undefined
+              : e.kind === 'remote'
+                ? { kind: 'vtep', vtep: e.vtep }
+                : { kind: 'port', port: e.port },
+          );
         }
         // Every entry is keyed by its own MAC, and carries canonical text.
         for (const e of byBytes.all()) {

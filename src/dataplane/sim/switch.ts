@@ -714,13 +714,13 @@ export class SimSwitch {
     toOverlay: boolean,
   ): void {
     if (!isGroupMacNumber(dst)) {
-      const e = bd.fdb.lookupNumber(dst);
-      if (e && (e.kind === 'local' || e.kind === 'static')) {
-        if (e.port !== inPort) this.emitLocal(e.port, frame, out, bd.config.vni);
+      const t = bd.fdb.forwarding(dst);
+      if (t?.kind === 'port') {
+        if (t.port !== inPort) this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
       }
-      if (e && e.kind === 'remote') {
-        if (toOverlay) this.encapsulate(bd.config.vni, e.vtep, frame, out);
+      if (t?.kind === 'vtep') {
+        if (toOverlay) this.encapsulate(bd.config.vni, t.vtep, frame, out);
         return;
       }
     }
