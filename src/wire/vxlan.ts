@@ -421,6 +421,26 @@ function fail(kind: WireErrorKind, field: string, reason: string, offset: number
   throw new WireError({ kind, protocol: PROTOCOL, field, offset, reason });
 }
 
+/** The IPv4 header at `ip` sums to 0xffff (RFC 1071), unrolled for the usual 20 octets. */
+function ipv4HeaderChecksumOk(b: Uint8Array, ip: number, length: number): boolean {
+  if (length !== IPV4_HEADER_LENGTH) return internetChecksum(b, ip, ip + length) === 0;
+  let s =
+    ((b[ip]! << 8) | b[ip + 1]!) +
+    ((b[ip + 2]! << 8) | b[ip + 3]!) +
+    ((b[ip + 4]! << 8) | b[ip + 5]!) +
+    ((b[ip + 6]! << 8) | b[ip + 7]!) +
+    ((b[ip + 8]! << 8) | b[ip + 9]!) +
+    ((b[ip + 10]! << 8) | b[ip + 11]!) +
+    ((b[ip + 12]! << 8) | b[ip + 13]!) +
+    ((b[ip + 14]! << 8) | b[ip + 15]!) +
+    ((b[ip + 16]! << 8) | b[ip + 17]!) +
+    ((b[ip + 18]! << 8) | b[ip + 19]!);
+  // Ten 16-bit words sum to under 2^20: two folds bring it to 16 bits.
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
+}
+
 /**
  * Every check `decapsulateVxlan` makes on the outer stack (see the module comment), in the same
  * order and with the same `WireError`s, reading fixed offsets: the outer Ethernet header at 0, IPv4
@@ -453,7 +473,7 @@ export function checkVxlanFrame(frame: Uint8Array): VxlanFrameLayout {
   const protocol = frame[ip + 9]!;
   if (protocol !== IPPROTO_UDP)
     fail('unsupported', 'protocol', `outer protocol ${protocol}, not UDP`, ip + 9);
-  if (internetChecksum(frame, ip, ip + ipHeaderLength) !== 0) {
+  if (!ipv4HeaderChecksumOk(frame, ip, ipHeaderLength)) {
     fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
   }
   const udp = ip + ipHeaderLength;

@@ -483,6 +483,23 @@ describe('vxlan: hostile input', () => {
     assert.deepEqual(decapsulateVxlan(padded).innerFrame, BASE.innerFrame);
   });
 
+  it('verifies the header checksum of an outer IPv4 header with options too', () => {
+    // The frame again with a 4-octet option (NOP NOP NOP EOL): IHL 6, lengths and checksum updated.
+    const f = encapsulateVxlan(BASE);
+    const withOptions = new Uint8Array(f.length + 4);
+    withOptions.set(f.subarray(0, 34));
+    withOptions.set([1, 1, 1, 0], 34);
+    withOptions.set(f.subarray(34), 38);
+    withOptions[14] = 0x46;
+    const totalLength = ((f[16]! << 8) | f[17]!) + 4;
+    withOptions[16] = totalLength >>> 8;
+    withOptions[17] = totalLength & 0xff;
+    const good = refreshIpChecksum(withOptions);
+    assert.deepEqual(decapsulateVxlan(good).innerFrame, BASE.innerFrame);
+    assert.equal(checkVxlanFrame(good).innerStart, 54);
+    expectWireError(() => decapsulateVxlan(withByte(good, 35, 2)), 'checksum', 'checksum');
+  });
+
   it('refuses values it cannot encode', () => {
     expectWireError(
       () => encodeVxlan({ ...decodeVxlan(GBP_HEADER), vni: 1 << 24 } as never),
