@@ -158,6 +158,9 @@ function isPortProtocol(p: number): boolean {
  */
 export function innerFlowHash(frame: Uint8Array): number {
   const n = frame.length;
+  if (n >= 38 && frame[12] === 0x08 && frame[13] === 0x00 && (frame[14]! & 0x0f) === 5) {
+    return untaggedIpv4FlowHash(frame);
+  }
   if (n < ETHERNET_HEADER_LENGTH) return fnv(FNV_OFFSET, frame, 0, n) >>> 0;
   let h = fnv(FNV_OFFSET, frame, 0, 12);
   let o = 12;
@@ -187,6 +190,48 @@ export function innerFlowHash(frame: Uint8Array): number {
     if (isPortProtocol(nextHeader) && o + 44 <= n) h = fnv(h, frame, o + 40, o + 44);
   }
   return h >>> 0;
+}
+
+/**
+ * `innerFlowHash` of the usual frame, the same fields in the same order written out: untagged
+ * IPv4 without options (IHL 5), at least 38 octets so the ports are there if it has them.
+ */
+function untaggedIpv4FlowHash(f: Uint8Array): number {
+  const P = FNV_PRIME;
+  let x = FNV_OFFSET;
+  x = Math.imul(x ^ f[0]!, P);
+  x = Math.imul(x ^ f[1]!, P);
+  x = Math.imul(x ^ f[2]!, P);
+  x = Math.imul(x ^ f[3]!, P);
+  x = Math.imul(x ^ f[4]!, P);
+  x = Math.imul(x ^ f[5]!, P);
+  x = Math.imul(x ^ f[6]!, P);
+  x = Math.imul(x ^ f[7]!, P);
+  x = Math.imul(x ^ f[8]!, P);
+  x = Math.imul(x ^ f[9]!, P);
+  x = Math.imul(x ^ f[10]!, P);
+  x = Math.imul(x ^ f[11]!, P);
+  // EtherType 0x0800, protocol, source and destination address.
+  x = Math.imul(x ^ 0x08, P);
+  x = Math.imul(x, P);
+  const protocol = f[23]!;
+  x = Math.imul(x ^ protocol, P);
+  x = Math.imul(x ^ f[26]!, P);
+  x = Math.imul(x ^ f[27]!, P);
+  x = Math.imul(x ^ f[28]!, P);
+  x = Math.imul(x ^ f[29]!, P);
+  x = Math.imul(x ^ f[30]!, P);
+  x = Math.imul(x ^ f[31]!, P);
+  x = Math.imul(x ^ f[32]!, P);
+  x = Math.imul(x ^ f[33]!, P);
+  const fragmented = (f[20]! & 0x3f) !== 0 || f[21]! !== 0;
+  if (!fragmented && isPortProtocol(protocol)) {
+    x = Math.imul(x ^ f[34]!, P);
+    x = Math.imul(x ^ f[35]!, P);
+    x = Math.imul(x ^ f[36]!, P);
+    x = Math.imul(x ^ f[37]!, P);
+  }
+  return x >>> 0;
 }
 
 /** RFC 7348 §5: the outer UDP source port for an inner frame, in 49152–65535. */

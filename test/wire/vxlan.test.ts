@@ -230,6 +230,9 @@ describe('vxlan: golden vectors', () => {
   });
 });
 
+/** Mostly the port-carrying protocols (TCP, UDP, SCTP), sometimes any other. */
+const u8Protocol = () => fc.oneof(fc.constantFrom(6, 17, 132), fc.integer({ min: 0, max: 255 }));
+
 describe('vxlan: properties', () => {
   it('decode(encode(v)) deep-equals v and encode(decode(encode(v))) equals encode(v)', () => {
     fc.assert(
@@ -402,6 +405,43 @@ describe('vxlan: properties', () => {
       ports.add(vxlanSourcePort(inner));
     }
     assert.ok(ports.size > 1800, `${ports.size} distinct ports`);
+  });
+
+  it('innerFlowHash of untagged IPv4 frames is FNV-1a over exactly the documented fields', () => {
+    // Values from before the unrolled IPv4 path existed: ICMP, a TCP SYN, and that SYN as a fragment.
+    const fragment = fromHex(INNER_SYN);
+    fragment[20] = 0x20;
+    fragment[21] = 0x01;
+    assert.deepEqual(
+      [fromHex(INNER_ICMP), fromHex(INNER_SYN), fragment].map((f) => innerFlowHash(f).toString(16)),
+      ['c0a5ef22', 'b479ebce', '8acf1a23'],
+    );
+    const fnv1a = (octets: number[]) =>
+      octets.reduce((h, b) => Math.imul(h ^ b, 0x01000193), 0x811c9dc5) >>> 0;
+    const ipv4Frame = fc
+      .tuple(fc.uint8Array({ minLength: 24, maxLength: 80 }), fc.integer({ min: 0, max: 15 }), u8Protocol())
+      .map(([rest, ihl, protocol]) => {
+        const f = new Uint8Array(14 + rest.length);
+        f.set(rest, 14);
+        f[12] = 0x08;
+        f[13] = 0x00;
+        f[14] = (f[14]! & 0xf0) | ihl;
+        f[23] = protocol;
+        return f;
+      });
+    fc.assert(
+      fc.property(ipv4Frame, (f) => {
+        const headerLength = (f[14]! & 0x0f) * 4;
+        const fragmented = (f[20]! & 0x3f) !== 0 || f[21]! !== 0;
+        const l4 = 14 + headerLength;
+        const ports =
+          !fragmented && headerLength >= 20 && [6, 17, 132].includes(f[23]!) && l4 + 4 <= f.length
+            ? [...f.subarray(l4, l4 + 4)]
+            : [];
+        const fields = [...f.subarray(0, 14), f[23]!, ...f.subarray(26, 34), ...ports];
+        assert.equal(innerFlowHash(f), fnv1a(fields));
+      }),
+    );
   });
 
   it('hashes the flow, not the payload: every packet of a TCP flow gets the same port', () => {
