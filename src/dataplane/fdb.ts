@@ -32,13 +32,19 @@ export type FdbEntry =
       readonly source: 'evpn' | 'learnt';
       lastSeen: number;
     }
-  | { readonly kind: 'static'; readonly mac: Mac; readonly port: string };
+  | { readonly kind: 'static'; readonly mac: Mac; readonly port: string }
+  /**
+   * M-LAG: installed from the peer's MAC sync (seed 001), on our member port of the server's M-LAG
+   * or on the peer-link. Forwarded like a local entry; never aged here (the peer that learnt it ages
+   * it); a frame from the MAC on a local port turns it into a local entry.
+   */
+  | { readonly kind: 'synced'; readonly mac: Mac; readonly port: string };
 
 export type FdbEvent =
   | { readonly type: 'local-learnt'; readonly mac: Mac; readonly port: string; readonly movedFrom?: string }
   | { readonly type: 'local-aged'; readonly mac: Mac; readonly port: string };
 
-/** Where unicast frames to a MAC go: out of a local port (local and static entries) or to a VTEP. */
+/** Where unicast frames to a MAC go: out of a local port (local, static and synced entries) or to a VTEP. */
 export type FdbTarget =
   { readonly kind: 'port'; readonly port: string } | { readonly kind: 'vtep'; readonly vtep: IpAddress };
 
@@ -148,7 +154,12 @@ export class Fdb {
       return undefined;
     }
     this.put(key, { kind: 'local', mac, port, lastSeen: now });
-    const movedFrom = e === undefined ? undefined : e.kind === 'local' ? e.port : `vtep ${e.vtep}`;
+    const movedFrom =
+      e === undefined || (e.kind === 'synced' && e.port === port)
+        ? undefined
+        : e.kind === 'remote'
+          ? `vtep ${e.vtep}`
+          : e.port;
     return { type: 'local-learnt', mac, port, ...(movedFrom !== undefined ? { movedFrom } : {}) };
   }
 
@@ -160,7 +171,8 @@ export class Fdb {
   learnRemote(mac: Mac, vtep: IpAddress, now: number): FdbEvent | undefined {
     const key = macToNumber(mac);
     const e = this.index.get(key);
-    if (e?.kind === 'static' || (e?.kind === 'remote' && e.source === 'evpn')) return undefined;
+    if (e?.kind === 'static' || e?.kind === 'synced' || (e?.kind === 'remote' && e.source === 'evpn'))
+      return undefined;
     if (e?.kind === 'remote') {
       e.lastSeen = now;
       if (e.vtep === vtep) return undefined;
@@ -183,6 +195,20 @@ export class Fdb {
     const key = macToNumber(mac);
     const e = this.index.get(key);
     if (e?.kind === 'remote' && e.source === 'evpn' && e.vtep === vtep) this.remove(key);
+  }
+
+  /** M-LAG sync: the peer says `mac` is behind `port` (our member port of its M-LAG, or the peer-link). */
+  installSynced(mac: Mac, port: string): void {
+    const key = macToNumber(mac);
+    const e = this.index.get(key);
+    if (e?.kind === 'static' || (e?.kind === 'local' && e.port === port)) return;
+    this.put(key, { kind: 'synced', mac, port });
+  }
+
+  /** The peer withdrew `mac`: forget the synced entry (a local or remote one stays). */
+  uninstallSynced(mac: Mac): void {
+    const key = macToNumber(mac);
+    if (this.index.get(key)?.kind === 'synced') this.remove(key);
   }
 
   addStatic(mac: Mac, port: string): void {
@@ -214,7 +240,8 @@ export class Fdb {
   age(now: number): FdbEvent[] {
     const out: FdbEvent[] = [];
     for (const [key, e] of [...this.entries]) {
-      if (e.kind === 'static' || (e.kind === 'remote' && e.source === 'evpn')) continue;
+      if (e.kind === 'static' || e.kind === 'synced' || (e.kind === 'remote' && e.source === 'evpn'))
+        continue;
       if (now - e.lastSeen < this.agingNs) continue;
       this.remove(key);
       if (e.kind === 'local') out.push({ type: 'local-aged', mac: e.mac, port: e.port });
@@ -226,7 +253,8 @@ export class Fdb {
   nextAging(): number | undefined {
     let next: number | undefined;
     for (const e of this.entries.values()) {
-      if (e.kind === 'static' || (e.kind === 'remote' && e.source === 'evpn')) continue;
+      if (e.kind === 'static' || e.kind === 'synced' || (e.kind === 'remote' && e.source === 'evpn'))
+        continue;
       const t = e.lastSeen + this.agingNs;
       if (next === undefined || t < next) next = t;
     }

@@ -3,7 +3,7 @@
  * percentiles; per fault the frames lost and the convergence time (from the fault to the last
  * frame lost because of it); per device its counters. `--json` prints exactly `LabReport`.
  */
-import type { BuiltLab } from './topology.js';
+import { mlagTablesAgree, type BuiltLab } from './topology.js';
 
 export interface FlowReport {
   readonly name: string;
@@ -27,6 +27,8 @@ export interface FaultReport {
   readonly lost: number;
   /** From the fault to the send time of the last frame lost after it (0 when nothing was lost). */
   readonly convergenceMs: number;
+  /** M-LAG labs: both devices of every pair held the same MAC and ARP tables before the next fault. */
+  readonly tablesAgree?: boolean;
 }
 
 export interface LabReport {
@@ -82,13 +84,16 @@ export function labReport(lab: BuiltLab): LabReport {
       target: f.target,
       lost: mine.length,
       convergenceMs: mine.length > 0 ? ms(Math.max(...mine) - f.atNs) : 0,
+      ...(lab.mlagDevices.size > 0
+        ? { tablesAgree: f.tablesAgree ?? (i === all.length - 1 && mlagTablesAgree(t, lab.mlagDevices)) }
+        : {}),
     };
   });
   const counters: Record<string, Record<string, number>> = {};
   for (const [name, node] of fabric.nodes) {
     if (node.kind === 'leaf') counters[name] = { ...node.dataplane.counters };
     else if (node.kind === 'router') counters[name] = { ...node.router.counters };
-    else counters[name] = { ...node.host.counters };
+    else if (node.kind === 'host') counters[name] = { ...node.host.counters };
   }
   return { name: t.name, simulatedMs: ms(fabric.sim.now), flows, faults, counters };
 }
@@ -123,7 +128,7 @@ export function renderLabReport(r: LabReport): string {
   );
   if (r.faults.length > 0) {
     table(
-      ['fault', 'at ms', 'action', 'target', 'lost', 'convergence ms'],
+      ['fault', 'at ms', 'action', 'target', 'lost', 'convergence ms', 'tables agree'],
       r.faults.map((f) => [
         f.name,
         String(f.at),
@@ -131,6 +136,7 @@ export function renderLabReport(r: LabReport): string {
         f.target,
         String(f.lost),
         String(f.convergenceMs),
+        f.tablesAgree === undefined ? '' : f.tablesAgree ? 'yes' : 'no',
       ]),
     );
   }

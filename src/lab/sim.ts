@@ -23,6 +23,17 @@ export interface EventHandle {
 export const NS_PER_MS = 1_000_000;
 export const NS_PER_SECOND = 1_000_000_000;
 
+/**
+ * The first whole nanosecond at which an engine deadline given in (fractional) milliseconds has
+ * passed: `ns / NS_PER_MS >= ms`. Rounding any other way can wake an engine just before its
+ * deadline, where it does nothing and asks for the same instant again, forever.
+ */
+export function nsAtOrAfterMs(ms: number): number {
+  let ns = Math.ceil(ms * NS_PER_MS);
+  while (ns / NS_PER_MS < ms) ns++;
+  return ns;
+}
+
 /** sfc32: a small, fast generator with a 128-bit state; seeded deterministically. */
 export class SeededRandom {
   private a: number;

@@ -11,6 +11,13 @@
  * decapsulated frames, RFC 7348 §4) and EVPN (remote MACs and flood list only from EVPN routes,
  * RFC 8365 §10: no data-plane learning of remote MACs).
  *
+ * M-LAG (seed 001, seed 000's "forwarding level"): a leaf of a pair also answers to the pair's
+ * virtual VTEP address and sources overlay traffic from it; the peer-link is a pseudo-port whose
+ * frames travel as VXLAN between the two devices' own VTEP addresses (so the VNI survives, and the
+ * frames are told apart by their outer source); BUM that came over the peer-link never leaves by a
+ * member port whose M-LAG is isolated (the server is reached by the peer's own member port), and
+ * never goes back into the overlay or the peer-link.
+ *
  * Guarantees: sans-IO — `receive(port, frame, now)` returns the frames to transmit and the events
  * for the control plane; malformed frames are dropped and counted, never thrown.
  */
@@ -111,6 +118,11 @@ export interface SwitchCounters {
   arpSuppressed: number;
   ndSuppressed: number;
   macMoves: number;
+  /** M-LAG: frames sent to / received from the peer over the peer-link. */
+  peerLinkOut: number;
+  peerLinkIn: number;
+  /** M-LAG: copies of BUM from the peer-link not sent out of an isolated member port (seed 001). */
+  isolationDropped: number;
   /** Packets routed between VNIs by a gateway on this VTEP. */
   routed: number;
   /** Routed packets dropped: no gateway subnet for the destination, TTL, ARP queue full. */
@@ -167,6 +179,17 @@ interface Vrf {
   readonly hosts: Map<number, VrfRoute>;
 }
 
+/** The FDB port name of the M-LAG peer-link (a MAC single-homed on the peer, or behind a down member). */
+export const PEER_LINK_PORT = 'peer-link';
+
+/** A leaf's part in an M-LAG pair (seed 001). */
+export interface MlagDataplaneConfig {
+  /** The pair's shared VTEP: accepted as a destination, and the source of our overlay traffic. */
+  readonly virtualVtepIp: Ipv4Address;
+  /** The peer's own VTEP address: peer-link frames go to it, and frames from it came over the peer-link. */
+  readonly peerVtepIp: Ipv4Address;
+}
+
 /** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
 const ARP_QUEUE_LIMIT = 16;
 
@@ -183,11 +206,18 @@ export class SimSwitch {
     arpSuppressed: 0,
     ndSuppressed: 0,
     macMoves: 0,
+    peerLinkOut: 0,
+    peerLinkIn: 0,
+    isolationDropped: 0,
     routed: 0,
     routeDrops: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
-  private readonly ports = new Map<string, AccessPortConfig & { up: boolean }>();
+  private readonly ports = new Map<string, AccessPortConfig & { up: boolean; mlagId?: number }>();
+  private mlag: (MlagDataplaneConfig & { virtual: number; peer: number }) | undefined;
+  private peerLinkUp = false;
+  /** M-LAG ids whose member port must not carry BUM that came over the peer-link. */
+  private readonly isolated = new Set<number>();
   private readonly vrfs = new Map<string, Vrf>();
   private readonly vrfsByL3vni = new Map<number, Vrf>();
 
@@ -256,6 +286,33 @@ export class SimSwitch {
 
   // ---- configuration --------------------------------------------------------------------------
 
+  /** Makes this VTEP one leaf of an M-LAG pair (seed 001). */
+  setMlag(c: MlagDataplaneConfig): void {
+    this.mlag = { ...c, virtual: ipv4ToNumber(c.virtualVtepIp), peer: ipv4ToNumber(c.peerVtepIp) };
+  }
+
+  /** Whether the peer-link forwards (the DFS group says so: up and paired). */
+  setPeerLinkUp(up: boolean): void {
+    this.peerLinkUp = up;
+  }
+
+  /** An access port that is this device's member of M-LAG `mlagId`. */
+  setPortMlag(port: string, mlagId: number): void {
+    const p = this.ports.get(port);
+    if (!p) throw new RangeError(`M-LAG ${mlagId}: port ${port} is not configured`);
+    p.mlagId = mlagId;
+  }
+
+  /** Seed 001: BUM from the peer-link does not leave by this M-LAG's member port while `on`. */
+  setIsolation(mlagId: number, on: boolean): void {
+    if (on) this.isolated.add(mlagId);
+    else this.isolated.delete(mlagId);
+  }
+
+  isIsolated(mlagId: number): boolean {
+    return this.isolated.has(mlagId);
+  }
+
   addBridgeDomain(c: BridgeDomainConfig): void {
     if (this.domains.has(c.vni)) throw new RangeError(`VNI ${c.vni} is configured twice`);
     this.domains.set(c.vni, {
@@ -283,6 +340,11 @@ export class SimSwitch {
     this.ports.set(c.name, { ...c, up: true });
   }
 
+  /** Whether an access port forwards (carrier, and for an M-LAG member: LACP and the DFS group). */
+  portIsUp(name: string): boolean {
+    return this.ports.get(name)?.up === true;
+  }
+
   /** Link state of an access port; going down flushes its MACs (the control plane withdraws them). */
   setPortUp(name: string, up: boolean): SwitchEvent[] {
     const p = this.ports.get(name);
@@ -306,6 +368,15 @@ export class SimSwitch {
 
   removeRemoteMac(vni: number, mac: Mac, vtep: IpAddress): void {
     this.domains.get(vni)?.fdb.uninstallRemote(mac, vtep);
+  }
+
+  /** M-LAG sync: `mac` is behind our member `port` of its M-LAG, or behind `PEER_LINK_PORT`. */
+  installSyncedMac(vni: number, mac: Mac, port: string): void {
+    this.domains.get(vni)?.fdb.installSynced(mac, port);
+  }
+
+  removeSyncedMac(vni: number, mac: Mac): void {
+    this.domains.get(vni)?.fdb.uninstallSynced(mac);
   }
 
   /** A MAC we had locally is now owned elsewhere with a higher sequence (RFC 7432 §15): forget it. */
@@ -365,6 +436,8 @@ export class SimSwitch {
   private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
     const port = this.ports.get(portName);
     if (!port || !port.up) return this.drop();
+    // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
+    if (isLinkLocalGroup(bytes)) return this.drop();
     if (port.mode === 'access' && bytes.length >= ETHERNET_HEADER_LENGTH) {
       const etherType = (bytes[12]! << 8) | bytes[13]!;
       if (etherType !== ETHERTYPE_ARP && etherType !== ETHERTYPE_IPV6 && !isVlanTpid(etherType))
@@ -530,7 +603,7 @@ export class SimSwitch {
   private localHostMac(bd: BridgeDomain, ip: Ipv4Address): Mac | undefined {
     const mac = bd.hosts.get(ip) ?? (bd.neighbors.get(ip) as Mac | undefined);
     const e = mac ? bd.fdb.lookup(mac) : undefined;
-    return e && (e.kind === 'local' || e.kind === 'static') ? mac : undefined;
+    return e && (e.kind === 'local' || e.kind === 'static' || e.kind === 'synced') ? mac : undefined;
   }
 
   /**
@@ -655,6 +728,14 @@ export class SimSwitch {
     const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
     const innerFrame = bytes.subarray(innerStart, innerEnd);
     const bd = this.domains.get(vni);
+    // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
+    const outerSrc = ((bytes[26]! << 24) | (bytes[27]! << 16) | (bytes[28]! << 8) | bytes[29]!) >>> 0;
+    if (bd && this.mlag && outerSrc === this.mlag.peer) {
+      if (!this.peerLinkUp) return this.drop();
+      this.counters.peerLinkIn++;
+      this.counters.decapsulated++;
+      return this.fromPeerLink(bd, innerFrame, out);
+    }
     if (!bd) {
       const vrf = this.vrfsByL3vni.get(vni);
       if (!vrf) return this.drop();
@@ -693,6 +774,19 @@ export class SimSwitch {
     this.forward(bd, undefined, dst, innerFrame, out, false);
   }
 
+  /**
+   * A frame the M-LAG peer sent over the peer-link. Not learnt (the peer syncs its MACs); known
+   * unicast goes to a local port only; BUM goes to local ports except isolated members, and never
+   * into the overlay (the peer replicated it there) or back to the peer.
+   */
+  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput): void {
+    const eth = decodeEthernet(frame);
+    if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
+    if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
+      return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
+    this.forward(bd, PEER_LINK_PORT, macToNumber(eth.dst), frame, out, false);
+  }
+
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
   private isVxlanForUs(b: Uint8Array): boolean {
     if (b.length < 50 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) return false;
@@ -701,7 +795,7 @@ export class SimSwitch {
     if (b.length < udp + 8 || ((b[udp + 2]! << 8) | b[udp + 3]!) !== VXLAN_PORT) return false;
     // Compared as a number: building the dotted string per frame was a measurable cost (bench dataplane).
     const dst = ((b[30]! << 24) | (b[31]! << 16) | (b[32]! << 8) | b[33]!) >>> 0;
-    return dst === this.vtepIpNumber;
+    return dst === this.vtepIpNumber || dst === this.mlag?.virtual;
   }
 
   private forward(
@@ -713,12 +807,15 @@ export class SimSwitch {
     out: SwitchOutput,
     toOverlay: boolean,
   ): void {
+    const fromPeer = inPort === PEER_LINK_PORT;
     if (!isGroupMacNumber(dst)) {
       const t = bd.fdb.forwarding(dst);
       if (t?.kind === 'port') {
         if (t.port !== inPort) this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
       }
+      // From the peer-link only to our own ports: the peer reaches the overlay itself.
+      if (fromPeer) return this.drop();
       if (t?.kind === 'vtep') {
         if (toOverlay) this.encapsulate(bd.config.vni, t.vtep, frame, out);
         return;
@@ -729,9 +826,15 @@ export class SimSwitch {
     for (const p of this.ports.values()) {
       if (p.name === inPort || !p.up) continue;
       if (p.mode === 'access' ? p.vni === bd.config.vni : Object.values(p.vlans).includes(bd.config.vni)) {
+        if (fromPeer && p.mlagId !== undefined && this.isolated.has(p.mlagId)) {
+          this.counters.isolationDropped++;
+          continue;
+        }
         this.emitLocal(p.name, frame, out, bd.config.vni);
       }
     }
+    // The peer's single-homed servers get one copy over the peer-link.
+    if (!fromPeer) this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
     if (!toOverlay) return;
     for (const vtep of bd.floodList) {
       this.encapsulate(bd.config.vni, vtep, frame, out);
@@ -739,26 +842,32 @@ export class SimSwitch {
     }
   }
 
-  /** Per remote VTEP: the outer headers towards it, for the next hop they were built with. */
+  /** Per remote VTEP: the outer headers towards it, for the source and next hop they were built with. */
   private readonly tunnels = new Map<
     IpAddress,
-    { readonly nextHop: Mac; readonly outer: VxlanOuterTemplate }
+    { readonly source: Ipv4Address; readonly nextHop: Mac; readonly outer: VxlanOuterTemplate }
   >();
   /** Where encapsulated frames are written (views into shared slabs, see `FrameSlab`). */
   private readonly frames = new FrameSlab();
 
-  private encapsulate(vni: number, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
+  private encapsulate(
+    vni: number,
+    vtep: IpAddress,
+    frame: Uint8Array,
+    out: SwitchOutput,
+    source: Ipv4Address = this.mlag?.virtualVtepIp ?? this.config.vtepIp,
+  ): void {
     const nextHop = this.config.resolveNextHop(vtep);
     if (!nextHop || vtep.includes(':')) return this.drop();
     let tunnel = this.tunnels.get(vtep);
-    if (tunnel?.nextHop !== nextHop) {
+    if (tunnel?.nextHop !== nextHop || tunnel.source !== source) {
       const outer = vxlanOuterTemplate({
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
-        outerSrcIp: this.config.vtepIp,
+        outerSrcIp: source,
         outerDstIp: vtep as Ipv4Address,
       });
-      this.tunnels.set(vtep, (tunnel = { nextHop, outer }));
+      this.tunnels.set(vtep, (tunnel = { source, nextHop, outer }));
     }
     const encapsulated = this.frames.take(VXLAN_OVERHEAD + frame.length);
     encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, encapsulated, 0);
@@ -768,6 +877,12 @@ export class SimSwitch {
 
   /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
   private emitLocal(portName: string, frame: Uint8Array, out: SwitchOutput, vni?: number): void {
+    if (portName === PEER_LINK_PORT) {
+      // Peer-link frames: VXLAN from our own VTEP address to the peer's, so the VNI travels along.
+      if (!this.mlag || !this.peerLinkUp || vni === undefined) return;
+      this.counters.peerLinkOut++;
+      return this.encapsulate(vni, this.mlag.peerVtepIp, frame, out, this.config.vtepIp);
+    }
     const p = this.ports.get(portName);
     if (!p || !p.up) return;
     if (p.mode === 'trunk' && vni !== undefined) {
@@ -789,6 +904,19 @@ export class SimSwitch {
 
 /** ff:ff:ff:ff:ff:ff as a number (`macToNumber`). */
 const BROADCAST_MAC_NUMBER = 0xffff_ffff_ffff;
+
+/** 01:80:c2:00:00:00..0f, the IEEE 802.1Q reserved link-local group addresses. */
+function isLinkLocalGroup(b: Uint8Array): boolean {
+  return (
+    b.length >= 6 &&
+    b[0] === 0x01 &&
+    b[1] === 0x80 &&
+    b[2] === 0xc2 &&
+    b[3] === 0 &&
+    b[4] === 0 &&
+    b[5]! < 0x10
+  );
+}
 
 /** "10.1.0.0/24" → numeric prefix, length and mask (undefined for anything else, e.g. IPv6). */
 function parseIpv4Prefix(text: string): { prefix: number; length: number; mask: number } | undefined {
