@@ -5,8 +5,16 @@
  * learnt from decapsulated frames in flood-and-learn mode), static entries; and the moves between
  * them. Guarantees: sans-IO (time is passed in), and every change that the control plane must
  * hear of (a local MAC learnt, moved or aged) is returned as an event, never lost.
+ *
+ * Entries are keyed by the MAC as a 48-bit number (`macToNumber`), so the data plane looks a frame's
+ * MAC up straight from its bytes (`lookupNumber`, `learnLocalFrom`) without building its text; the
+ * entries and events still carry the canonical text. Lookups go to a `MacTable`, which also keeps
+ * each entry's forwarding target (`forwarding`: a port or a VTEP) beside its key, so the per-frame
+ * decision reads no entry object; an ordered `Map` keeps iteration (and so the order of aging and
+ * flush events) in insertion order.
  */
-import type { IpAddress, Mac } from '../wire/addr.js';
+import { macFromBytes, macNumberFromBytes, macToNumber, type IpAddress, type Mac } from '../wire/addr.js';
+import { MacTable, MAX_TAG } from './mac-table.js';
 
 export type FdbEntry =
   | {
@@ -36,11 +44,21 @@ export type FdbEvent =
   | { readonly type: 'local-learnt'; readonly mac: Mac; readonly port: string; readonly movedFrom?: string }
   | { readonly type: 'local-aged'; readonly mac: Mac; readonly port: string };
 
+/** Where unicast frames to a MAC go: out of a local port (local, static and synced entries) or to a VTEP. */
+export type FdbTarget =
+  { readonly kind: 'port'; readonly port: string } | { readonly kind: 'vtep'; readonly vtep: IpAddress };
+
 /** Linux bridge's default ageing time (300 s), like most switches. */
 export const DEFAULT_AGING_NS = 300_000_000_000;
 
 export class Fdb {
-  private readonly entries = new Map<Mac, FdbEntry>();
+  /** Every entry in insertion order, for iteration. */
+  private readonly entries = new Map<number, FdbEntry>();
+  /** The same entries, for lookups, tagged with their target's index in `targets`. Both change only through `put` and `remove`. */
+  private readonly index = new MacTable<FdbEntry>();
+  /** Every target an entry has had (a few ports and VTEPs), by `targetKey`. */
+  private readonly targets: FdbTarget[] = [];
+  private readonly targetIds = new Map<string, number>();
 
   constructor(readonly agingNs = DEFAULT_AGING_NS) {}
 
@@ -49,11 +67,55 @@ export class Fdb {
   }
 
   lookup(mac: Mac): FdbEntry | undefined {
-    return this.entries.get(mac);
+    return this.index.get(macToNumber(mac));
+  }
+
+  /**
+   * Where unicast frames to `mac` (a 48-bit number, `macNumberFromBytes`) go per its entry, if it
+   * has one: the data plane's lookup.
+   */
+  forwarding(mac: number): FdbTarget | undefined {
+    const id = this.index.tag(mac);
+    return id < 0 ? undefined : this.targets[id];
   }
 
   all(): IterableIterator<FdbEntry> {
     return this.entries.values();
+  }
+
+  private put(key: number, e: FdbEntry): void {
+    this.entries.set(key, e);
+    this.index.set(key, e, this.targetId(e));
+  }
+
+  private targetId(e: FdbEntry): number {
+    const key = e.kind === 'remote' ? `vtep ${e.vtep}` : `port ${e.port}`;
+    let id = this.targetIds.get(key);
+    if (id !== undefined) return id;
+    if (this.targets.length > MAX_TAG) {
+      this.compactTargets();
+      id = this.targetIds.get(key);
+      if (id !== undefined) return id;
+    }
+    id = this.targets.length;
+    this.targets.push(e.kind === 'remote' ? { kind: 'vtep', vtep: e.vtep } : { kind: 'port', port: e.port });
+    this.targetIds.set(key, id);
+    return id;
+  }
+
+  /**
+   * Targets are not freed one by one; when the table's tags run out (tens of thousands of VTEPs
+   * seen over time), the targets no entry uses are dropped and every entry is tagged again.
+   */
+  private compactTargets(): void {
+    this.targets.length = 0;
+    this.targetIds.clear();
+    for (const [key, e] of this.entries) this.index.set(key, e, this.targetId(e));
+  }
+
+  private remove(key: number): void {
+    this.entries.delete(key);
+    this.index.delete(key);
   }
 
   /**
@@ -61,13 +123,37 @@ export class Fdb {
    * (or on another port) moves here — the VM migrated — and the control plane is told.
    */
   learnLocal(mac: Mac, port: string, now: number): FdbEvent | undefined {
-    const e = this.entries.get(mac);
+    const key = macToNumber(mac);
+    return this.learnLocalEntry(key, this.index.get(key), mac, port, now);
+  }
+
+  /**
+   * `learnLocal` for the source MAC at `offset` in a frame: a MAC already known on `port` (nearly
+   * every frame) is refreshed without its text ever being built.
+   */
+  learnLocalFrom(frame: Uint8Array, offset: number, port: string, now: number): FdbEvent | undefined {
+    const key = macNumberFromBytes(frame, offset);
+    const e = this.index.get(key);
+    if (e?.kind === 'local' && e.port === port) {
+      e.lastSeen = now;
+      return undefined;
+    }
+    return this.learnLocalEntry(key, e, e?.mac ?? macFromBytes(frame, offset), port, now);
+  }
+
+  private learnLocalEntry(
+    key: number,
+    e: FdbEntry | undefined,
+    mac: Mac,
+    port: string,
+    now: number,
+  ): FdbEvent | undefined {
     if (e?.kind === 'static') return undefined;
     if (e?.kind === 'local' && e.port === port) {
       e.lastSeen = now;
       return undefined;
     }
-    this.entries.set(mac, { kind: 'local', mac, port, lastSeen: now });
+    this.put(key, { kind: 'local', mac, port, lastSeen: now });
     const movedFrom =
       e === undefined || (e.kind === 'synced' && e.port === port)
         ? undefined
@@ -83,65 +169,72 @@ export class Fdb {
    * that VTEP) and the control plane hears that the local one is gone.
    */
   learnRemote(mac: Mac, vtep: IpAddress, now: number): FdbEvent | undefined {
-    const e = this.entries.get(mac);
+    const key = macToNumber(mac);
+    const e = this.index.get(key);
     if (e?.kind === 'static' || e?.kind === 'synced' || (e?.kind === 'remote' && e.source === 'evpn'))
       return undefined;
     if (e?.kind === 'remote') {
       e.lastSeen = now;
       if (e.vtep === vtep) return undefined;
-      this.entries.set(mac, { kind: 'remote', mac, vtep, source: 'learnt', lastSeen: now });
+      this.put(key, { kind: 'remote', mac, vtep, source: 'learnt', lastSeen: now });
       return undefined;
     }
-    this.entries.set(mac, { kind: 'remote', mac, vtep, source: 'learnt', lastSeen: now });
+    this.put(key, { kind: 'remote', mac, vtep, source: 'learnt', lastSeen: now });
     return e?.kind === 'local' ? { type: 'local-aged', mac, port: e.port } : undefined;
   }
 
   /** EVPN says `mac` is at `vtep` (the winning Type-2 route). Replaces any non-static entry. */
   installRemote(mac: Mac, vtep: IpAddress, now: number): void {
-    if (this.entries.get(mac)?.kind === 'static') return;
-    this.entries.set(mac, { kind: 'remote', mac, vtep, source: 'evpn', lastSeen: now });
+    const key = macToNumber(mac);
+    if (this.index.get(key)?.kind === 'static') return;
+    this.put(key, { kind: 'remote', mac, vtep, source: 'evpn', lastSeen: now });
   }
 
   /** The EVPN route went away: forget the remote entry if it is still the one EVPN installed. */
   uninstallRemote(mac: Mac, vtep: IpAddress): void {
-    const e = this.entries.get(mac);
-    if (e?.kind === 'remote' && e.source === 'evpn' && e.vtep === vtep) this.entries.delete(mac);
+    const key = macToNumber(mac);
+    const e = this.index.get(key);
+    if (e?.kind === 'remote' && e.source === 'evpn' && e.vtep === vtep) this.remove(key);
   }
 
   /** M-LAG sync: the peer says `mac` is behind `port` (our member port of its M-LAG, or the peer-link). */
   installSynced(mac: Mac, port: string): void {
-    const e = this.entries.get(mac);
+    const key = macToNumber(mac);
+    const e = this.index.get(key);
     if (e?.kind === 'static' || (e?.kind === 'local' && e.port === port)) return;
-    this.entries.set(mac, { kind: 'synced', mac, port });
+    this.put(key, { kind: 'synced', mac, port });
   }
 
   /** The peer withdrew `mac`: forget the synced entry (a local or remote one stays). */
   uninstallSynced(mac: Mac): void {
-    if (this.entries.get(mac)?.kind === 'synced') this.entries.delete(mac);
+    const key = macToNumber(mac);
+    if (this.index.get(key)?.kind === 'synced') this.remove(key);
   }
 
+  /** Every entry the M-LAG peer synced (we restart: the peer's sync state is gone). */
   flushSynced(): void {
-    for (const e of [...this.entries.values()]) if (e.kind === 'synced') this.entries.delete(e.mac);
+    for (const [key, e] of [...this.entries]) if (e.kind === 'synced') this.remove(key);
   }
 
   addStatic(mac: Mac, port: string): void {
-    this.entries.set(mac, { kind: 'static', mac, port });
+    this.put(macToNumber(mac), { kind: 'static', mac, port });
   }
 
   /** Forget a local entry (its port went down, or the MAC moved elsewhere per EVPN). */
   removeLocal(mac: Mac): FdbEvent | undefined {
-    const e = this.entries.get(mac);
+    const key = macToNumber(mac);
+    const e = this.index.get(key);
     if (e?.kind !== 'local') return undefined;
-    this.entries.delete(mac);
+    this.remove(key);
     return { type: 'local-aged', mac, port: e.port };
   }
 
   /** Every local entry on `port` (its link went down). */
   flushPort(port: string): FdbEvent[] {
     const out: FdbEvent[] = [];
-    for (const e of [...this.entries.values()]) {
+    for (const [key, e] of [...this.entries]) {
       if (e.kind === 'local' && e.port === port) {
-        this.entries.delete(e.mac);
+        this.remove(key);
         out.push({ type: 'local-aged', mac: e.mac, port });
       }
     }
@@ -151,11 +244,11 @@ export class Fdb {
   /** Ages out local and data-plane-learnt entries not seen for `agingNs`. */
   age(now: number): FdbEvent[] {
     const out: FdbEvent[] = [];
-    for (const e of [...this.entries.values()]) {
+    for (const [key, e] of [...this.entries]) {
       if (e.kind === 'static' || e.kind === 'synced' || (e.kind === 'remote' && e.source === 'evpn'))
         continue;
       if (now - e.lastSeen < this.agingNs) continue;
-      this.entries.delete(e.mac);
+      this.remove(key);
       if (e.kind === 'local') out.push({ type: 'local-aged', mac: e.mac, port: e.port });
     }
     return out;

@@ -11,16 +11,20 @@
  *   allocation (`encapsulateVxlanInto` writes into a caller's buffer instead): IPv4 header checksum
  *   computed, UDP checksum zero by default (RFC 7348 §5 allows it over IPv4) or computed on
  *   request, UDP source port from a hash of the inner headers (`vxlanSourcePort`, RFC 7348 §5).
+ * - `vxlanOuterTemplate` / `encapsulateVxlanWithTemplate`: the same encapsulation for the data-plane
+ *   fast path: a tunnel's outer stack is built once, then copied per frame with its length,
+ *   checksum, source port and VNI patched (no UDP checksum).
  * - `decapsulateVxlan`: checks the outer stack (untagged Ethernet, IPv4, not a fragment, header
  *   checksum, UDP to port 4789, UDP length, UDP checksum when non-zero, I flag) and returns the
  *   inner frame as a zero-copy view. Anything else throws a `WireError`; traffic that is simply not
- *   VXLAN (another EtherType, protocol or port, a fragment) is `unsupported`.
+ *   VXLAN (another EtherType, protocol or port, a fragment) is `unsupported`. `checkVxlanFrame`
+ *   makes the same checks and returns only the VNI and where the inner frame is (the fast path).
  * Only an IPv4 outer header is implemented (IPv6 underlays can come later), and the outer frame is
  * untagged (fabric links are routed ports).
  */
-import { readIpv4, readMac, vni as toVni, type Ipv4Address, type Mac, type Vni } from './addr.js';
-import { internetChecksum, onesComplementSum, Reader } from './bytes.js';
-import { WireError } from './errors.js';
+import { ipv4FromBytes, macFromBytes, vni as toVni, type Ipv4Address, type Mac, type Vni } from './addr.js';
+import { finishChecksum, internetChecksum, onesComplementSum, Reader } from './bytes.js';
+import { WireError, type WireErrorKind } from './errors.js';
 import { emitMac, ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanTpid } from './ethernet.js';
 import { emitIpv4Address, IPPROTO_TCP, IPPROTO_UDP, IPV4_HEADER_LENGTH } from './ipv4.js';
 import { UDP_HEADER_LENGTH, UDP_PORT_VXLAN } from './udp.js';
@@ -154,6 +158,9 @@ function isPortProtocol(p: number): boolean {
  */
 export function innerFlowHash(frame: Uint8Array): number {
   const n = frame.length;
+  if (n >= 38 && frame[12] === 0x08 && frame[13] === 0x00 && (frame[14]! & 0x0f) === 5) {
+    return untaggedIpv4FlowHash(frame);
+  }
   if (n < ETHERNET_HEADER_LENGTH) return fnv(FNV_OFFSET, frame, 0, n) >>> 0;
   let h = fnv(FNV_OFFSET, frame, 0, 12);
   let o = 12;
@@ -183,6 +190,48 @@ export function innerFlowHash(frame: Uint8Array): number {
     if (isPortProtocol(nextHeader) && o + 44 <= n) h = fnv(h, frame, o + 40, o + 44);
   }
   return h >>> 0;
+}
+
+/**
+ * `innerFlowHash` of the usual frame, the same fields in the same order written out: untagged
+ * IPv4 without options (IHL 5), at least 38 octets so the ports are there if it has them.
+ */
+function untaggedIpv4FlowHash(f: Uint8Array): number {
+  const P = FNV_PRIME;
+  let x = FNV_OFFSET;
+  x = Math.imul(x ^ f[0]!, P);
+  x = Math.imul(x ^ f[1]!, P);
+  x = Math.imul(x ^ f[2]!, P);
+  x = Math.imul(x ^ f[3]!, P);
+  x = Math.imul(x ^ f[4]!, P);
+  x = Math.imul(x ^ f[5]!, P);
+  x = Math.imul(x ^ f[6]!, P);
+  x = Math.imul(x ^ f[7]!, P);
+  x = Math.imul(x ^ f[8]!, P);
+  x = Math.imul(x ^ f[9]!, P);
+  x = Math.imul(x ^ f[10]!, P);
+  x = Math.imul(x ^ f[11]!, P);
+  // EtherType 0x0800, protocol, source and destination address.
+  x = Math.imul(x ^ 0x08, P);
+  x = Math.imul(x, P);
+  const protocol = f[23]!;
+  x = Math.imul(x ^ protocol, P);
+  x = Math.imul(x ^ f[26]!, P);
+  x = Math.imul(x ^ f[27]!, P);
+  x = Math.imul(x ^ f[28]!, P);
+  x = Math.imul(x ^ f[29]!, P);
+  x = Math.imul(x ^ f[30]!, P);
+  x = Math.imul(x ^ f[31]!, P);
+  x = Math.imul(x ^ f[32]!, P);
+  x = Math.imul(x ^ f[33]!, P);
+  const fragmented = (f[20]! & 0x3f) !== 0 || f[21]! !== 0;
+  if (!fragmented && isPortProtocol(protocol)) {
+    x = Math.imul(x ^ f[34]!, P);
+    x = Math.imul(x ^ f[35]!, P);
+    x = Math.imul(x ^ f[36]!, P);
+    x = Math.imul(x ^ f[37]!, P);
+  }
+  return x >>> 0;
 }
 
 /** RFC 7348 §5: the outer UDP source port for an inner frame, in 49152–65535. */
@@ -307,6 +356,81 @@ export function encapsulateVxlanInto(e: VxlanEncapsulation, out: Uint8Array, off
 }
 
 // ---------------------------------------------------------------------------------------------
+// Encapsulation from a per-tunnel template (the data-plane fast path)
+// ---------------------------------------------------------------------------------------------
+
+/** What stays the same for every frame sent through one tunnel: everything but the frame and VNI. */
+export type VxlanTunnel = Omit<VxlanEncapsulation, 'innerFrame' | 'vni' | 'udpChecksum'>;
+
+/**
+ * The outer stack of one tunnel (local VTEP and next hop → remote VTEP), built and checked once.
+ * `encapsulateVxlanWithTemplate` copies it in front of each inner frame and patches the fields that
+ * vary per frame. The UDP checksum is always zero (RFC 7348 §5 allows it over IPv4).
+ */
+export interface VxlanOuterTemplate {
+  /**
+   * `VXLAN_OVERHEAD` octets as `encapsulateVxlanInto` writes them, with the per-frame fields zero:
+   * IPv4 total length and header checksum, UDP source port and length, VNI.
+   */
+  readonly header: Uint8Array;
+  /** One's complement sum of the templated IPv4 header; the frame's total length is added to it. */
+  readonly ipSum: number;
+}
+
+const NO_OCTETS = new Uint8Array(0);
+
+/** Builds a tunnel's template; throws a `WireError` for the values `encapsulateVxlan` refuses. */
+export function vxlanOuterTemplate(t: VxlanTunnel): VxlanOuterTemplate {
+  const header = new Uint8Array(VXLAN_OVERHEAD);
+  encapsulateVxlanInto({ ...t, innerFrame: NO_OCTETS, vni: 0 as Vni, udpChecksum: false }, header, 0);
+  for (const at of [16, 17, 24, 25, 34, 35, 38, 39]) header[at] = 0;
+  return { header, ipSum: onesComplementSum(header, ETHERNET_HEADER_LENGTH, 34) };
+}
+
+/**
+ * `encapsulateVxlanInto` for a tunnel's template: the same octets as `encapsulateVxlan` with the
+ * template's values and no UDP checksum, the same `WireError`s for a bad VNI, an oversized inner
+ * frame or a buffer too small, and no allocation. Returns the offset after the frame.
+ */
+export function encapsulateVxlanWithTemplate(
+  t: VxlanOuterTemplate,
+  vni: Vni,
+  innerFrame: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): number {
+  const total = VXLAN_OVERHEAD + innerFrame.length;
+  const ipLength = total - ETHERNET_HEADER_LENGTH;
+  if (ipLength > 0xffff) {
+    invalid('innerFrame', `inner frame of ${innerFrame.length} octets does not fit an IPv4 datagram`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length) {
+    invalid('out', `${total} octets do not fit at offset ${offset} of a ${out.length}-octet buffer`);
+  }
+  if (!Number.isInteger(vni) || vni < 0 || vni > 0xffffff) {
+    invalid('vni', `${String(vni)} is not a VNI (0..16777215)`);
+  }
+  const srcPort = vxlanSourcePort(innerFrame);
+  const udpLength = ipLength - IPV4_HEADER_LENGTH;
+  const ipChecksum = finishChecksum(t.ipSum + ipLength);
+  const o = offset;
+  out.set(t.header, o);
+  out[o + 16] = ipLength >>> 8;
+  out[o + 17] = ipLength & 0xff;
+  out[o + 24] = ipChecksum >>> 8;
+  out[o + 25] = ipChecksum & 0xff;
+  out[o + 34] = srcPort >>> 8;
+  out[o + 35] = srcPort & 0xff;
+  out[o + 38] = udpLength >>> 8;
+  out[o + 39] = udpLength & 0xff;
+  out[o + 46] = vni >>> 16;
+  out[o + 47] = (vni >>> 8) & 0xff;
+  out[o + 48] = vni & 0xff;
+  out.set(innerFrame, o + VXLAN_OVERHEAD);
+  return o + total;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Decapsulation
 // ---------------------------------------------------------------------------------------------
 
@@ -326,100 +450,127 @@ export interface VxlanDecapsulated {
   readonly innerFrame: Uint8Array;
 }
 
-/** Checks the outer stack of a received frame and returns the inner frame (see the module comment). */
-export function decapsulateVxlan(frame: Uint8Array): VxlanDecapsulated {
-  const r = new Reader(frame, PROTOCOL);
-  r.need(VXLAN_OVERHEAD, 'outer headers');
-  const outerDstMac = readMac(r, 'outerDstMac');
-  const outerSrcMac = readMac(r, 'outerSrcMac');
-  const etherType = r.u16('etherType');
+/**
+ * Where the parts of a VXLAN frame `checkVxlanFrame` accepted sit: offsets into that frame, and the
+ * VNI — no text, no copy, for the data-plane fast path.
+ */
+export interface VxlanFrameLayout {
+  readonly vni: Vni;
+  /** Offset of the inner Ethernet frame. */
+  readonly innerStart: number;
+  /** Offset one past its last octet (the end of the UDP datagram: trailing padding excluded). */
+  readonly innerEnd: number;
+}
+
+function fail(kind: WireErrorKind, field: string, reason: string, offset: number): never {
+  throw new WireError({ kind, protocol: PROTOCOL, field, offset, reason });
+}
+
+/** The IPv4 header at `ip` sums to 0xffff (RFC 1071), unrolled for the usual 20 octets. */
+function ipv4HeaderChecksumOk(b: Uint8Array, ip: number, length: number): boolean {
+  if (length !== IPV4_HEADER_LENGTH) return internetChecksum(b, ip, ip + length) === 0;
+  let s =
+    ((b[ip]! << 8) | b[ip + 1]!) +
+    ((b[ip + 2]! << 8) | b[ip + 3]!) +
+    ((b[ip + 4]! << 8) | b[ip + 5]!) +
+    ((b[ip + 6]! << 8) | b[ip + 7]!) +
+    ((b[ip + 8]! << 8) | b[ip + 9]!) +
+    ((b[ip + 10]! << 8) | b[ip + 11]!) +
+    ((b[ip + 12]! << 8) | b[ip + 13]!) +
+    ((b[ip + 14]! << 8) | b[ip + 15]!) +
+    ((b[ip + 16]! << 8) | b[ip + 17]!) +
+    ((b[ip + 18]! << 8) | b[ip + 19]!);
+  // Ten 16-bit words sum to under 2^20: two folds bring it to 16 bits.
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
+}
+
+/**
+ * Every check `decapsulateVxlan` makes on the outer stack (see the module comment), in the same
+ * order and with the same `WireError`s, reading fixed offsets: the outer Ethernet header at 0, IPv4
+ * at 14, then UDP and VXLAN after the IPv4 options. Returns where the inner frame is.
+ */
+export function checkVxlanFrame(frame: Uint8Array): VxlanFrameLayout {
+  const end = frame.length;
+  if (end < VXLAN_OVERHEAD)
+    fail('truncated', 'outer headers', `needs ${VXLAN_OVERHEAD} bytes, ${end} left`, 0);
+  const etherType = (frame[12]! << 8) | frame[13]!;
   if (etherType !== ETHERTYPE_IPV4) {
-    r.fail(
-      'unsupported',
-      'etherType',
-      `outer EtherType 0x${etherType.toString(16)} (IPv4 only, untagged)`,
-      12,
-    );
+    fail('unsupported', 'etherType', `outer EtherType 0x${etherType.toString(16)} (IPv4 only, untagged)`, 12);
   }
-  const ip = r.offset;
-  const b0 = r.u8('version');
-  if (b0 >>> 4 !== 4) r.fail('malformed', 'version', `IP version ${b0 >>> 4} with EtherType IPv4`, ip);
+  const ip = ETHERNET_HEADER_LENGTH;
+  const b0 = frame[ip]!;
+  if (b0 >>> 4 !== 4) fail('malformed', 'version', `IP version ${b0 >>> 4} with EtherType IPv4`, ip);
   const ipHeaderLength = (b0 & 0x0f) * 4;
-  if (ipHeaderLength < IPV4_HEADER_LENGTH) r.fail('malformed', 'ihl', `IHL ${b0 & 0x0f} is below 5`, ip);
-  const tos = r.u8('tos');
-  const totalLength = r.u16('totalLength');
+  if (ipHeaderLength < IPV4_HEADER_LENGTH) fail('malformed', 'ihl', `IHL ${b0 & 0x0f} is below 5`, ip);
+  const totalLength = (frame[ip + 2]! << 8) | frame[ip + 3]!;
   if (totalLength < ipHeaderLength) {
-    r.fail(
-      'malformed',
-      'totalLength',
-      `total length ${totalLength} < header length ${ipHeaderLength}`,
-      ip + 2,
-    );
+    fail('malformed', 'totalLength', `total length ${totalLength} < header length ${ipHeaderLength}`, ip + 2);
   }
-  if (ip + totalLength > r.end) {
-    r.fail('truncated', 'totalLength', `total length ${totalLength} but ${r.end - ip} octets`, ip + 2);
+  if (ip + totalLength > end) {
+    fail('truncated', 'totalLength', `total length ${totalLength} but ${end - ip} octets`, ip + 2);
   }
-  r.skip(2, 'id');
-  const fragment = r.u16('flags');
-  if ((fragment & 0x8000) !== 0) r.fail('malformed', 'flags', 'reserved flag bit set', ip + 6);
+  const fragment = (frame[ip + 6]! << 8) | frame[ip + 7]!;
+  if ((fragment & 0x8000) !== 0) fail('malformed', 'flags', 'reserved flag bit set', ip + 6);
   // RFC 7348 §4.3: the destination VTEP MAY silently discard VXLAN fragments (no reassembly here).
-  if ((fragment & 0x3fff) !== 0) r.fail('unsupported', 'fragment', 'outer IPv4 fragment', ip + 6);
-  const ttl = r.u8('ttl');
-  const protocol = r.u8('protocol');
+  if ((fragment & 0x3fff) !== 0) fail('unsupported', 'fragment', 'outer IPv4 fragment', ip + 6);
+  const protocol = frame[ip + 9]!;
   if (protocol !== IPPROTO_UDP)
-    r.fail('unsupported', 'protocol', `outer protocol ${protocol}, not UDP`, ip + 9);
-  r.skip(2, 'checksum');
-  if (internetChecksum(frame, ip, ip + ipHeaderLength) !== 0) {
-    r.fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
+    fail('unsupported', 'protocol', `outer protocol ${protocol}, not UDP`, ip + 9);
+  if (!ipv4HeaderChecksumOk(frame, ip, ipHeaderLength)) {
+    fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
   }
-  const outerSrcIp = readIpv4(r, 'outerSrcIp');
-  const outerDstIp = readIpv4(r, 'outerDstIp');
-  r.skip(ipHeaderLength - IPV4_HEADER_LENGTH, 'options');
-  const udp = r.offset;
+  const udp = ip + ipHeaderLength;
   const ipEnd = ip + totalLength;
   if (ipEnd - udp < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH) {
-    r.fail('malformed', 'totalLength', 'outer datagram too short for UDP and VXLAN headers', ip + 2);
+    fail('malformed', 'totalLength', 'outer datagram too short for UDP and VXLAN headers', ip + 2);
   }
-  const srcPort = r.u16('srcPort');
-  const dstPort = r.u16('dstPort');
+  const dstPort = (frame[udp + 2]! << 8) | frame[udp + 3]!;
   if (dstPort !== VXLAN_PORT)
-    r.fail('unsupported', 'dstPort', `UDP port ${dstPort}, not ${VXLAN_PORT}`, udp + 2);
-  const udpLength = r.u16('udpLength');
+    fail('unsupported', 'dstPort', `UDP port ${dstPort}, not ${VXLAN_PORT}`, udp + 2);
+  const udpLength = (frame[udp + 4]! << 8) | frame[udp + 5]!;
   if (udpLength < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH || udp + udpLength > ipEnd) {
-    r.fail('malformed', 'udpLength', `UDP length ${udpLength} does not fit the IPv4 payload`, udp + 4);
+    fail('malformed', 'udpLength', `UDP length ${udpLength} does not fit the IPv4 payload`, udp + 4);
   }
-  const udpChecksum = r.u16('udpChecksum');
-  if (udpChecksum !== 0) {
+  if (frame[udp + 6] !== 0 || frame[udp + 7] !== 0) {
     const pseudo = onesComplementSum(frame, ip + 12, ip + 20) + IPPROTO_UDP + udpLength;
     if (internetChecksum(frame, udp, udp + udpLength, pseudo) !== 0) {
-      r.fail('checksum', 'udpChecksum', 'outer UDP checksum does not verify', udp + 6);
+      fail('checksum', 'udpChecksum', 'outer UDP checksum does not verify', udp + 6);
     }
   }
-  const flags = r.u8('flags');
-  if ((flags & VXLAN_FLAG_I) === 0) r.fail('malformed', 'flags', 'VXLAN I flag not set', udp + 8);
-  r.skip(3, 'reserved1');
-  const vni = r.u24('vni') as Vni;
-  r.skip(1, 'reserved2');
-  const inner = r.offset;
+  const vx = udp + UDP_HEADER_LENGTH;
+  if ((frame[vx]! & VXLAN_FLAG_I) === 0) fail('malformed', 'flags', 'VXLAN I flag not set', udp + 8);
+  const vni = ((frame[vx + 4]! << 16) | (frame[vx + 5]! << 8) | frame[vx + 6]!) as Vni;
+  const innerStart = vx + VXLAN_HEADER_LENGTH;
   const innerEnd = udp + udpLength;
-  if (innerEnd - inner < ETHERNET_HEADER_LENGTH) {
-    r.fail(
+  if (innerEnd - innerStart < ETHERNET_HEADER_LENGTH) {
+    fail(
       'malformed',
       'innerFrame',
-      `inner frame of ${innerEnd - inner} octets is shorter than an Ethernet header`,
+      `inner frame of ${innerEnd - innerStart} octets is shorter than an Ethernet header`,
+      innerStart,
     );
   }
-  const innerFrame = r.bytes(innerEnd - inner, 'innerFrame');
+  return { vni, innerStart, innerEnd };
+}
+
+/** Checks the outer stack of a received frame and returns the inner frame (see the module comment). */
+export function decapsulateVxlan(frame: Uint8Array): VxlanDecapsulated {
+  const { vni, innerStart, innerEnd } = checkVxlanFrame(frame);
+  const ip = ETHERNET_HEADER_LENGTH;
+  const udp = ip + (frame[ip]! & 0x0f) * 4;
+  const tos = frame[ip + 1]!;
   return {
     vni,
-    outerSrcMac,
-    outerDstMac,
-    outerSrcIp,
-    outerDstIp,
-    srcPort,
-    ttl,
+    outerSrcMac: macFromBytes(frame, 6),
+    outerDstMac: macFromBytes(frame, 0),
+    outerSrcIp: ipv4FromBytes(frame, ip + 12),
+    outerDstIp: ipv4FromBytes(frame, ip + 16),
+    srcPort: (frame[udp]! << 8) | frame[udp + 1]!,
+    ttl: frame[ip + 8]!,
     dscp: tos >>> 2,
     ecn: tos & 3,
-    innerFrame,
+    innerFrame: frame.subarray(innerStart, innerEnd),
   };
 }

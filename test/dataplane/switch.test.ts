@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimSwitch, type ControlMode, type SwitchEvent } from '../../src/dataplane/sim/switch.js';
-import type { IpAddress, Ipv4Address, Mac } from '../../src/wire/addr.js';
+import type { IpAddress, Ipv4Address, Mac, Vni } from '../../src/wire/addr.js';
 import { arpReply, arpRequest, decodeArp, encodeArp, ARP_OP_REPLY } from '../../src/wire/arp.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_VLAN } from '../../src/wire/ethernet.js';
-import { decapsulateVxlan } from '../../src/wire/vxlan.js';
+import { decapsulateVxlan, encapsulateVxlan } from '../../src/wire/vxlan.js';
+import { udpFrame } from '../../src/wire/sample-frames.js';
 import type { Ipv6Address } from '../../src/wire/addr.js';
 import {
   decodeIcmpv6,
@@ -346,5 +347,89 @@ describe('software VTEP: ports', () => {
     );
     assert.equal(sw.nextDeadline(), 1000);
     assert.deepEqual(sw.poll(1000), [{ type: 'local-aged', mac: HOST.a.mac, port: 'eth1', vni: 100 }]);
+  });
+});
+
+describe('software VTEP: the byte-level fast path', () => {
+  /** One VTEP with 50 remote MACs behind 10.255.0.2, reached through a next hop that can change. */
+  function leaf(nextHop: { mac: Mac }): SimSwitch {
+    const sw = new SimSwitch({
+      vtepIp: vtepIp(0),
+      underlayMac: '0c:00:00:00:00:01' as Mac,
+      underlayPort: 'uplink',
+      resolveNextHop: () => nextHop.mac,
+    });
+    sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
+    sw.addPort({ name: 'eth1', mode: 'access', vni: 100 });
+    for (let i = 0; i < 50; i++) sw.addRemoteMac(100, remoteMac(i), vtepIp(1), 0);
+    return sw;
+  }
+  const remoteMac = (i: number) => `02:00:00:00:01:${i.toString(16).padStart(2, '0')}` as Mac;
+  const toRemote = (i: number) =>
+    udpFrame(
+      HOST.a.mac,
+      remoteMac(i),
+      HOST.a.ip,
+      `10.1.1.${i}` as Ipv4Address,
+      40000 + i,
+      5001,
+      new Uint8Array(i),
+    );
+
+  it('encapsulates byte for byte as encapsulateVxlan does, and a frame handed out is never overwritten', () => {
+    const hop = { mac: ROUTER_MAC };
+    const sw = leaf(hop);
+    const expected = (i: number, outerDstMac: Mac) =>
+      encapsulateVxlan({
+        innerFrame: toRemote(i),
+        vni: 100 as Vni,
+        outerSrcMac: '0c:00:00:00:00:01' as Mac,
+        outerDstMac,
+        outerSrcIp: vtepIp(0),
+        outerDstIp: vtepIp(1),
+      });
+    const kept: Uint8Array[] = [];
+    for (let n = 0; n < 3000; n++) {
+      const out = sw.receive('eth1', toRemote(n % 50), 0).transmit;
+      assert.equal(out.length, 1);
+      if (n < 50) kept.push(out[0]!.frame);
+    }
+    // 3000 frames of 100-150 octets fill several slabs; the first 50 are as they were built.
+    kept.forEach((f, i) => assert.deepEqual(f, expected(i, ROUTER_MAC)));
+    // A new next hop towards the same VTEP: the outer header follows it.
+    hop.mac = '0c:00:00:00:ff:fe' as Mac;
+    assert.deepEqual(sw.receive('eth1', toRemote(7), 0).transmit[0]!.frame, expected(7, hop.mac));
+    assert.equal(sw.counters.encapsulated, 3001);
+  });
+
+  it('decapsulates from the bytes: unicast to the learnt port, unknown and group MACs flooded, split horizon kept', () => {
+    const sw = leaf({ mac: ROUTER_MAC });
+    sw.addPort({ name: 'eth2', mode: 'access', vni: 100 });
+    sw.receive('eth2', udpFrame(HOST.b.mac, BROADCAST, HOST.b.ip, HOST.a.ip, 1, 2, new Uint8Array(8)), 0);
+    const tunnelled = (dst: Mac) =>
+      encapsulateVxlan({
+        innerFrame: udpFrame(
+          remoteMac(1),
+          dst,
+          '10.1.1.1' as Ipv4Address,
+          HOST.b.ip,
+          1,
+          2,
+          new Uint8Array(4),
+        ),
+        vni: 100 as Vni,
+        outerSrcMac: ROUTER_MAC,
+        outerDstMac: '0c:00:00:00:00:01' as Mac,
+        outerSrcIp: vtepIp(1),
+        outerDstIp: vtepIp(0),
+      });
+    const ports = (dst: Mac) => sw.receive('uplink', tunnelled(dst), 0).transmit.map((t) => t.port);
+    assert.deepEqual(ports(HOST.b.mac), ['eth2']);
+    assert.deepEqual(ports('00:00:5e:00:00:99' as Mac).sort(), ['eth1', 'eth2']);
+    assert.deepEqual(ports(BROADCAST).sort(), ['eth1', 'eth2']);
+    const out = sw.receive('uplink', tunnelled(HOST.b.mac), 0).transmit[0]!.frame;
+    assert.deepEqual(out, decapsulateVxlan(tunnelled(HOST.b.mac)).innerFrame);
+    assert.equal(sw.counters.decapsulated, 4);
+    assert.equal(sw.counters.encapsulated, 0);
   });
 });

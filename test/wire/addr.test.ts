@@ -9,9 +9,15 @@ import {
   ipv6,
   ipv6FromBytes,
   ipv6ToBytes,
+  isGroupMac,
+  isGroupMacNumber,
   mac,
   macFromBytes,
+  macFromNumber,
+  macNumberFromBytes,
   macToBytes,
+  macToNumber,
+  type Mac,
 } from '../../src/wire/addr.js';
 import { fromHex, internetChecksum, Reader, toHex, Writer } from '../../src/wire/bytes.js';
 import { WireError } from '../../src/wire/errors.js';
@@ -49,6 +55,42 @@ describe('addresses', () => {
         assert.equal(ipv6(ipv6FromBytes(b)), ipv6FromBytes(b));
       }),
     );
+  });
+});
+
+describe('MACs as 48-bit numbers', () => {
+  it('bytes, text and number agree, and round-trip', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 12 }), fc.nat(6), (b, at) => {
+        const o = Math.min(at, b.length - 6);
+        const text = macFromBytes(b, o);
+        const n = macNumberFromBytes(b, o);
+        assert.ok(Number.isSafeInteger(n) && n >= 0 && n < 2 ** 48, String(n));
+        assert.equal(macToNumber(text), n);
+        assert.equal(macFromNumber(n), text);
+        assert.equal(macToNumber(text.toUpperCase() as Mac), n);
+        assert.equal(isGroupMacNumber(n), isGroupMac(text));
+        // The first octet is the most significant: numbers order as the octets do.
+        assert.equal(
+          n,
+          b.subarray(o, o + 6).reduce((acc, x) => acc * 256 + x, 0),
+        );
+      }),
+    );
+  });
+
+  it('reads the extremes and the I/G bit', () => {
+    assert.equal(macToNumber(mac('ff:ff:ff:ff:ff:ff')), 0xffff_ffff_ffff);
+    assert.equal(macToNumber(mac('00:00:00:00:00:00')), 0);
+    assert.equal(macToNumber(mac('01:00:5e:00:00:01')), 0x0100_5e00_0001);
+    assert.equal(isGroupMacNumber(0x0100_5e00_0001), true);
+    assert.equal(isGroupMacNumber(0x0200_0000_0001), false);
+    assert.equal(macFromNumber(0x0c00_0000_ff01), '0c:00:00:00:ff:01');
+  });
+
+  it('refuses text that is not a colon-separated MAC', () => {
+    for (const bad of ['', 'aa:bb:cc:00:11', 'aa-bb-cc-00-11-22', 'aa:bb:cc:00:11:2g', 'aabbcc001122xxxxx'])
+      assert.throws(() => macToNumber(bad as Mac), AddressError, bad);
   });
 });
 

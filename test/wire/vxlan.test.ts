@@ -7,16 +7,19 @@ import { decodeEthernet, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
 import { decodeIpv4, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { decodeUdp } from '../../src/wire/udp.js';
 import {
+  checkVxlanFrame,
   decapsulateVxlan,
   decodeVxlan,
   encapsulateVxlan,
   encapsulateVxlanInto,
+  encapsulateVxlanWithTemplate,
   encodeVxlan,
   innerFlowHash,
   VXLAN_OVERHEAD,
   VXLAN_PORT,
   VXLAN_SOURCE_PORT_MAX,
   VXLAN_SOURCE_PORT_MIN,
+  vxlanOuterTemplate,
   vxlanSourcePort,
   type VxlanEncapsulation,
   type VxlanPacket,
@@ -227,6 +230,9 @@ describe('vxlan: golden vectors', () => {
   });
 });
 
+/** Mostly the port-carrying protocols (TCP, UDP, SCTP), sometimes any other. */
+const u8Protocol = () => fc.oneof(fc.constantFrom(6, 17, 132), fc.integer({ min: 0, max: 255 }));
+
 describe('vxlan: properties', () => {
   it('decode(encode(v)) deep-equals v and encode(decode(encode(v))) equals encode(v)', () => {
     fc.assert(
@@ -292,6 +298,72 @@ describe('vxlan: properties', () => {
     expectWireError(() => encapsulateVxlanInto(BASE, new Uint8Array(200), -1), 'malformed', 'out');
   });
 
+  it('a tunnel template encapsulates exactly as encapsulateVxlan does (no UDP checksum), at an offset', () => {
+    fc.assert(
+      fc.property(
+        arbVxlanEncapsulation,
+        fc.array(fc.tuple(arbVxlanEncapsulation, fc.integer({ min: 0, max: 9 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (tunnel, frames) => {
+          // One template, reused for several inner frames and VNIs.
+          const t = vxlanOuterTemplate(tunnel);
+          for (const [{ innerFrame, vni }, at] of frames) {
+            const want = encapsulateVxlan({ ...tunnel, innerFrame, vni, udpChecksum: false });
+            const out = new Uint8Array(at + want.length + 3).fill(0xa5);
+            assert.equal(encapsulateVxlanWithTemplate(t, vni, innerFrame, out, at), at + want.length);
+            assert.deepEqual(out.subarray(at, at + want.length), want);
+            assert.ok(out.subarray(0, at).every((b) => b === 0xa5));
+            assert.ok(out.subarray(at + want.length).every((b) => b === 0xa5));
+          }
+        },
+      ),
+    );
+  });
+
+  it('a tunnel template refuses what encapsulateVxlan refuses', () => {
+    expectWireError(
+      () => vxlanOuterTemplate({ ...BASE, outerDstMac: 'nope' as never }),
+      'malformed',
+      'outerDstMac',
+    );
+    expectWireError(() => vxlanOuterTemplate({ ...BASE, ttl: 256 }), 'malformed', 'ttl');
+    const t = vxlanOuterTemplate(BASE);
+    const inner = BASE.innerFrame;
+    const out = new Uint8Array(VXLAN_OVERHEAD + inner.length);
+    expectWireError(
+      () => encapsulateVxlanWithTemplate(t, (1 << 24) as Vni, inner, out, 0),
+      'malformed',
+      'vni',
+    );
+    expectWireError(() => encapsulateVxlanWithTemplate(t, -1 as Vni, inner, out, 0), 'malformed', 'vni');
+    expectWireError(() => encapsulateVxlanWithTemplate(t, BASE.vni, inner, out, 1), 'malformed', 'out');
+    expectWireError(() => encapsulateVxlanWithTemplate(t, BASE.vni, inner, out, -1), 'malformed', 'out');
+    const huge = new Uint8Array(0xffff - 35);
+    expectWireError(
+      () => encapsulateVxlanWithTemplate(t, BASE.vni, huge, new Uint8Array(0x10000 + 14), 0),
+      'malformed',
+      'innerFrame',
+    );
+  });
+
+  it('checkVxlanFrame finds the VNI and inner frame decapsulateVxlan returns', () => {
+    fc.assert(
+      fc.property(arbVxlanEncapsulation, fc.integer({ min: 0, max: 8 }), (e, padding) => {
+        const frame = new Uint8Array(VXLAN_OVERHEAD + e.innerFrame.length + padding);
+        encapsulateVxlanInto(e, frame, 0);
+        const layout = checkVxlanFrame(frame);
+        const d = decapsulateVxlan(frame);
+        assert.equal(layout.vni, d.vni);
+        assert.equal(layout.innerStart, d.innerFrame.byteOffset);
+        assert.equal(layout.innerEnd, d.innerFrame.byteOffset + d.innerFrame.length);
+      }),
+    );
+    for (const f of LINUX)
+      assert.deepEqual(checkVxlanFrame(f), { vni: 100, innerStart: 50, innerEnd: f.length });
+  });
+
   it('what encapsulate builds decodes layer by layer with the generic codecs', () => {
     fc.assert(
       fc.property(arbVxlanEncapsulation, (e) => {
@@ -335,6 +407,43 @@ describe('vxlan: properties', () => {
     assert.ok(ports.size > 1800, `${ports.size} distinct ports`);
   });
 
+  it('innerFlowHash of untagged IPv4 frames is FNV-1a over exactly the documented fields', () => {
+    // Values from before the unrolled IPv4 path existed: ICMP, a TCP SYN, and that SYN as a fragment.
+    const fragment = fromHex(INNER_SYN);
+    fragment[20] = 0x20;
+    fragment[21] = 0x01;
+    assert.deepEqual(
+      [fromHex(INNER_ICMP), fromHex(INNER_SYN), fragment].map((f) => innerFlowHash(f).toString(16)),
+      ['c0a5ef22', 'b479ebce', '8acf1a23'],
+    );
+    const fnv1a = (octets: number[]) =>
+      octets.reduce((h, b) => Math.imul(h ^ b, 0x01000193), 0x811c9dc5) >>> 0;
+    const ipv4Frame = fc
+      .tuple(fc.uint8Array({ minLength: 24, maxLength: 80 }), fc.integer({ min: 0, max: 15 }), u8Protocol())
+      .map(([rest, ihl, protocol]) => {
+        const f = new Uint8Array(14 + rest.length);
+        f.set(rest, 14);
+        f[12] = 0x08;
+        f[13] = 0x00;
+        f[14] = (f[14]! & 0xf0) | ihl;
+        f[23] = protocol;
+        return f;
+      });
+    fc.assert(
+      fc.property(ipv4Frame, (f) => {
+        const headerLength = (f[14]! & 0x0f) * 4;
+        const fragmented = (f[20]! & 0x3f) !== 0 || f[21]! !== 0;
+        const l4 = 14 + headerLength;
+        const ports =
+          !fragmented && headerLength >= 20 && [6, 17, 132].includes(f[23]!) && l4 + 4 <= f.length
+            ? [...f.subarray(l4, l4 + 4)]
+            : [];
+        const fields = [...f.subarray(0, 14), f[23]!, ...f.subarray(26, 34), ...ports];
+        assert.equal(innerFlowHash(f), fnv1a(fields));
+      }),
+    );
+  });
+
   it('hashes the flow, not the payload: every packet of a TCP flow gets the same port', () => {
     const syn = fromHex(INNER_SYN);
     const later = syn.slice();
@@ -355,6 +464,14 @@ describe('vxlan: hostile input', () => {
     const ours = [encapsulateVxlan(BASE), encapsulateVxlan({ ...BASE, udpChecksum: true })];
     assertOnlyWireErrors(decapsulateVxlan, [...LINUX, ...ours]);
     assertOnlyWireErrors(decodeVxlan, [GBP_HEADER, LINUX_ICMP.subarray(42)]);
+  });
+
+  it('checkVxlanFrame throws only WireErrors, and otherwise places the inner frame inside the input', () => {
+    const seeds = [...LINUX, encapsulateVxlan(BASE), encapsulateVxlan({ ...BASE, udpChecksum: true })];
+    assertOnlyWireErrors((b) => {
+      const { innerStart, innerEnd } = checkVxlanFrame(b);
+      assert.ok(innerStart >= VXLAN_OVERHEAD && innerEnd - innerStart >= 14 && innerEnd <= b.length);
+    }, seeds);
   });
 
   it('reports specific errors', () => {
@@ -404,6 +521,23 @@ describe('vxlan: hostile input', () => {
     const padded = new Uint8Array(f.length + 4);
     padded.set(f);
     assert.deepEqual(decapsulateVxlan(padded).innerFrame, BASE.innerFrame);
+  });
+
+  it('verifies the header checksum of an outer IPv4 header with options too', () => {
+    // The frame again with a 4-octet option (NOP NOP NOP EOL): IHL 6, lengths and checksum updated.
+    const f = encapsulateVxlan(BASE);
+    const withOptions = new Uint8Array(f.length + 4);
+    withOptions.set(f.subarray(0, 34));
+    withOptions.set([1, 1, 1, 0], 34);
+    withOptions.set(f.subarray(34), 38);
+    withOptions[14] = 0x46;
+    const totalLength = ((f[16]! << 8) | f[17]!) + 4;
+    withOptions[16] = totalLength >>> 8;
+    withOptions[17] = totalLength & 0xff;
+    const good = refreshIpChecksum(withOptions);
+    assert.deepEqual(decapsulateVxlan(good).innerFrame, BASE.innerFrame);
+    assert.equal(checkVxlanFrame(good).innerStart, 54);
+    expectWireError(() => decapsulateVxlan(withByte(good, 35, 2)), 'checksum', 'checksum');
   });
 
   it('refuses values it cannot encode', () => {

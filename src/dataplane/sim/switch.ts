@@ -22,7 +22,14 @@
  * for the control plane; malformed frames are dropped and counted, never thrown.
  */
 import type { IpAddress, Ipv4Address, Mac, Vni } from '../../wire/addr.js';
-import { ipv4ToNumber, isGroupMac } from '../../wire/addr.js';
+import {
+  ipv4FromBytes,
+  ipv4ToNumber,
+  isGroupMacNumber,
+  macFromBytes,
+  macNumberFromBytes,
+  macToNumber,
+} from '../../wire/addr.js';
 import {
   arpReplyFor,
   arpRequest,
@@ -43,10 +50,20 @@ import {
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_VLAN,
+  ETHERNET_HEADER_LENGTH,
+  isVlanTpid,
   type EthernetFrame,
 } from '../../wire/ethernet.js';
-import { decapsulateVxlan, encapsulateVxlan, VXLAN_PORT } from '../../wire/vxlan.js';
+import {
+  checkVxlanFrame,
+  encapsulateVxlanWithTemplate,
+  vxlanOuterTemplate,
+  VXLAN_OVERHEAD,
+  VXLAN_PORT,
+  type VxlanOuterTemplate,
+} from '../../wire/vxlan.js';
 import { Fdb, type FdbEvent } from '../fdb.js';
+import { FrameSlab } from '../frame-slab.js';
 import { flowHash } from './router.js';
 
 export type ControlMode = 'evpn' | 'flood-and-learn';
@@ -438,6 +455,11 @@ export class SimSwitch {
     if (!port || (!port.up && port.draining !== true)) return this.drop();
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
     if (isLinkLocalGroup(bytes)) return this.drop();
+    if (port.mode === 'access' && bytes.length >= ETHERNET_HEADER_LENGTH) {
+      const etherType = (bytes[12]! << 8) | bytes[13]!;
+      if (etherType !== ETHERTYPE_ARP && etherType !== ETHERTYPE_IPV6 && !isVlanTpid(etherType))
+        return this.bridgeFromAccess(port.vni, portName, port.up, etherType, bytes, now, out);
+    }
     const eth = decodeEthernet(bytes);
     let vni: number | undefined;
     let inner = eth;
@@ -455,13 +477,9 @@ export class SimSwitch {
     if (!bd) return this.drop();
     const frame = inner === eth ? bytes : encodeEthernet(inner);
     // The source MAC's I/G bit, read from the frame (bytes[6]) rather than parsed from its string.
-    if ((bytes[6]! & 1) === 0 && port.up) {
-      const ev = bd.fdb.learnLocal(eth.src, portName, now);
-      if (ev) {
-        if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
-        out.events.push({ ...ev, vni: bd.config.vni });
-      }
-    }
+    // A draining port still bridges what is on the wire but learns nothing (setPortDraining).
+    if ((bytes[6]! & 1) === 0 && port.up)
+      this.learntLocal(bd, bd.fdb.learnLocalFrom(bytes, 6, portName, now), out);
     if (inner.etherType === ETHERTYPE_ARP) {
       const arp = decodeArp(inner.payload);
       // Every ARP a local host sends tells its IP↔MAC binding (advertised as MAC+IP), including
@@ -475,7 +493,37 @@ export class SimSwitch {
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', inner.payload, out, false);
-    this.forward(bd, portName, inner.dst, frame, out, true);
+    this.forward(bd, portName, macToNumber(inner.dst), frame, out, true);
+  }
+
+  /**
+   * The fast path of `fromAccess`: an untagged frame on an access port that needs no snooping (not
+   * ARP or IPv6) is bridged from its bytes, its MACs read as numbers, nothing decoded.
+   */
+  private bridgeFromAccess(
+    vni: number,
+    portName: string,
+    learns: boolean,
+    etherType: number,
+    bytes: Uint8Array,
+    now: number,
+    out: SwitchOutput,
+  ): void {
+    const bd = this.domains.get(vni);
+    if (!bd) return this.drop();
+    if ((bytes[6]! & 1) === 0 && learns)
+      this.learntLocal(bd, bd.fdb.learnLocalFrom(bytes, 6, portName, now), out);
+    const dst = macNumberFromBytes(bytes, 0);
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac))
+      return this.route(bd.gateway.vrf ?? 'default', bytes.subarray(ETHERNET_HEADER_LENGTH), out, false);
+    this.forward(bd, portName, dst, bytes, out, true);
+  }
+
+  /** Reports a local MAC the FDB learnt or moved to the control plane. */
+  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: SwitchOutput): void {
+    if (!ev) return;
+    if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
+    out.events.push({ ...ev, vni: bd.config.vni });
   }
 
   /**
@@ -569,7 +617,7 @@ export class SimSwitch {
       etherType: ETHERTYPE_ARP,
       payload: encodeArp(arpRequest(g.mac, g.ip, ip.dst)),
     });
-    this.forward(egress, undefined, 'ff:ff:ff:ff:ff:ff' as Mac, request, out, true);
+    this.forward(egress, undefined, BROADCAST_MAC_NUMBER, request, out, true);
   }
 
   /** The MAC of `ip` in `bd` if that host sits on one of our own ports. */
@@ -618,7 +666,7 @@ export class SimSwitch {
       payload: packet,
     });
     // A routed frame is new in the egress VNI: it may go to a local port or into the overlay.
-    this.forward(bd, undefined, dstMac, frame, out, true);
+    this.forward(bd, undefined, macToNumber(dstMac), frame, out, true);
   }
 
   /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
@@ -698,38 +746,52 @@ export class SimSwitch {
       out.toHost.push(bytes);
       return;
     }
-    const d = decapsulateVxlan(bytes);
-    const bd = this.domains.get(d.vni);
+    const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
+    const innerFrame = bytes.subarray(innerStart, innerEnd);
+    const bd = this.domains.get(vni);
+    // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
     if (bd && this.mlag && outerIpv4(bytes, 26) === this.mlag.peer) {
       if (!this.peerLinkUp) return this.drop();
       this.counters.peerLinkIn++;
       this.counters.decapsulated++;
-      return this.fromPeerLink(bd, d.innerFrame, out);
+      return this.fromPeerLink(bd, innerFrame, out);
     }
     if (!bd) {
-      const vrf = this.vrfsByL3vni.get(d.vni);
+      const vrf = this.vrfsByL3vni.get(vni);
       if (!vrf) return this.drop();
       // The L3VNI carries only routed packets addressed to our router MAC (RFC 9135 §5.1).
       this.counters.decapsulated++;
-      const eth = decodeEthernet(d.innerFrame);
+      const eth = decodeEthernet(innerFrame);
       if (eth.dst !== vrf.config.routerMac || eth.etherType !== ETHERTYPE_IPV4) return this.drop();
       return this.route(vrf.config.name, eth.payload, out, true);
     }
     this.counters.decapsulated++;
-    const eth = decodeEthernet(d.innerFrame);
-    if (bd.config.mode === 'flood-and-learn' && !isGroupMac(eth.src)) {
+    // The inner header is read in place; only a tagged inner frame is decoded (for its EtherType).
+    const type = (innerFrame[12]! << 8) | innerFrame[13]!;
+    const tagged = isVlanTpid(type) ? decodeEthernet(innerFrame) : undefined;
+    const etherType = tagged ? tagged.etherType : type;
+    // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
+    if (bd.config.mode === 'flood-and-learn' && (innerFrame[6]! & 1) === 0) {
       // RFC 7348 §4.1: learn the inner source MAC against the outer source IP.
-      const ev = bd.fdb.learnRemote(eth.src, d.outerSrcIp, now);
+      const ev = bd.fdb.learnRemote(macFromBytes(innerFrame, 6), ipv4FromBytes(bytes, 26), now);
       if (ev) {
         this.counters.macMoves++;
         out.events.push({ ...ev, vni: bd.config.vni });
       }
     }
-    if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, { vtep: d.outerSrcIp }, out)) return;
-    if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
-      return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
+    if (
+      etherType === ETHERTYPE_ARP &&
+      bd.gateway &&
+      this.gatewayArp(bd, tagged ?? decodeEthernet(innerFrame), { vtep: ipv4FromBytes(bytes, 26) }, out)
+    )
+      return;
+    const dst = macNumberFromBytes(innerFrame, 0);
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac)) {
+      const payload = tagged ? tagged.payload : innerFrame.subarray(ETHERNET_HEADER_LENGTH);
+      return this.route(bd.gateway.vrf ?? 'default', payload, out, false);
+    }
     // Split horizon: what came from the overlay never goes back into it.
-    this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
+    this.forward(bd, undefined, dst, innerFrame, out, false);
   }
 
   /**
@@ -742,7 +804,7 @@ export class SimSwitch {
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
-    this.forward(bd, PEER_LINK_PORT, eth.dst, frame, out, false);
+    this.forward(bd, PEER_LINK_PORT, macToNumber(eth.dst), frame, out, false);
   }
 
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
@@ -759,22 +821,23 @@ export class SimSwitch {
   private forward(
     bd: BridgeDomain,
     inPort: string | undefined,
-    dst: Mac,
+    /** The destination MAC as a number (`macNumberFromBytes`). */
+    dst: number,
     frame: Uint8Array,
     out: SwitchOutput,
     toOverlay: boolean,
   ): void {
     const fromPeer = inPort === PEER_LINK_PORT;
-    if (!isGroupMac(dst)) {
-      const e = bd.fdb.lookup(dst);
-      if (e && (e.kind === 'local' || e.kind === 'static' || e.kind === 'synced')) {
-        if (e.port !== inPort) this.emitLocal(e.port, frame, out, bd.config.vni);
+    if (!isGroupMacNumber(dst)) {
+      const t = bd.fdb.forwarding(dst);
+      if (t?.kind === 'port') {
+        if (t.port !== inPort) this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
       }
       // From the peer-link only to our own ports: the peer reaches the overlay itself.
       if (fromPeer) return this.drop();
-      if (e && e.kind === 'remote') {
-        if (toOverlay) this.encapsulate(bd.config.vni, e.vtep, frame, out);
+      if (t?.kind === 'vtep') {
+        if (toOverlay) this.encapsulate(bd.config.vni, t.vtep, frame, out);
         return;
       }
     }
@@ -799,6 +862,14 @@ export class SimSwitch {
     }
   }
 
+  /** Per remote VTEP: the outer headers towards it, for the source and next hop they were built with. */
+  private readonly tunnels = new Map<
+    IpAddress,
+    { readonly source: Ipv4Address; readonly nextHop: Mac; readonly outer: VxlanOuterTemplate }
+  >();
+  /** Where encapsulated frames are written (views into shared slabs, see `FrameSlab`). */
+  private readonly frames = new FrameSlab();
+
   private encapsulate(
     vni: number,
     vtep: IpAddress,
@@ -808,17 +879,19 @@ export class SimSwitch {
   ): void {
     const nextHop = this.config.resolveNextHop(vtep);
     if (!nextHop || vtep.includes(':')) return this.drop();
-    out.transmit.push({
-      port: this.config.underlayPort,
-      frame: encapsulateVxlan({
-        innerFrame: frame,
-        vni: vni as Vni,
+    let tunnel = this.tunnels.get(vtep);
+    if (tunnel?.nextHop !== nextHop || tunnel.source !== source) {
+      const outer = vxlanOuterTemplate({
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
         outerSrcIp: source,
         outerDstIp: vtep as Ipv4Address,
-      }),
-    });
+      });
+      this.tunnels.set(vtep, (tunnel = { source, nextHop, outer }));
+    }
+    const encapsulated = this.frames.take(VXLAN_OVERHEAD + frame.length);
+    encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, encapsulated, 0);
+    out.transmit.push({ port: this.config.underlayPort, frame: encapsulated });
     this.counters.encapsulated++;
   }
 
@@ -853,6 +926,9 @@ export class SimSwitch {
 function outerIpv4(b: Uint8Array, offset: number): number {
   return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
 }
+
+/** ff:ff:ff:ff:ff:ff as a number (`macToNumber`). */
+const BROADCAST_MAC_NUMBER = 0xffff_ffff_ffff;
 
 /** 01:80:c2:00:00:00..0f, the IEEE 802.1Q reserved link-local group addresses. */
 function isLinkLocalGroup(b: Uint8Array): boolean {
