@@ -18,7 +18,7 @@ import { decodeEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
 import { WireError } from '../wire/errors.js';
 import { TCP_PORT_BGP } from '../wire/tcp.js';
-import type { SeededRandom, Simulator, EventHandle } from './sim.js';
+import { nsAtOrAfterMs, type SeededRandom, type Simulator, type EventHandle } from './sim.js';
 import { TcpStack, type TcpConnection, type TcpHandlers } from './tcp.js';
 
 export interface ControlPlaneCosts {
@@ -368,12 +368,14 @@ export class LabControlPlane {
   private armTimer(): void {
     if (!this.running) return;
     const next = this.speaker.nextDeadline();
-    if (this.timer && next !== undefined && this.timer.at === Math.max(this.sim.now, Math.round(next * 1e6)))
-      return;
+    const at = next !== undefined && Number.isFinite(next) ? nsAtOrAfterMs(next) : undefined;
+    if (this.timer && at !== undefined && this.timer.at === Math.max(this.sim.now, at)) return;
     this.timer?.cancel();
     this.timer = undefined;
-    if (next === undefined || !Number.isFinite(next)) return;
-    this.timer = this.sim.at(Math.round(next * 1e6), () => {
+    if (at === undefined) return;
+    // The speaker's clock is in ms: `at` is the first ns at which it reads `next`, so the poll finds
+    // the timer due (see nsAtOrAfterMs).
+    this.timer = this.sim.at(at, () => {
       this.timer = undefined;
       this.submitSpeaker(() => this.speaker.poll(this.nowMs));
     });

@@ -23,6 +23,18 @@ export interface EventHandle {
 export const NS_PER_MS = 1_000_000;
 export const NS_PER_SECOND = 1_000_000_000;
 
+/**
+ * The first whole nanosecond at which a millisecond clock (`ns / 1e6`, what the engines are given)
+ * reads at least `ms`. Rounding `ms * 1e6` is not enough: for about 7% of deadlines computed as
+ * `now / 1e6 + k` it lands one nanosecond early, and a timer armed there finds nothing due, re-arms
+ * at the same instant and never lets the clock move.
+ */
+export function nsAtOrAfterMs(ms: number): number {
+  let ns = Math.round(ms * NS_PER_MS);
+  while (ns / NS_PER_MS < ms) ns++;
+  return ns;
+}
+
 /** sfc32: a small, fast generator with a 128-bit state; seeded deterministically. */
 export class SeededRandom {
   private a: number;

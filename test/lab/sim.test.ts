@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SeededRandom, Simulator } from '../../src/lab/sim.js';
+import { nsAtOrAfterMs, SeededRandom, Simulator } from '../../src/lab/sim.js';
 
 describe('lab simulator', () => {
   it('runs events in time order, same-time events in scheduling order', () => {
@@ -62,5 +62,25 @@ describe('lab simulator', () => {
       const v = r.below(10);
       assert.ok(v >= 0 && v < 10 && Number.isInteger(v));
     }
+  });
+
+  it('converts a millisecond deadline to the first nanosecond at which a ms clock reads it', () => {
+    // The keepalive deadline (now in ms + 3 s) that Math.round put 1 ns early in lab-scale: the
+    // timer fired, the session found nothing due, and it re-armed at the same instant forever.
+    const deadline = 1696003204 / 1e6 + 3000;
+    assert.ok(Math.round(deadline * 1e6) / 1e6 < deadline);
+    assert.equal(nsAtOrAfterMs(deadline), 4696003205);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 50 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (nowNs, offsetMs) => {
+          const ms = nowNs / 1e6 + offsetMs;
+          const ns = nsAtOrAfterMs(ms);
+          assert.ok(ns / 1e6 >= ms, 'the clock reads the deadline');
+          assert.ok((ns - 1) / 1e6 < ms, 'and not a nanosecond earlier');
+        },
+      ),
+    );
   });
 });
