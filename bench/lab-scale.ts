@@ -1,15 +1,18 @@
 /**
  * `npm run bench -- lab-scale [--leaves 64 --spines 4 --hosts 10000 --seconds 60 --leaves-per-vni 16
- * --flows N --rate PPS --max-wall S] [--json]`: a whole EVPN fabric in the lab at data-center size.
+ * --flows N --rate PPS --max-wall S] [--events-by-kind] [--json]`: a whole EVPN fabric in the lab at
+ * data-center size.
  * Generates a topology (spines; leaves with an uplink to every spine; hosts spread over the leaves;
  * one `mode: evpn` VNI with ARP suppression per group of leaves; UDP flows between host pairs on
  * different leaves of a VNI), loads it with `loadTopology`, builds it with `buildLab` (real eBGP
  * underlay + EVPN) and runs the simulator, reporting wall time, simulated time, events, frames
- * delivered and peak RSS against the goal: the default size in ≤ 60 s wall.
+ * delivered and peak RSS against the goal: the default size in ≤ 60 s wall. It also reports the
+ * fabric's health (session drops, hold-timer expiries, TCP retransmissions, control-plane backlog,
+ * ARP and floods) and, with `--events-by-kind` (slow), which handlers the events went to.
  */
 import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
-import { buildLab, loadTopology } from '../src/lab/topology.js';
+import { buildLab, loadTopology, type BuiltLab } from '../src/lab/topology.js';
 import { labReport } from '../src/lab/report.js';
 import { formatCount, machineLine, printTable } from './lib.js';
 
@@ -85,6 +88,91 @@ export function scaleTopology(o: LabScaleOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What the fabric did besides forwarding the flows: the signs of a run spending its events badly. */
+export interface FabricHealth {
+  readonly sessionsEstablished: number;
+  readonly sessions: number;
+  /** Established sessions that went down (hold timer, NOTIFICATION, connection loss). */
+  readonly sessionDrops: number;
+  readonly notificationsSent: number;
+  readonly holdTimerExpiries: number;
+  readonly updatesReceived: number;
+  readonly keepalivesReceived: number;
+  readonly tcpSegments: number;
+  readonly tcpRetransmissions: number;
+  /** Busiest control-plane CPU: modelled busy time, and the longest any work waited for it (s). */
+  readonly maxCpuBusyS: number;
+  readonly maxCpuQueueS: number;
+  readonly fibWrites: number;
+  readonly arpRequests: number;
+  readonly arpSuppressed: number;
+  /** BUM frames flooded by leaves, and the remote copies made (head-end replication). */
+  readonly floods: number;
+  readonly replicated: number;
+}
+
+export function fabricHealth(lab: BuiltLab): FabricHealth {
+  let sessions = 0;
+  let established = 0;
+  let drops = 0;
+  let notifications = 0;
+  let holdExpiries = 0;
+  let updates = 0;
+  let keepalives = 0;
+  let segments = 0;
+  let retransmissions = 0;
+  let busy = 0;
+  let queue = 0;
+  let fib = 0;
+  for (const c of lab.controls.values()) {
+    for (const p of c.speaker.peerList()) {
+      const s = p.session.counters;
+      sessions++;
+      if (p.session.state === 'Established') established++;
+      drops += s.droppedTransitions;
+      notifications += s.notificationsOut;
+      updates += s.updatesIn;
+      keepalives += s.keepalivesIn;
+    }
+    holdExpiries += c.holdTimerExpiries;
+    segments += c.tcp.counters.segmentsSent;
+    retransmissions += c.tcp.counters.retransmissions;
+    busy = Math.max(busy, c.cpu.counters.busyNs);
+    queue = Math.max(queue, c.cpu.counters.maxQueueNs);
+    fib += c.cpu.counters.installs;
+  }
+  let arpRequests = 0;
+  let arpSuppressed = 0;
+  let floods = 0;
+  let replicated = 0;
+  for (const n of lab.fabric.nodes.values()) {
+    if (n.kind === 'host') arpRequests += n.host.counters.arpRequestsSent;
+    if (n.kind === 'leaf') {
+      arpSuppressed += n.dataplane.counters.arpSuppressed;
+      floods += n.dataplane.counters.floods;
+      replicated += n.dataplane.counters.replicated;
+    }
+  }
+  return {
+    sessionsEstablished: established,
+    sessions,
+    sessionDrops: drops,
+    notificationsSent: notifications,
+    holdTimerExpiries: holdExpiries,
+    updatesReceived: updates,
+    keepalivesReceived: keepalives,
+    tcpSegments: segments,
+    tcpRetransmissions: retransmissions,
+    maxCpuBusyS: busy / 1e9,
+    maxCpuQueueS: queue / 1e9,
+    fibWrites: fib,
+    arpRequests,
+    arpSuppressed,
+    floods,
+    replicated,
+  };
+}
+
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
@@ -117,6 +205,7 @@ export function run(args: string[]): void {
   const t1 = performance.now();
   sample();
   const sim = lab.fabric.sim;
+  const kinds = args.includes('--events-by-kind') ? sim.countEventsByKind() : undefined;
   const untilNs = o.seconds * 1e9;
   let cut = false;
   let lastSecond = 0;
@@ -168,6 +257,10 @@ export function run(args: string[]): void {
     peakRssMiB: maxRssBytes / 2 ** 20,
     goalWallS: GOAL_WALL_S,
     met: !cut && totalWallS <= GOAL_WALL_S,
+    health: fabricHealth(lab),
+    ...(kinds
+      ? { eventsByKind: Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)) }
+      : {}),
   };
   if (json) {
     console.log(JSON.stringify(result));
@@ -194,6 +287,29 @@ export function run(args: string[]): void {
       ['peak RSS', `${result.peakRssMiB.toFixed(0)} MiB`],
     ],
   );
+  const h = result.health;
+  printTable(
+    ['fabric health', 'value'],
+    [
+      ['BGP sessions established', `${h.sessionsEstablished} / ${h.sessions}`],
+      ['session drops / hold-timer expiries', `${h.sessionDrops} / ${h.holdTimerExpiries}`],
+      ['NOTIFICATIONs sent', String(h.notificationsSent)],
+      [
+        'UPDATEs / KEEPALIVEs received',
+        `${formatCount(h.updatesReceived)} / ${formatCount(h.keepalivesReceived)}`,
+      ],
+      ['TCP segments / retransmissions', `${formatCount(h.tcpSegments)} / ${h.tcpRetransmissions}`],
+      ['busiest CPU: busy / longest wait', `${h.maxCpuBusyS.toFixed(2)} s / ${h.maxCpuQueueS.toFixed(3)} s`],
+      ['FIB writes', formatCount(h.fibWrites)],
+      ['host ARP requests / suppressed', `${formatCount(h.arpRequests)} / ${formatCount(h.arpSuppressed)}`],
+      ['leaf floods / replicated copies', `${formatCount(h.floods)} / ${formatCount(h.replicated)}`],
+    ],
+  );
+  if (result.eventsByKind)
+    printTable(
+      ['events scheduled, by handler', 'count'],
+      Object.entries(result.eventsByKind).map(([k, n]) => [k.replace(/\|/g, '\\|'), formatCount(n)]),
+    );
   console.log(
     `goal: ≤ ${GOAL_WALL_S} s wall for the whole run — ${result.met ? 'met' : 'NOT met'} (${totalWallS.toFixed(1)} s${cut ? ', incomplete' : ''})`,
   );

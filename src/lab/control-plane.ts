@@ -18,6 +18,7 @@ import { decodeEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
 import { WireError } from '../wire/errors.js';
 import { TCP_PORT_BGP } from '../wire/tcp.js';
+import { BGP_ERR_HOLD_TIMER_EXPIRED, BGP_MSG_NOTIFICATION } from '../wire/bgp-constants.js';
 import { nsAtOrAfterMs, type SeededRandom, type Simulator, type EventHandle } from './sim.js';
 import { TcpStack, type TcpConnection, type TcpHandlers } from './tcp.js';
 
@@ -43,14 +44,19 @@ export interface CpuCounters {
   updates: number;
   installs: number;
   busyNs: number;
+  /** The longest any work waited for the CPU (ns), from submission to start. */
+  maxQueueNs: number;
 }
 
 /** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
 export class ControlPlaneCpu {
-  readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0 };
+  readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0, maxQueueNs: 0 };
   private cpuFreeAt = 0;
   private fibFreeAt = 0;
-  private readonly queue: CpuWork[] = [];
+  /** Work waiting for the CPU from `head` on, with when each was submitted. */
+  private queue: CpuWork[] = [];
+  private submitted: number[] = [];
+  private head = 0;
   private drainScheduled = false;
   /** FIB writes made by the work now running (undefined outside any work). */
   private installs: (() => void)[] | undefined;
@@ -62,7 +68,13 @@ export class ControlPlaneCpu {
 
   submit(work: CpuWork): void {
     this.queue.push(work);
+    this.submitted.push(this.sim.now);
     this.scheduleDrain();
+  }
+
+  /** Work submitted and not started yet. */
+  get queued(): number {
+    return this.queue.length - this.head;
   }
 
   /** A forwarding-table write: queued behind the running work's processing, one after another. */
@@ -81,8 +93,10 @@ export class ControlPlaneCpu {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.cpuFreeAt <= this.sim.now) {
-      const work = this.queue.shift()!;
+    while (this.head < this.queue.length && this.cpuFreeAt <= this.sim.now) {
+      const waited = this.sim.now - this.submitted[this.head]!;
+      if (waited > this.counters.maxQueueNs) this.counters.maxQueueNs = waited;
+      const work = this.queue[this.head++]!;
       const writes: (() => void)[] = [];
       this.installs = writes;
       let result: ReturnType<CpuWork>;
@@ -103,7 +117,18 @@ export class ControlPlaneCpu {
       }
       this.program(writes, done);
     }
-    if (this.queue.length > 0) this.scheduleDrain();
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.submitted.length = 0;
+      this.head = 0;
+    } else {
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.submitted = this.submitted.slice(this.head);
+        this.head = 0;
+      }
+      this.scheduleDrain();
+    }
   }
 
   private program(writes: readonly (() => void)[], from: number): void {
@@ -144,6 +169,8 @@ export class LabControlPlane {
   private flushQueued = false;
   private running = false;
   malformed = 0;
+  /** Sessions this device dropped because the peer's hold timer ran out (NOTIFICATIONs it sent). */
+  holdTimerExpiries = 0;
 
   constructor(options: LabControlPlaneOptions) {
     this.sim = options.sim;
@@ -335,8 +362,12 @@ export class LabControlPlane {
       for (const a of later) {
         const c = this.connections.get(a.connection);
         if (!c) continue;
-        if (a.type === 'send') c.write(a.data);
-        else {
+        if (a.type === 'send') {
+          // Header: marker (16), length (2), type (1); a NOTIFICATION's error code follows.
+          if (a.data[18] === BGP_MSG_NOTIFICATION && a.data[19] === BGP_ERR_HOLD_TIMER_EXPIRED)
+            this.holdTimerExpiries++;
+          c.write(a.data);
+        } else {
           this.connections.delete(a.connection);
           this.opened.delete(a.connection);
           if (c.state === 'syn-sent' || c.state === 'syn-received') c.abort();

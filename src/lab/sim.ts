@@ -83,6 +83,8 @@ export class Simulator {
   private seq = 0;
   private current = 0;
   private executed = 0;
+  /** Diagnostics (`countEventsByKind`): events scheduled per handler. */
+  private kinds: Map<string, number> | undefined;
   readonly random: SeededRandom;
 
   constructor(seed = 1) {
@@ -106,8 +108,21 @@ export class Simulator {
     return this.heap.length;
   }
 
+  /**
+   * Diagnostics: from now on, counts every event scheduled, by its handler (the function's name, else
+   * the start of its source text). Slow; for finding what a run spends its events on.
+   */
+  countEventsByKind(): ReadonlyMap<string, number> {
+    this.kinds ??= new Map();
+    return this.kinds;
+  }
+
   /** Runs `handler` at absolute time `at` (ns); times in the past run at the current time. */
   at(at: number, handler: EventHandler): EventHandle {
+    if (this.kinds) {
+      const kind = handler.name || handler.toString().slice(0, 72).replace(/\s+/g, ' ');
+      this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    }
     const event: QueuedEvent = { at: Math.max(at, this.current), seq: this.seq++, handler };
     this.push(event);
     return {

@@ -83,4 +83,17 @@ describe('lab simulator', () => {
       ),
     );
   });
+
+  it('counts scheduled events by handler when asked (diagnostics)', () => {
+    const sim = new Simulator();
+    sim.after(1, () => {});
+    const kinds = sim.countEventsByKind();
+    const tick = () => {};
+    sim.after(1, tick);
+    sim.after(2, tick);
+    sim.after(3, () => sim.now);
+    assert.equal(kinds.get('tick'), 2);
+    assert.equal(kinds.get('() => sim.now'), 1);
+    assert.equal(kinds.size, 2);
+  });
 });
