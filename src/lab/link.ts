@@ -52,7 +52,26 @@ interface Direction {
   readonly to: LinkEndpoint;
   /** When the transmitter is free again (ns). */
   busyUntil: number;
-  queued: number;
+  /**
+   * When each frame accepted and not yet serialized finishes (ns, increasing), from `head` on: the
+   * transmit queue, emptied as time passes rather than by an event per frame.
+   */
+  readonly finishing: number[];
+  head: number;
+}
+
+/** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
+function queued(dir: Direction, now: number): number {
+  const f = dir.finishing;
+  while (dir.head < f.length && f[dir.head]! <= now) dir.head++;
+  if (dir.head === f.length) {
+    f.length = 0;
+    dir.head = 0;
+  } else if (dir.head > 1024 && dir.head * 2 > f.length) {
+    f.splice(0, dir.head);
+    dir.head = 0;
+  }
+  return f.length - dir.head;
 }
 
 export class Link {
@@ -93,8 +112,8 @@ export class Link {
       throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
     }
     this.random = sim.random.fork(`link:${name}`);
-    this.ab = { from: a, to: b, busyUntil: 0, queued: 0 };
-    this.ba = { from: b, to: a, busyUntil: 0, queued: 0 };
+    this.ab = { from: a, to: b, busyUntil: 0, finishing: [], head: 0 };
+    this.ba = { from: b, to: a, busyUntil: 0, finishing: [], head: 0 };
   }
 
   get up(): boolean {
@@ -116,8 +135,10 @@ export class Link {
     this.upState = up;
     if (!up) {
       this.epoch++;
-      this.ab.queued = 0;
-      this.ba.queued = 0;
+      for (const dir of [this.ab, this.ba]) {
+        dir.finishing.length = 0;
+        dir.head = 0;
+      }
       this.ab.busyUntil = this.sim.now;
       this.ba.busyUntil = this.sim.now;
     }
@@ -142,25 +163,23 @@ export class Link {
       this.counters.lostDown++;
       return false;
     }
-    if (dir.queued >= this.queueLimit) {
+    const now = this.sim.now;
+    if (queued(dir, now) >= this.queueLimit) {
       this.counters.lostQueue++;
       return false;
     }
-    const now = this.sim.now;
     const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.bandwidthBps);
     const start = Math.max(now, dir.busyUntil);
     const done = start + serialization;
     dir.busyUntil = done;
-    dir.queued++;
+    dir.finishing.push(done);
     this.counters.sent++;
     const epoch = this.epoch;
     // Captured as it leaves the transmitter, like tcpdump on the sending interface.
-    this.sim.at(start, () => {
-      if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
-    });
-    this.sim.at(done, () => {
-      if (epoch === this.epoch) dir.queued--;
-    });
+    if (this.captures.length > 0)
+      this.sim.at(start, () => {
+        if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
+      });
     this.sim.at(done + this.latencyNs, () => {
       if (epoch !== this.epoch) {
         this.counters.lostDown++;

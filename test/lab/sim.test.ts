@@ -96,4 +96,19 @@ describe('lab simulator', () => {
     assert.equal(kinds.get('() => sim.now'), 1);
     assert.equal(kinds.size, 2);
   });
+
+  it('runs in slices of at most a given number of events', () => {
+    const sim = new Simulator();
+    const seen: number[] = [];
+    for (let t = 1; t <= 10; t++) sim.at(t * 10, () => seen.push(sim.now));
+    sim.at(35, () => {}).cancel();
+    assert.equal(sim.run(1000, 4), false);
+    assert.deepEqual(seen, [10, 20, 30, 40], 'a cancelled event is not one of the four');
+    assert.equal(sim.run(75, 100), true);
+    assert.equal(sim.now, 75);
+    assert.equal(sim.run(1000, 3), false);
+    assert.equal(sim.run(1000, 3), true);
+    assert.equal(seen.length, 10);
+    assert.equal(sim.eventsExecuted, 10);
+  });
 });
