@@ -77,7 +77,11 @@ export function scaleTopology(o: LabScaleOptions): string {
   const step = Math.max(1, Math.floor(all.length / Math.max(1, o.flows)));
   for (let f = 0; f < o.flows && f * step < all.length; f++) {
     const { list, i, m } = all[f * step]!;
-    const dst = list[(i + Math.floor(list.length / 2)) % list.length]!;
+    // Half a VNI away, then on to the next member until it is on another leaf: members go round
+    // the VNI's leaves, so half a VNI away is the same leaf whenever the VNI holds an even multiple.
+    let j = (i + Math.floor(list.length / 2)) % list.length;
+    for (let k = 0; k < list.length && list[j]!.leaf === m.leaf; k++) j = (j + 1) % list.length;
+    const dst = list[j]!;
     if (dst === m) continue;
     const start = startMs + (f % 100);
     flowLines.push(
