@@ -11,7 +11,7 @@
 import type { Ipv4Address, Mac } from '../../wire/addr.js';
 import { ipv4ToNumber, macToBytes } from '../../wire/addr.js';
 import { arpReplyFor, ARP_OP_REQUEST, decodeArp, encodeArp } from '../../wire/arp.js';
-import { internetChecksum } from '../../wire/bytes.js';
+import { allocBytes, internetChecksum } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../wire/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../wire/ipv4.js';
@@ -249,7 +249,7 @@ export class SimRouter {
     }
     const hop = hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER) % hops.length]!;
     const egress = this.interfaces.get(hop.port)!;
-    const copy = new Uint8Array(ETHERNET_HEADER + totalLength);
+    const copy = allocBytes(ETHERNET_HEADER + totalLength);
     copy.set(this.octetsOf(hop.mac), 0);
     copy.set(egress.macOctets, 6);
     copy[12] = 0x08;
