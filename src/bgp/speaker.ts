@@ -302,6 +302,11 @@ export class BgpSpeaker {
     return out;
   }
 
+  /** Input from the peer is queued for `received` (see `BgpSession.inputArrived`). */
+  inputArrived(connection: number, now: number): void {
+    this.byConnection.get(connection)?.session.inputArrived(connection, now);
+  }
+
   connectionClosed(connection: number, now: number, reason: string): SpeakerAction[] {
     const p = this.byConnection.get(connection);
     if (!p) return [];

@@ -7,6 +7,8 @@
  * (underlay route, remote MAC, flood-list entry, neighbour) then takes `perInstallNs` on a second,
  * sequential timeline, the way bgpd hands routes to zebra and zebra to the ASIC SDK. Messages to
  * peers leave when the CPU has processed the input; data-plane writes land one after another.
+ * BGP timers run at priority, as on a router: KEEPALIVEs are sent on time whatever the backlog,
+ * and input restarts the peer's hold timer when it arrives, not when the CPU gets to it.
  *
  * Link-failure detection: when a port loses carrier (after the link's carrier delay), single-hop
  * BGP sessions over it are torn down at once, as FRR's default `bgp fast-external-failover` does.
@@ -318,7 +320,11 @@ export class LabControlPlane {
         this.opened.add(id);
         this.submitSpeaker(() => this.speaker.connectionOpened(peer, id, direction, this.nowMs, c.local.ip));
       },
-      onData: (_c, bytes) => this.submitSpeaker(() => this.speaker.received(id, bytes, this.nowMs), true),
+      onData: (_c, bytes) => {
+        // The transport has the bytes now; processing them waits for the CPU.
+        this.speaker.inputArrived(id, this.nowMs);
+        this.submitSpeaker(() => this.speaker.received(id, bytes, this.nowMs), true);
+      },
       onClose: (_c, reason) => {
         if (this.connections.get(id) === undefined && direction === 'outbound') return;
         const wasOpen = this.opened.delete(id);
@@ -405,10 +411,12 @@ export class LabControlPlane {
     this.timer = undefined;
     if (at === undefined) return;
     // The speaker's clock is in ms: `at` is the first ns at which it reads `next`, so the poll finds
-    // the timer due (see nsAtOrAfterMs).
+    // the timer due (see nsAtOrAfterMs). Timers do not queue behind the CPU's work: KEEPALIVEs leave
+    // on time however long the UPDATE backlog (FRR sends them from a thread of their own), and the
+    // hold timer only counts silence, since input restarts it as it arrives.
     this.timer = this.sim.at(at, () => {
       this.timer = undefined;
-      this.submitSpeaker(() => this.speaker.poll(this.nowMs));
+      this.perform(this.speaker.poll(this.nowMs))();
     });
   }
 

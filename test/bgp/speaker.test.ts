@@ -440,6 +440,19 @@ describe('misbehaving peers', () => {
     assert.deepEqual(lastNotification(peer), { code: 4, subcode: 0 });
     assert.equal(b.evpn.size, 0);
   });
+
+  it('input waiting for a busy CPU restarts the hold timer as it arrives, not when it is processed', () => {
+    const { net, b, peer } = scripted(9);
+    establish(net, peer);
+    const connection = [...b.peer(A)!.connections][0]!;
+    net.advance(8_000);
+    // A KEEPALIVE reached the transport; the driver hands it to `received` once its CPU is free.
+    b.inputArrived(connection, net.now);
+    net.advance(8_900);
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    net.advance(200);
+    assert.deepEqual(lastNotification(peer), { code: 4, subcode: 0 });
+  });
 });
 
 function corruptMacLength(nlri: Uint8Array): Uint8Array {
