@@ -172,6 +172,11 @@ export class BgpSpeaker {
   private readonly byConnection = new Map<number, Peer>();
   private nextPeerId = 1;
   private readonly listeners: ((c: RouteChange) => void)[] = [];
+  /**
+   * Each EVPN route's NLRI encoding, made once and reused for every peer it goes to (a spine sends
+   * each route to every leaf). Route objects are never changed once built.
+   */
+  private readonly evpnNlri = new WeakMap<EvpnRoute, Uint8Array>();
   /** Attribute summaries of locally originated routes, interned by the caller's attribute list. */
   private readonly localAttrs = new WeakMap<readonly PathAttribute[], Map<string, PathAttrs>>();
 
@@ -509,7 +514,7 @@ export class BgpSpeaker {
     }
     // MP_UNREACH: header 19 + 2 + 2 + attribute header (4, extended length) + AFI/SAFI 3.
     const budget = maxBytes - (BGP_HEADER + 4 + 4 + 3);
-    for (const chunk of chunkEvpn(routes as EvpnRoute[], budget)) {
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], budget, this.evpnNlri)) {
       const update: UpdateMessage = {
         type: 'update',
         withdrawn: [],
@@ -568,7 +573,7 @@ export class BgpSpeaker {
     const fixed =
       encodeBgpMessage({ type: 'update', withdrawn: [], attributes: [empty, ...outAttrs], nlri: [] }, options)
         .length + 2;
-    for (const chunk of chunkEvpn(routes as EvpnRoute[], maxBytes - fixed)) {
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], maxBytes - fixed, this.evpnNlri)) {
       const attributes: PathAttribute[] = [
         { ...empty, nlri: { kind: 'raw', data: chunk } } as PathAttribute,
         ...outAttrs,
@@ -1015,13 +1020,22 @@ function replacer(_k: string, v: unknown): unknown {
 }
 
 /** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
-function chunkEvpn(routes: readonly EvpnRoute[], budget: number): Uint8Array[] {
+function chunkEvpn(
+  routes: readonly EvpnRoute[],
+  budget: number,
+  encoded: WeakMap<EvpnRoute, Uint8Array>,
+): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   const w = new Writer(Math.min(budget, 65536));
   let start = 0;
   for (const route of routes) {
     const before = w.offset;
-    writeEvpnNlri(w, route);
+    const known = encoded.get(route);
+    if (known) w.bytes(known);
+    else {
+      writeEvpnNlri(w, route);
+      encoded.set(route, w.view(before, w.offset).slice());
+    }
     if (w.offset - start > budget && before > start) {
       chunks.push(w.view(start, before).slice());
       start = before;
