@@ -84,6 +84,21 @@ describe('SimRouter', () => {
     assert.equal(r.counters.forwarded, 6);
   });
 
+  it('uses a route installed before its interface once the interface is added', () => {
+    const r = new SimRouter('r');
+    r.addInterface({ port: 'in', mac: IN_MAC, ip: '10.254.0.0' as Ipv4Address, prefixLength: 31 });
+    r.setRoute('0.0.0.0' as Ipv4Address, 0, [{ port: 'p1', mac: PEER_MAC(1) }]);
+    r.addInterface({ port: 'p1', mac: OUT_MAC(1), ip: '10.254.1.2' as Ipv4Address, prefixLength: 31 });
+    const out = r.receive('in', frameTo(IN_MAC, packet({ dst: '192.0.2.1' as Ipv4Address }))).transmit;
+    assert.equal(out.length, 1);
+    assert.deepEqual(decodeEthernet(out[0]!.frame).src, OUT_MAC(1));
+    r.setPortUp('p1', false);
+    assert.equal(
+      r.receive('in', frameTo(IN_MAC, packet({ dst: '192.0.2.1' as Ipv4Address }))).transmit.length,
+      0,
+    );
+  });
+
   it('hands packets for its own addresses to the host, drops TTL 1 and unroutable packets', () => {
     const r = router();
     const own = frameTo(IN_MAC, packet({ dst: '10.254.1.4' as Ipv4Address }));

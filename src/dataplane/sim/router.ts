@@ -33,7 +33,13 @@ interface Route {
   readonly prefix: number;
   readonly length: number;
   readonly mask: number;
-  nextHops: NextHop[];
+  nextHops: Hop[];
+}
+
+/** A next hop with what forwarding writes resolved once: the egress interface and the MAC's octets. */
+interface Hop extends NextHop {
+  readonly egress: Interface | undefined;
+  readonly macOctets: Uint8Array;
 }
 
 interface Interface extends RouterInterface {
@@ -75,8 +81,6 @@ export class SimRouter {
   private shorterRoutes: Route[] | undefined;
   /** Our interface addresses, as numbers. */
   private readonly localAddresses = new Set<number>();
-  /** MAC text → octets, for the next hops' and interfaces' addresses written into every frame. */
-  private readonly macOctets = new Map<Mac, Uint8Array>();
   /** port → neighbour IP → MAC. */
   private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
 
@@ -148,6 +152,9 @@ export class SimRouter {
     this.interfaces.set(i.port, { ...i, up: true, macOctets: macToBytes(i.mac), network, mask });
     this.localAddresses.clear();
     for (const x of this.interfaces.values()) this.localAddresses.add(ipv4ToNumber(x.ip));
+    // Routes resolve their hops' interfaces once; a new (or replaced) interface is resolved again.
+    for (const r of this.routes.values())
+      r.nextHops = r.nextHops.map((h) => ({ ...h, egress: this.interfaces.get(h.port) }));
   }
 
   hasInterface(port: string): boolean {
@@ -169,7 +176,13 @@ export class SimRouter {
       this.routes.delete(key);
       if (length === 32) this.hostRoutes.delete(value);
     } else {
-      const route: Route = { prefix: value, length, mask, nextHops: [...nextHops] };
+      const hops = nextHops.map((h): Hop => ({
+        port: h.port,
+        mac: h.mac,
+        egress: this.interfaces.get(h.port),
+        macOctets: macToBytes(h.mac),
+      }));
+      const route: Route = { prefix: value, length, mask, nextHops: hops };
       this.routes.set(key, route);
       if (length === 32) this.hostRoutes.set(value, route);
     }
@@ -177,11 +190,11 @@ export class SimRouter {
   }
 
   /** Longest-prefix match, over next hops whose port is up. */
-  lookup(dst: Ipv4Address): readonly NextHop[] {
-    return this.lookupNumber(ipv4ToNumber(dst));
+  lookup(dst: Ipv4Address): NextHop[] {
+    return this.lookupNumber(ipv4ToNumber(dst)).map((h) => ({ port: h.port, mac: h.mac }));
   }
 
-  private lookupNumber(d: number): readonly NextHop[] {
+  private lookupNumber(d: number): readonly Hop[] {
     const host = this.hostRoutes.get(d);
     if (host) {
       const hops = this.usableHops(host);
@@ -202,19 +215,16 @@ export class SimRouter {
   }
 
   /** The route's next hops whose port is up (the route's own list when all are). */
-  private usableHops(r: Route): readonly NextHop[] {
+  private usableHops(r: Route): readonly Hop[] {
     const hops = r.nextHops;
     for (const h of hops) {
-      if (this.interfaces.get(h.port)?.up === false)
-        return hops.filter((x) => this.interfaces.get(x.port)?.up !== false);
+      if (this.egressOf(h)?.up === false) return hops.filter((x) => this.egressOf(x)?.up !== false);
     }
     return hops;
   }
 
-  private octetsOf(m: Mac): Uint8Array {
-    let b = this.macOctets.get(m);
-    if (!b) this.macOctets.set(m, (b = macToBytes(m)));
-    return b;
+  private egressOf(h: Hop): Interface | undefined {
+    return h.egress;
   }
 
   /**
@@ -248,9 +258,9 @@ export class SimRouter {
       return true;
     }
     const hop = hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER) % hops.length]!;
-    const egress = this.interfaces.get(hop.port)!;
+    const egress = this.egressOf(hop)!;
     const copy = allocBytes(ETHERNET_HEADER + totalLength);
-    copy.set(this.octetsOf(hop.mac), 0);
+    copy.set(hop.macOctets, 0);
     copy.set(egress.macOctets, 6);
     copy[12] = 0x08;
     copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
