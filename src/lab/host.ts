@@ -348,9 +348,9 @@ export class Host {
     const state = { id, sent: 0, stop: () => (stopped = true) };
     this.flowsSent.set(spec.name, state);
     let template: { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } | undefined;
+    const nextHop = this.onLink(spec.dst) ? spec.dst : this.config.gateway;
     const tick = () => {
       if (stopped || (spec.count !== undefined && seq >= spec.count)) return;
-      const nextHop = this.onLink(spec.dst) ? spec.dst : this.config.gateway;
       const mac = nextHop === undefined ? undefined : this.arpCache.get(nextHop);
       if (mac) {
         if (template?.mac !== mac) template = this.flowTemplate(spec.dst, mac, srcPort, size);

@@ -53,25 +53,31 @@ interface Direction {
   /** When the transmitter is free again (ns). */
   busyUntil: number;
   /**
-   * When each frame accepted and not yet serialized finishes (ns, increasing), from `head` on: the
-   * transmit queue, emptied as time passes rather than by an event per frame.
+   * When each frame accepted and not yet serialized finishes (ns, increasing), in `finishing[head]`
+   * to `finishing[tail - 1]`: the transmit queue, emptied as time passes rather than by an event
+   * per frame.
    */
   readonly finishing: number[];
   head: number;
+  tail: number;
 }
 
 /** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
 function queued(dir: Direction, now: number): number {
-  const f = dir.finishing;
-  while (dir.head < f.length && f[dir.head]! <= now) dir.head++;
-  if (dir.head === f.length) {
-    f.length = 0;
+  if (dir.busyUntil <= now) {
+    // Everything has been serialized: the common case on a lightly loaded link.
     dir.head = 0;
-  } else if (dir.head > 1024 && dir.head * 2 > f.length) {
-    f.splice(0, dir.head);
+    dir.tail = 0;
+    return 0;
+  }
+  const f = dir.finishing;
+  while (f[dir.head]! <= now) dir.head++;
+  if (dir.head > 1024 && dir.head * 2 > dir.tail) {
+    f.copyWithin(0, dir.head, dir.tail);
+    dir.tail -= dir.head;
     dir.head = 0;
   }
-  return f.length - dir.head;
+  return dir.tail - dir.head;
 }
 
 export class Link {
@@ -112,8 +118,8 @@ export class Link {
       throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
     }
     this.random = sim.random.fork(`link:${name}`);
-    this.ab = { from: a, to: b, busyUntil: 0, finishing: [], head: 0 };
-    this.ba = { from: b, to: a, busyUntil: 0, finishing: [], head: 0 };
+    this.ab = { from: a, to: b, busyUntil: 0, finishing: [], head: 0, tail: 0 };
+    this.ba = { from: b, to: a, busyUntil: 0, finishing: [], head: 0, tail: 0 };
   }
 
   get up(): boolean {
@@ -136,8 +142,8 @@ export class Link {
     if (!up) {
       this.epoch++;
       for (const dir of [this.ab, this.ba]) {
-        dir.finishing.length = 0;
         dir.head = 0;
+        dir.tail = 0;
       }
       this.ab.busyUntil = this.sim.now;
       this.ba.busyUntil = this.sim.now;
@@ -172,7 +178,7 @@ export class Link {
     const start = Math.max(now, dir.busyUntil);
     const done = start + serialization;
     dir.busyUntil = done;
-    dir.finishing.push(done);
+    dir.finishing[dir.tail++] = done;
     this.counters.sent++;
     const epoch = this.epoch;
     // Captured as it leaves the transmitter, like tcpdump on the sending interface.
