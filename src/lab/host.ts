@@ -9,7 +9,7 @@
  * the general path (encode and decode each layer) does.
  */
 import type { Ipv4Address, Mac } from '../wire/addr.js';
-import { ipv4ToNumber, macToBytes } from '../wire/addr.js';
+import { ipv4FromBytes, ipv4ToNumber, macToBytes } from '../wire/addr.js';
 import { allocBytes, internetChecksum } from '../wire/bytes.js';
 import { arpReplyFor, arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, decodeArp, encodeArp } from '../wire/arp.js';
 import { WireError } from '../wire/errors.js';
@@ -135,7 +135,7 @@ export class Host {
 
   receive(frame: Uint8Array): void {
     this.counters.framesIn++;
-    if (this.receiveFlowPacket(frame)) return;
+    if (this.receiveFlowPacket(frame) || this.ignorableArp(frame)) return;
     try {
       const eth = decodeEthernet(frame);
       if (eth.dst !== this.config.mac && eth.dst !== BROADCAST) return;
@@ -189,6 +189,20 @@ export class Host {
       const udp = decodeUdp(ip.payload, ip.src, ip.dst);
       if (udp.dstPort === FLOW_PORT) this.onFlowPacket(udp.payload, 0, udp.payload.length);
     }
+  }
+
+  /**
+   * A broadcast ARP (Ethernet, IPv4) neither for us nor from a neighbour we know: RFC 826 does
+   * nothing with it, so it is dropped unread — the gratuitous ARPs every other server on the leaf
+   * sends as it boots. False for anything else (the general path reads it).
+   */
+  private ignorableArp(frame: Uint8Array): boolean {
+    if (frame.length < ETHERNET_HEADER + 28 || frame[12] !== 0x08 || frame[13] !== 0x06) return false;
+    for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) return false;
+    const a = ETHERNET_HEADER;
+    if (frame[a] !== 0 || frame[a + 1] !== 1 || frame[a + 2] !== 0x08 || frame[a + 3] !== 0x00) return false;
+    if (frame[a + 4] !== 6 || frame[a + 5] !== 4 || readU32(frame, a + 24) === this.ipNumber) return false;
+    return this.arpCache.size === 0 || !this.arpCache.has(ipv4FromBytes(frame, a + 14));
   }
 
   /**

@@ -8,7 +8,14 @@ import fc from 'fast-check';
 import { FLOW_PORT, Host, SequenceSet } from '../../src/lab/host.js';
 import { Simulator } from '../../src/lab/sim.js';
 import type { Ipv4Address, Mac } from '../../src/wire/addr.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV4, padEthernetFrame } from '../../src/wire/ethernet.js';
+import { arpRequest, encodeArp } from '../../src/wire/arp.js';
+import {
+  decodeEthernet,
+  encodeEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  padEthernetFrame,
+} from '../../src/wire/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../src/wire/ipv4.js';
 import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
 
@@ -72,6 +79,29 @@ describe('lab host', () => {
     assert.equal(stats.received, 3);
     assert.equal(stats.duplicated, 1);
     assert.equal(b.counters.malformed, 1);
+  });
+
+  it('ignores a gratuitous ARP from a stranger, updates a known neighbour from one, answers one for us', () => {
+    const { sim, a, b } = pair();
+    const c = { mac: '02:00:00:00:00:0c' as Mac, ip: '10.1.0.12' as Ipv4Address };
+    const garp = (mac: Mac, ip: Ipv4Address, target = ip) =>
+      encodeEthernet({
+        dst: 'ff:ff:ff:ff:ff:ff' as Mac,
+        src: mac,
+        vlans: [],
+        etherType: ETHERTYPE_ARP,
+        payload: encodeArp(arpRequest(mac, ip, target)),
+      });
+    b.receive(garp(c.mac, c.ip));
+    assert.equal(b.arpCache.has(c.ip), false, 'RFC 826: not for us and not known: nothing');
+    b.arpCache.set(c.ip, '02:00:00:00:00:99' as Mac);
+    b.receive(garp(c.mac, c.ip));
+    assert.equal(b.arpCache.get(c.ip), c.mac, 'a known neighbour moved: merged');
+    b.receive(garp(A.mac, A.ip, B.ip));
+    sim.runUntil(1e6);
+    assert.equal(b.counters.arpRepliesSent, 1);
+    assert.equal(a.arpCache.get(B.ip), B.mac);
+    assert.equal(b.counters.malformed, 0);
   });
 
   it('remembers sequence numbers as a set does', () => {
