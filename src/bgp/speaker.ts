@@ -34,7 +34,7 @@ import {
   type PathAttribute,
   type UpdateMessage,
 } from '../wire/bgp-update.js';
-import { evpnRouteKey, writeEvpnNlri, type EvpnRoute } from '../wire/evpn.js';
+import { evpnRouteKey, writeEvpnNlri, type EvpnRoute, type RouteDistinguisher } from '../wire/evpn.js';
 import {
   FamilyRib,
   LOCAL_PEER,
@@ -844,8 +844,13 @@ export class BgpSpeaker {
     }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
-        for (const route of reach.nlri.routes) {
-          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
+        for (const received of reach.nlri.routes) {
+          const key = evpnRouteKey(received);
+          // Every peer sends its own copy of a route (a leaf hears each from every spine): paths keep
+          // the one already held when it is the same, so the RIB holds one object per route.
+          const held = this.evpn.best(key)?.route;
+          const route = held !== undefined && sameEvpnRoute(held, received) ? held : received;
+          this.applyChange('l2vpn-evpn', this.evpn.update(key, route, p.rib, attrs.mp));
         }
       } else if (reach.nlri.kind === 'ipv4') {
         for (const prefix of reach.nlri.prefixes) {
@@ -1020,6 +1025,47 @@ function replacer(_k: string, v: unknown): unknown {
 }
 
 /** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
+/** Two decoded EVPN routes are the same (MAC/IP routes, the bulk, compared field by field). */
+function sameEvpnRoute(a: EvpnRoute, b: EvpnRoute): boolean {
+  if (a.type === 'mac-ip' && b.type === 'mac-ip') {
+    return (
+      a.mac === b.mac &&
+      a.ip === b.ip &&
+      a.label1 === b.label1 &&
+      a.label2 === b.label2 &&
+      a.ethernetTag === b.ethernetTag &&
+      a.esi === b.esi &&
+      sameRd(a.rd, b.rd)
+    );
+  }
+  return sameValue(a, b);
+}
+
+function sameRd(a: RouteDistinguisher, b: RouteDistinguisher): boolean {
+  if (a.type === 'unknown' || b.type === 'unknown') return sameValue(a, b);
+  return (
+    a.type === b.type &&
+    a.assigned === b.assigned &&
+    (a.type === 1 ? a.ip === (b as typeof a).ip : a.asn === (b as typeof a).asn)
+  );
+}
+
+/** Structural equality of decoded wire values (plain objects, strings, numbers, byte arrays). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 function chunkEvpn(
   routes: readonly EvpnRoute[],
   budget: number,
