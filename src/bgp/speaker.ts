@@ -60,6 +60,10 @@ export const FAMILIES: Readonly<Record<FamilyName, AddressFamily>> = {
   'ipv4-unicast': FAMILY_IPV4_UNICAST,
   'l2vpn-evpn': FAMILY_L2VPN_EVPN,
 };
+const FAMILY_KEYS: Readonly<Record<FamilyName, string>> = {
+  'ipv4-unicast': familyKey(FAMILY_IPV4_UNICAST),
+  'l2vpn-evpn': familyKey(FAMILY_L2VPN_EVPN),
+};
 
 export interface MaxPrefixConfig {
   readonly limit: number;
@@ -959,15 +963,17 @@ export class BgpSpeaker {
   private applyChange(family: 'ipv4-unicast', change: BestChange<Ipv4Prefix> | undefined): void;
   private applyChange(family: FamilyName, change: BestChange<unknown> | undefined): void {
     if (!change) return;
-    const key = familyKey(FAMILIES[family]);
+    const key = FAMILY_KEYS[family];
     for (const p of this.peers.values()) {
       const f = p.families.get(key);
       if (!f) continue;
       // Adj-RIB-Out: the peer hears of the change only if it was or will be told about the
       // destination (never an announcement of its own route back, nor a withdrawal of one).
-      const was = change.previous !== undefined && this.exportAllowed(change.previous, p);
-      const now = change.best !== undefined && this.exportAllowed(change.best, p);
-      if (was || now) f.pending.set(change.key, change.route);
+      if (
+        (change.best !== undefined && this.exportAllowed(change.best, p)) ||
+        (change.previous !== undefined && this.exportAllowed(change.previous, p))
+      )
+        f.pending.set(change.key, change.route);
     }
     if (this.listeners.length > 0) {
       const event = { family, change } as RouteChange;
