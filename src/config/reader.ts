@@ -99,6 +99,10 @@ export class ConfigNode {
     return this.node !== null && describe(this.node) !== 'null';
   }
 
+  get isList(): boolean {
+    return this.node !== null && isSeq(this.node);
+  }
+
   get isMap(): boolean {
     return this.node !== null && isMap(this.node);
   }

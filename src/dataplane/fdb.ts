@@ -24,7 +24,13 @@ export type FdbEntry =
       readonly source: 'evpn' | 'learnt';
       lastSeen: number;
     }
-  | { readonly kind: 'static'; readonly mac: Mac; readonly port: string };
+  | { readonly kind: 'static'; readonly mac: Mac; readonly port: string }
+  /**
+   * M-LAG: installed from the peer's MAC sync (seed 001), on our member port of the server's M-LAG
+   * or on the peer-link. Forwarded like a local entry; never aged here (the peer that learnt it ages
+   * it); a frame from the MAC on a local port turns it into a local entry.
+   */
+  | { readonly kind: 'synced'; readonly mac: Mac; readonly port: string };
 
 export type FdbEvent =
   | { readonly type: 'local-learnt'; readonly mac: Mac; readonly port: string; readonly movedFrom?: string }
@@ -62,7 +68,12 @@ export class Fdb {
       return undefined;
     }
     this.entries.set(mac, { kind: 'local', mac, port, lastSeen: now });
-    const movedFrom = e === undefined ? undefined : e.kind === 'local' ? e.port : `vtep ${e.vtep}`;
+    const movedFrom =
+      e === undefined || (e.kind === 'synced' && e.port === port)
+        ? undefined
+        : e.kind === 'remote'
+          ? `vtep ${e.vtep}`
+          : e.port;
     return { type: 'local-learnt', mac, port, ...(movedFrom !== undefined ? { movedFrom } : {}) };
   }
 
@@ -73,7 +84,8 @@ export class Fdb {
    */
   learnRemote(mac: Mac, vtep: IpAddress, now: number): FdbEvent | undefined {
     const e = this.entries.get(mac);
-    if (e?.kind === 'static' || (e?.kind === 'remote' && e.source === 'evpn')) return undefined;
+    if (e?.kind === 'static' || e?.kind === 'synced' || (e?.kind === 'remote' && e.source === 'evpn'))
+      return undefined;
     if (e?.kind === 'remote') {
       e.lastSeen = now;
       if (e.vtep === vtep) return undefined;
@@ -94,6 +106,22 @@ export class Fdb {
   uninstallRemote(mac: Mac, vtep: IpAddress): void {
     const e = this.entries.get(mac);
     if (e?.kind === 'remote' && e.source === 'evpn' && e.vtep === vtep) this.entries.delete(mac);
+  }
+
+  /** M-LAG sync: the peer says `mac` is behind `port` (our member port of its M-LAG, or the peer-link). */
+  installSynced(mac: Mac, port: string): void {
+    const e = this.entries.get(mac);
+    if (e?.kind === 'static' || (e?.kind === 'local' && e.port === port)) return;
+    this.entries.set(mac, { kind: 'synced', mac, port });
+  }
+
+  /** The peer withdrew `mac`: forget the synced entry (a local or remote one stays). */
+  uninstallSynced(mac: Mac): void {
+    if (this.entries.get(mac)?.kind === 'synced') this.entries.delete(mac);
+  }
+
+  flushSynced(): void {
+    for (const e of [...this.entries.values()]) if (e.kind === 'synced') this.entries.delete(e.mac);
   }
 
   addStatic(mac: Mac, port: string): void {
@@ -124,7 +152,8 @@ export class Fdb {
   age(now: number): FdbEvent[] {
     const out: FdbEvent[] = [];
     for (const e of [...this.entries.values()]) {
-      if (e.kind === 'static' || (e.kind === 'remote' && e.source === 'evpn')) continue;
+      if (e.kind === 'static' || e.kind === 'synced' || (e.kind === 'remote' && e.source === 'evpn'))
+        continue;
       if (now - e.lastSeen < this.agingNs) continue;
       this.entries.delete(e.mac);
       if (e.kind === 'local') out.push({ type: 'local-aged', mac: e.mac, port: e.port });
@@ -136,7 +165,8 @@ export class Fdb {
   nextAging(): number | undefined {
     let next: number | undefined;
     for (const e of this.entries.values()) {
-      if (e.kind === 'static' || (e.kind === 'remote' && e.source === 'evpn')) continue;
+      if (e.kind === 'static' || e.kind === 'synced' || (e.kind === 'remote' && e.source === 'evpn'))
+        continue;
       const t = e.lastSeen + this.agingNs;
       if (next === undefined || t < next) next = t;
     }

@@ -10,6 +10,12 @@
  * Emits a stream of events the data plane consumes: where a remote MAC lives, which VTEPs are in a
  * VNI's flood list, which IP↔MAC bindings are known (ARP/ND suppression), which prefixes a VRF
  * reaches through which VTEP and router MAC, and when a locally learnt MAC moved elsewhere.
+ *
+ * Guarantees: several originators may advertise the same thing (an M-LAG pair: one route per RD,
+ * the same anycast next hop), so a flood-list VTEP, an IP↔MAC binding or a VRF route stays while
+ * any route holds it and is removed when the last one goes. Paths whose next hop (Type-3: PMSI
+ * tunnel id) is one of our own VTEP addresses (`vtepIp`, `ownVtepIp`) are our M-LAG peer's view of
+ * what we reach locally: they never become remote state.
  */
 import type { BgpSpeaker, RouteChange } from '../bgp/speaker.js';
 import type { RibPath } from '../bgp/rib.js';
@@ -30,7 +36,17 @@ import {
 export interface EvpnConfig {
   readonly routerId: Ipv4Address;
   readonly asn: number;
+  /**
+   * The next hop of our routes and the tunnel id of our Type-3s; on an M-LAG device the pair's shared
+   * (anycast) virtual VTEP, which both devices advertise.
+   */
   readonly vtepIp: IpAddress;
+  /**
+   * An M-LAG device's own VTEP address, the next hop of its single-homed MACs (`addLocalMac`'s
+   * `vtep`). Paths with this next hop are ours, like `vtepIp` ones (the pair's other device has its
+   * own `ownVtepIp`, which is remote to us).
+   */
+  readonly ownVtepIp?: IpAddress;
   readonly vnis: readonly VniConfig[];
   readonly vrfs: readonly VrfConfig[];
 }
@@ -92,6 +108,7 @@ export interface Evi {
   readonly importAuto: boolean;
   /** Attributes shared by this EVI's Type-3 route and its MAC routes without mobility. */
   readonly exportAttributes: readonly PathAttribute[];
+  /** The remote VTEPs of the VNI's flood list (each held by one or more Type-3 routes). */
   readonly floodList: Set<IpAddress>;
   /** Symmetric IRB: the VRF whose L3VNI and router MAC this VNI's MAC+IP routes carry. */
   readonly irb?: { readonly l3vni: number; readonly targets: readonly string[]; readonly routerMac: Mac };
@@ -103,12 +120,69 @@ interface MacCandidate {
   readonly sticky: boolean;
 }
 
+interface LocalMac {
+  /** The next hop we advertise the MAC with (`vtepIp`, or `ownVtepIp` for a single-homed MAC). */
+  vtep: IpAddress;
+  sequence: number;
+  sticky: boolean;
+  readonly ips: Set<IpAddress>;
+}
+
 interface MacState {
-  /** Remote candidates per route key (one per originating RD). */
+  /**
+   * Candidates per route key (one per originating RD), including those at our own VTEPs (our M-LAG
+   * peer's), which take part in the selection but are never announced as remote.
+   */
   readonly remote: Map<string, MacCandidate>;
-  local: { sequence: number; sticky: boolean; ips: Set<IpAddress> } | undefined;
+  local: LocalMac | undefined;
   /** The remote owner last announced to the data plane. */
   announced: MacCandidate | undefined;
+}
+
+export interface LocalMacOptions {
+  /** RFC 7432 §15.2: a static MAC, advertised sticky (it never moves away). */
+  readonly sticky?: boolean;
+  /**
+   * The next hop to advertise the MAC with (default `config.vtepIp`): an M-LAG device advertises
+   * its single-homed MACs with its own VTEP, `config.ownVtepIp`.
+   */
+  readonly vtep?: IpAddress;
+}
+
+/**
+ * One thing the data plane was told (a flood-list VTEP, an IP↔MAC binding, a VRF route) and the
+ * routes, by key, that hold it now, in the order they last changed (newest last).
+ */
+interface Held<V> {
+  readonly routes: Map<string, V>;
+  shown: V | undefined;
+}
+
+/** What a route contributes to one held thing: `id` names the thing, `value` is what the route says. */
+interface Hold<V> {
+  readonly id: string;
+  readonly value: V;
+}
+
+interface FloodHold {
+  readonly evi: Evi;
+  readonly vtep: IpAddress;
+}
+
+interface NeighborHold {
+  readonly vni: number;
+  readonly ip: IpAddress;
+  readonly mac: Mac;
+  readonly vtep: IpAddress;
+  readonly l3vni?: number;
+  readonly routerMac?: Mac;
+}
+
+interface PrefixHold {
+  readonly l3vni: number;
+  readonly prefix: string;
+  readonly vtep: IpAddress;
+  readonly routerMac?: Mac;
 }
 
 export class EvpnService {
@@ -124,6 +198,10 @@ export class EvpnService {
     }
   >();
   private readonly macs = new Map<number, Map<Mac, MacState>>();
+  /** Flood-list members by `vni|vtep`, IP↔MAC bindings by `vni|ip`, VRF routes by `l3vni|prefix|vtep`. */
+  private readonly floodHeld = new Map<string, Held<FloodHold>>();
+  private readonly neighborHeld = new Map<string, Held<NeighborHold>>();
+  private readonly prefixHeld = new Map<string, Held<PrefixHold>>();
   private readonly listeners: ((e: EvpnEvent) => void)[] = [];
   /** Mobility attribute lists, interned by (vni, sequence, sticky) so routes keep packing together. */
   private readonly mobilityAttrs = new Map<string, readonly PathAttribute[]>();
@@ -220,31 +298,39 @@ export class EvpnService {
 
   // ---- local MACs ---------------------------------------------------------------------------
 
-  /** A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved here. */
-  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: { sticky?: boolean } = {}): void {
+  /**
+   * A MAC (optionally with an IP) learnt on a local port: advertise it, with mobility if it moved
+   * here. `options.vtep` (one of our VTEP addresses) is the next hop to advertise it with.
+   */
+  addLocalMac(vni: number, mac: Mac, ip?: IpAddress, options: LocalMacOptions = {}): void {
     const evi = this.evis.get(vni);
     if (!evi) throw new RangeError(`VNI ${vni} is not configured`);
+    const vtep = options.vtep ?? this.config.vtepIp;
+    if (!this.isOwnVtep(vtep)) throw new RangeError(`VTEP ${vtep} is neither our vtepIp nor our ownVtepIp`);
     const state = this.macState(vni, mac);
-    const isNew = !state.local;
-    if (!state.local) {
-      // RFC 7432 §15.1: a MAC that was advertised by another PE is advertised with its sequence + 1.
-      let highest = -1;
-      for (const c of state.remote.values()) highest = Math.max(highest, c.sequence);
-      state.local = { sequence: highest + 1, sticky: options.sticky === true, ips: new Set() };
-    }
-    // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
-    const newIp = ip !== undefined && !state.local.ips.has(ip);
-    if (!isNew && !newIp) return;
-    if (ip !== undefined) state.local.ips.add(ip);
-    const attrs = this.macAttributes(evi, state.local.sequence, state.local.sticky, false);
-    if (isNew) this.speaker.originateEvpn(macIpRoute(evi.rd, mac, undefined, vni), attrs, this.config.vtepIp);
-    if (newIp)
+    const local = state.local;
+    if (local && local.vtep === vtep) {
+      // Re-learning what is already advertised (every ARP refreshes it) must not re-send routes.
+      if (ip === undefined || local.ips.has(ip)) return;
+      local.ips.add(ip);
       this.speaker.originateEvpn(
         macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni),
-        this.macAttributes(evi, state.local.sequence, state.local.sticky, true),
-        this.config.vtepIp,
+        this.macAttributes(evi, local.sequence, local.sticky, true),
+        vtep,
       );
-    if (isNew) this.reselectMac(vni, mac, state);
+      return;
+    }
+    // New here, or moved between our own VTEPs (an M-LAG single-homed port ↔ the pair's shared
+    // VTEP). RFC 7432 §15.1: a MAC advertised elsewhere is advertised with that sequence + 1; our
+    // M-LAG peer's route at this very VTEP is the same location, so its sequence is matched.
+    let sequence = local ? local.sequence + 1 : 0;
+    for (const c of state.remote.values())
+      sequence = Math.max(sequence, c.vtep === vtep ? c.sequence : c.sequence + 1);
+    const ips = local?.ips ?? new Set<IpAddress>();
+    if (ip !== undefined) ips.add(ip);
+    state.local = { vtep, sequence, sticky: local?.sticky ?? options.sticky === true, ips };
+    this.originateLocal(evi, mac, state.local);
+    this.reselectMac(vni, mac, state);
   }
 
   /** The MAC aged out or its port went down: withdraw its routes. */
@@ -252,9 +338,7 @@ export class EvpnService {
     const evi = this.evis.get(vni);
     const state = this.macs.get(vni)?.get(mac);
     if (!evi || !state?.local) return;
-    for (const ip of state.local.ips)
-      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni, evi.irb?.l3vni));
-    this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
+    this.withdrawLocal(evi, mac, state.local);
     state.local = undefined;
     this.reselectMac(vni, mac, state);
   }
@@ -263,6 +347,33 @@ export class EvpnService {
     let n = 0;
     for (const s of this.macs.get(vni)?.values() ?? []) if (s.local) n++;
     return n;
+  }
+
+  /** (Re-)originates a local MAC's routes: the MAC route and one MAC+IP route per IP. */
+  private originateLocal(evi: Evi, mac: Mac, local: LocalMac): void {
+    this.speaker.originateEvpn(
+      macIpRoute(evi.rd, mac, undefined, evi.vni),
+      this.macAttributes(evi, local.sequence, local.sticky, false),
+      local.vtep,
+    );
+    for (const ip of local.ips) {
+      this.speaker.originateEvpn(
+        macIpRoute(evi.rd, mac, ip, evi.vni, evi.irb?.l3vni),
+        this.macAttributes(evi, local.sequence, local.sticky, true),
+        local.vtep,
+      );
+    }
+  }
+
+  private withdrawLocal(evi: Evi, mac: Mac, local: LocalMac): void {
+    for (const ip of local.ips)
+      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, evi.vni, evi.irb?.l3vni));
+    this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, evi.vni));
+  }
+
+  /** True for our own VTEP addresses: a path with such a next hop is not remote. */
+  private isOwnVtep(vtep: IpAddress): boolean {
+    return vtep === this.config.vtepIp || vtep === this.config.ownVtepIp;
   }
 
   // ---- remote routes ------------------------------------------------------------------------
@@ -274,18 +385,39 @@ export class EvpnService {
     const next = best && best.peer.id !== 0 ? best : undefined;
     if (!prev && !next) return;
     switch (route.type) {
-      case 'mac-ip':
-        this.onMacRoute(key, route.mac, route.ip, route.label1, route.label2, prev, next);
+      case 'mac-ip': {
+        const prevVnis = prev ? this.importingVnis(prev, labelVni(prev)) : [];
+        const nextVnis = next ? this.importingVnis(next, labelVni(next)) : [];
+        this.onMacRoute(key, route.mac, prev, next, prevVnis, nextVnis);
+        this.settle(
+          this.neighborHeld,
+          key,
+          prev ? this.neighborHolds(prev, prevVnis) : [],
+          next ? this.neighborHolds(next, nextVnis) : [],
+          sameNeighbor,
+          (action, h) => this.emitNeighbor(action, h),
+        );
         // RFC 9135 §5.1: a MAC+IP route with an L3VNI is also a host route in that tenant's VRF,
         // whether or not the MAC's own VNI is here.
-        if (route.ip !== undefined && route.label2 !== undefined)
-          this.onPrefixRoute(hostPrefix(route.ip), prev, next, route.label2);
+        this.onPrefixRoute(key, prev, next);
         return;
+      }
       case 'inclusive-multicast':
-        this.onFloodRoute(prev, next);
+        this.settle(
+          this.floodHeld,
+          key,
+          prev ? this.floodHolds(prev) : [],
+          next ? this.floodHolds(next) : [],
+          () => true,
+          (action, h) => {
+            if (action === 'add') h.evi.floodList.add(h.vtep);
+            else h.evi.floodList.delete(h.vtep);
+            this.emit({ type: 'flood-vtep', action, vni: h.evi.vni, vtep: h.vtep });
+          },
+        );
         return;
       case 'ip-prefix':
-        this.onPrefixRoute(ipPrefixText(route), prev, next);
+        this.onPrefixRoute(key, prev, next);
         return;
       default:
         return;
@@ -321,161 +453,224 @@ export class EvpnService {
     return false;
   }
 
+  /**
+   * A MAC or MAC+IP route (RFC 7432 §9.2.1: a MAC+IP route advertises the MAC too) as a candidate
+   * location of its MAC in each VNI that imports it.
+   */
   private onMacRoute(
     key: string,
     mac: Mac,
-    ip: IpAddress | undefined,
-    label1: number,
-    label2: number | undefined,
     prev: RibPath<EvpnRoute> | undefined,
     next: RibPath<EvpnRoute> | undefined,
+    prevVnis: readonly Evi[],
+    nextVnis: readonly Evi[],
   ): void {
-    const prevVnis = prev ? this.importingVnis(prev, label1) : [];
-    const nextVnis = next ? this.importingVnis(next, label1) : [];
-    for (const evi of prevVnis) {
-      const state = this.macState(evi.vni, mac);
-      if (ip === undefined) state.remote.delete(key);
-      if (ip !== undefined && !nextVnis.includes(evi)) {
-        this.emit({
-          type: 'remote-neighbor',
-          action: 'remove',
-          vni: evi.vni,
-          ip,
-          mac,
-          vtep: prev!.attrs.nextHop,
-        });
-      }
-      if (ip === undefined) this.reselectMac(evi.vni, mac, state);
-    }
-    for (const evi of nextVnis) {
-      const state = this.macState(evi.vni, mac);
-      const mm = next!.attrs.macMobility;
-      // MAC+IP routes also establish the MAC (RFC 7432 §9.2.1: a MAC/IP route advertises both).
-      state.remote.set(ip === undefined ? key : `${key}|mac`, {
-        vtep: next!.attrs.nextHop,
+    if (next) {
+      const mm = next.attrs.macMobility;
+      const candidate = {
+        vtep: next.attrs.nextHop,
         sequence: mm?.sequence ?? 0,
         sticky: mm?.sticky ?? false,
-      });
-      if (ip !== undefined) {
-        const routerMac = next!.attrs.routerMac as Mac | undefined;
-        this.emit({
-          type: 'remote-neighbor',
-          action: 'add',
-          vni: evi.vni,
-          ip,
-          mac,
-          vtep: next!.attrs.nextHop,
-          ...(label2 !== undefined ? { l3vni: label2 } : {}),
-          ...(routerMac !== undefined ? { routerMac } : {}),
-        });
+      };
+      for (const evi of nextVnis) {
+        const state = this.macState(evi.vni, mac);
+        state.remote.set(key, candidate);
+        this.reselectMac(evi.vni, mac, state);
       }
-      this.reselectMac(evi.vni, mac, state);
     }
-    if (ip !== undefined) {
-      // A withdrawn MAC+IP route no longer vouches for the MAC either.
+    if (prev) {
       for (const evi of prevVnis) {
         if (nextVnis.includes(evi)) continue;
         const state = this.macState(evi.vni, mac);
-        state.remote.delete(`${key}|mac`);
+        state.remote.delete(key);
         this.reselectMac(evi.vni, mac, state);
       }
     }
   }
 
-  private onFloodRoute(prev: RibPath<EvpnRoute> | undefined, next: RibPath<EvpnRoute> | undefined): void {
-    const vtepOf = (p: RibPath<EvpnRoute>) => {
-      const pmsi = p.attrs.pmsi;
-      // RFC 8365 §5.1.3: ingress replication to the tunnel endpoint, the VNI in the PMSI label.
-      if (
-        pmsi &&
-        pmsi.tunnelType === PMSI_TUNNEL_TYPE_INGRESS_REPLICATION &&
-        typeof pmsi.tunnelId === 'string'
-      ) {
-        return { vtep: pmsi.tunnelId as IpAddress, vni: pmsi.label };
-      }
-      return { vtep: p.attrs.nextHop, vni: undefined };
-    };
-    if (prev) {
-      const { vtep, vni } = vtepOf(prev);
-      for (const evi of this.importingVnis(prev, vni)) {
-        if (evi.floodList.delete(vtep))
-          this.emit({ type: 'flood-vtep', action: 'remove', vni: evi.vni, vtep });
-      }
+  /** The IP↔MAC bindings a MAC+IP path gives (none from our own VTEPs). */
+  private neighborHolds(p: RibPath<EvpnRoute>, vnis: readonly Evi[]): Hold<NeighborHold>[] {
+    const r = p.route;
+    if (r.type !== 'mac-ip' || r.ip === undefined || this.isOwnVtep(p.attrs.nextHop)) return [];
+    const ip = r.ip;
+    const routerMac = p.attrs.routerMac as Mac | undefined;
+    return vnis.map((evi) => ({
+      id: `${evi.vni}|${ip}`,
+      value: {
+        vni: evi.vni,
+        ip,
+        mac: r.mac,
+        vtep: p.attrs.nextHop,
+        ...(r.label2 !== undefined ? { l3vni: r.label2 } : {}),
+        ...(routerMac !== undefined ? { routerMac } : {}),
+      },
+    }));
+  }
+
+  private emitNeighbor(action: 'add' | 'remove', h: NeighborHold): void {
+    if (action === 'remove') {
+      this.emit({ type: 'remote-neighbor', action, vni: h.vni, ip: h.ip, mac: h.mac, vtep: h.vtep });
+    } else {
+      this.emit({ type: 'remote-neighbor', action, ...h });
     }
-    if (next) {
-      const { vtep, vni } = vtepOf(next);
-      if (vtep === this.config.vtepIp) return;
-      for (const evi of this.importingVnis(next, vni)) {
-        if (!evi.floodList.has(vtep)) {
-          evi.floodList.add(vtep);
-          this.emit({ type: 'flood-vtep', action: 'add', vni: evi.vni, vtep });
-        }
-      }
+  }
+
+  /**
+   * The VTEP a Type-3 path puts in the flood list of each VNI importing it (none when the VTEP is
+   * ours: our M-LAG peer's Type-3 for the shared VTEP).
+   */
+  private floodHolds(p: RibPath<EvpnRoute>): Hold<FloodHold>[] {
+    const pmsi = p.attrs.pmsi;
+    let vtep = p.attrs.nextHop;
+    let vni: number | undefined;
+    // RFC 8365 §5.1.3: ingress replication to the tunnel endpoint, the VNI in the PMSI label.
+    if (
+      pmsi &&
+      pmsi.tunnelType === PMSI_TUNNEL_TYPE_INGRESS_REPLICATION &&
+      typeof pmsi.tunnelId === 'string'
+    ) {
+      vtep = pmsi.tunnelId as IpAddress;
+      vni = pmsi.label;
     }
+    if (this.isOwnVtep(vtep)) return [];
+    return this.importingVnis(p, vni).map((evi) => ({ id: `${evi.vni}|${vtep}`, value: { evi, vtep } }));
   }
 
   private onPrefixRoute(
-    prefix: string,
+    key: string,
     prev: RibPath<EvpnRoute> | undefined,
     next: RibPath<EvpnRoute> | undefined,
-    l3vni?: number,
   ): void {
-    const vrfsFor = (p: RibPath<EvpnRoute>) =>
-      [...this.vrfsByL3vni.values()].filter(
-        (v) =>
-          (l3vni === undefined || v.l3vni === l3vni) &&
-          this.imports(v.importAuto, v.importTargets, v.l3vni, p.attrs.routeTargets),
-      );
-    if (prev) {
-      for (const vrf of vrfsFor(prev)) {
-        this.emit({
-          type: 'remote-prefix',
-          action: 'remove',
-          l3vni: vrf.l3vni,
-          prefix,
-          vtep: prev.attrs.nextHop,
-        });
-      }
+    this.settle(
+      this.prefixHeld,
+      key,
+      prev ? this.prefixHolds(prev) : [],
+      next ? this.prefixHolds(next) : [],
+      (a, b) => a.routerMac === b.routerMac,
+      (action, h) => {
+        if (action === 'remove') {
+          this.emit({ type: 'remote-prefix', action, l3vni: h.l3vni, prefix: h.prefix, vtep: h.vtep });
+        } else {
+          this.emit({ type: 'remote-prefix', action, ...h });
+        }
+      },
+    );
+  }
+
+  /**
+   * The VRF routes a path gives: a Type-5 prefix in every VRF importing it, a MAC+IP route with an
+   * L3VNI a host route in that VRF (none from our own VTEPs).
+   */
+  private prefixHolds(p: RibPath<EvpnRoute>): Hold<PrefixHold>[] {
+    const r = p.route;
+    let prefix: string;
+    let l3vni: number | undefined;
+    if (r.type === 'mac-ip') {
+      if (r.ip === undefined || r.label2 === undefined) return [];
+      prefix = hostPrefix(r.ip);
+      l3vni = r.label2;
+    } else if (r.type === 'ip-prefix') {
+      prefix = ipPrefixText(r);
+    } else {
+      return [];
     }
-    if (next) {
-      for (const vrf of vrfsFor(next)) {
-        const routerMac = next.attrs.routerMac as Mac | undefined;
-        this.emit({
-          type: 'remote-prefix',
-          action: 'add',
-          l3vni: vrf.l3vni,
-          prefix,
-          vtep: next.attrs.nextHop,
-          ...(routerMac !== undefined ? { routerMac } : {}),
-        });
+    const vtep = p.attrs.nextHop;
+    if (this.isOwnVtep(vtep)) return [];
+    const routerMac = p.attrs.routerMac as Mac | undefined;
+    const out: Hold<PrefixHold>[] = [];
+    for (const vrf of this.vrfsByL3vni.values()) {
+      if (l3vni !== undefined && vrf.l3vni !== l3vni) continue;
+      if (!this.imports(vrf.importAuto, vrf.importTargets, vrf.l3vni, p.attrs.routeTargets)) continue;
+      out.push({
+        id: `${vrf.l3vni}|${prefix}|${vtep}`,
+        value: { l3vni: vrf.l3vni, prefix, vtep, ...(routerMac !== undefined ? { routerMac } : {}) },
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Moves route `key`'s holds from `before` (its previous best path) to `after` (its new one) and
+   * tells the data plane what changed: a thing is added when its first route comes or when a route
+   * says something new about it (the latest word wins: an IP that moved to another MAC), and removed
+   * when its last route goes. New holds are taken first, so a thing both paths hold never flaps.
+   */
+  private settle<V>(
+    table: Map<string, Held<V>>,
+    key: string,
+    before: readonly Hold<V>[],
+    after: readonly Hold<V>[],
+    same: (a: V, b: V) => boolean,
+    announce: (action: 'add' | 'remove', value: V) => void,
+  ): void {
+    for (const h of after) {
+      let held = table.get(h.id);
+      if (!held) table.set(h.id, (held = { routes: new Map(), shown: undefined }));
+      const old = held.routes.get(key);
+      if (old !== undefined && same(old, h.value)) continue;
+      held.routes.delete(key);
+      held.routes.set(key, h.value);
+      if (held.shown !== undefined && same(held.shown, h.value)) continue;
+      held.shown = h.value;
+      announce('add', h.value);
+    }
+    for (const h of before) {
+      if (after.some((a) => a.id === h.id)) continue;
+      const held = table.get(h.id);
+      if (!held?.routes.delete(key)) continue;
+      const shown = held.shown;
+      if (held.routes.size === 0) {
+        table.delete(h.id);
+        if (shown !== undefined) announce('remove', shown);
+        continue;
+      }
+      let newest: V | undefined;
+      let kept = false;
+      for (const v of held.routes.values()) {
+        newest = v;
+        if (shown !== undefined && same(v, shown)) kept = true;
+      }
+      // The route shown went and no other says the same: show the newest remaining one.
+      if (!kept && newest !== undefined) {
+        held.shown = newest;
+        announce('add', newest);
       }
     }
   }
 
-  /** RFC 7432 §15: picks the MAC's owner among the local entry and every originator. */
+  /**
+   * RFC 7432 §15: picks the MAC's owner among the local entry and every originator. An owner at one
+   * of our own VTEPs (our M-LAG peer's route) is never remote and never a move away from us; a
+   * higher sequence from our peer at the very VTEP we advertise means the pair saw the MAC move
+   * there, so we take that sequence over and both advertise the same.
+   */
   private reselectMac(vni: number, mac: Mac, state: MacState): void {
     let winner: MacCandidate | undefined;
     for (const c of state.remote.values()) {
       if (!winner || better(c, winner)) winner = c;
     }
     const local = state.local;
-    if (
-      local &&
-      winner &&
-      !better(winner, { vtep: this.config.vtepIp, sequence: local.sequence, sticky: local.sticky })
-    ) {
-      winner = undefined; // we own it
-    }
     if (local && winner) {
-      // Someone advertised the MAC with a higher sequence: it moved away from us.
       const evi = this.evis.get(vni)!;
-      for (const ip of local.ips) this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, ip, vni));
-      this.speaker.withdrawEvpn(macIpRoute(evi.rd, mac, undefined, vni));
-      state.local = undefined;
-      this.emit({ type: 'local-mac-moved', vni, mac, vtep: winner.vtep, sequence: winner.sequence });
+      if (this.isOwnVtep(winner.vtep)) {
+        if (winner.vtep === local.vtep && winner.sequence > local.sequence) {
+          local.sequence = winner.sequence;
+          this.originateLocal(evi, mac, local);
+        }
+      } else if (better(winner, { vtep: local.vtep, sequence: local.sequence, sticky: local.sticky })) {
+        // Someone advertised the MAC with a higher sequence: it moved away from us.
+        this.withdrawLocal(evi, mac, local);
+        state.local = undefined;
+        this.emit({ type: 'local-mac-moved', vni, mac, vtep: winner.vtep, sequence: winner.sequence });
+      }
     }
+    // We own it, or it is behind one of our VTEPs (at our M-LAG peer): no remote owner.
+    if (winner && (state.local || this.isOwnVtep(winner.vtep))) winner = undefined;
     const before = state.announced;
-    if (same(before, winner)) return;
+    if (same(before, winner)) {
+      if (!state.local && state.remote.size === 0) this.macs.get(vni)?.delete(mac);
+      return;
+    }
     state.announced = winner;
     if (winner) {
       this.emit({
@@ -563,6 +758,15 @@ export class EvpnService {
   private emit(e: EvpnEvent): void {
     for (const l of this.listeners) l(e);
   }
+}
+
+/** The VNI a MAC route's label names (RFC 8365 §5.1.2: Label1). */
+function labelVni(p: RibPath<EvpnRoute>): number | undefined {
+  return p.route.type === 'mac-ip' ? p.route.label1 : undefined;
+}
+
+function sameNeighbor(a: NeighborHold, b: NeighborHold): boolean {
+  return a.mac === b.mac && a.vtep === b.vtep && a.l3vni === b.l3vni && a.routerMac === b.routerMac;
 }
 
 function hostPrefix(ip: IpAddress): string {

@@ -17,7 +17,8 @@ import type { Ipv4Address } from '../wire/addr.js';
 import type { BgpSpeaker, SpeakerAction } from '../bgp/speaker.js';
 import type { SimRouter } from '../dataplane/sim/router.js';
 import { decodeEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
-import { decodeIpv4, encodeIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
+import { decodeIpv4, encodeIpv4, IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.js';
+import { decodeUdp, encodeUdp } from '../wire/udp.js';
 import { WireError } from '../wire/errors.js';
 import { TCP_PORT_BGP } from '../wire/tcp.js';
 import { BGP_ERR_HOLD_TIMER_EXPIRED, BGP_MSG_NOTIFICATION } from '../wire/bgp-constants.js';
@@ -155,6 +156,15 @@ export interface LabControlPlaneOptions {
 /** Per-session TTL: single-hop eBGP sends with TTL 1 like FRR (RFC 5082 GTSM is not configured). */
 const EBGP_TTL = 1;
 
+/** A datagram for a local UDP port (M-LAG peer messages, DAD probes, BFD). */
+export type UdpHandler = (datagram: {
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+  readonly srcPort: number;
+  readonly ttl: number;
+  readonly payload: Uint8Array;
+}) => void;
+
 export class LabControlPlane {
   readonly tcp: TcpStack;
   readonly speaker: BgpSpeaker;
@@ -170,6 +180,8 @@ export class LabControlPlane {
   private timer: EventHandle | undefined;
   private flushQueued = false;
   private running = false;
+  private readonly udpHandlers = new Map<number, UdpHandler>();
+  private readonly portListeners: ((port: string, up: boolean) => void)[] = [];
   malformed = 0;
   /** Sessions this device dropped because the peer's hold timer ran out (NOTIFICATIONs it sent). */
   holdTimerExpiries = 0;
@@ -224,6 +236,16 @@ export class LabControlPlane {
       if (eth.etherType !== ETHERTYPE_IPV4) return;
       const ip = decodeIpv4(eth.payload);
       if (ip.protocol === IPPROTO_TCP) this.tcp.receive(ip.src, ip.dst, ip.payload, ip.ttl);
+      else if (ip.protocol === IPPROTO_UDP) {
+        const udp = decodeUdp(ip.payload, ip.src, ip.dst);
+        this.udpHandlers.get(udp.dstPort)?.({
+          src: ip.src,
+          dst: ip.dst,
+          srcPort: udp.srcPort,
+          ttl: ip.ttl,
+          payload: udp.payload,
+        });
+      }
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       this.malformed++;
@@ -236,6 +258,7 @@ export class LabControlPlane {
    * try to connect at once.
    */
   portState(port: string, up: boolean): void {
+    for (const l of this.portListeners) l(port, up);
     if (!this.running) return;
     const address = this.router.interfaceAddress(port);
     if (!address) return;
@@ -270,6 +293,33 @@ export class LabControlPlane {
     this.tcp.forgetAll();
     this.connections.clear();
     this.opened.clear();
+  }
+
+  /** Datagrams to local UDP `port` go to `handler` (while the device runs). */
+  onUdp(port: number, handler: UdpHandler): void {
+    this.udpHandlers.set(port, handler);
+  }
+
+  /** Carrier changes of the device's routed ports, also while it is halted. */
+  onPortState(listener: (port: string, up: boolean) => void): void {
+    this.portListeners.push(listener);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Sends a UDP datagram from the device (false: halted or no route, as a socket would say). */
+  sendUdp(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    srcPort: number,
+    dstPort: number,
+    payload: Uint8Array,
+    ttl = 255,
+  ): boolean {
+    const segment = encodeUdp({ srcPort, dstPort, checksum: true, payload }, src, dst);
+    return this.sendIp(src, dst, IPPROTO_UDP, segment, ttl);
   }
 
   // ---- IP -----------------------------------------------------------------------------------

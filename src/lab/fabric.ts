@@ -21,7 +21,17 @@ export type LabNode =
       /** The leaf's own underlay router when it has several uplinks (ECMP towards the spines). */
       readonly underlay?: SimRouter;
     }
-  | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter };
+  | { readonly kind: 'router'; readonly name: string; readonly router: SimRouter }
+  | { readonly kind: 'device'; readonly name: string; readonly device: LabDevice };
+
+/**
+ * A node its owner models itself (a test's LACP partner, say): it hears frames and carrier per
+ * port and sends with `Fabric.transmit`.
+ */
+export interface LabDevice {
+  receive(port: string, frame: Uint8Array): void;
+  linkState(port: string, up: boolean): void;
+}
 
 /** Inside a routed leaf: the port between its VTEP and its underlay router. */
 const INTERNAL_PORT = 'vtep0';
@@ -36,6 +46,14 @@ export interface NodeControl {
 
 export type SwitchEventHandler = (events: readonly SwitchEvent[]) => void;
 
+/** What a leaf's M-LAG agent takes over from the fabric: carrier of its switch ports, and LACPDUs. */
+export interface AccessPortControl {
+  /** An access (switch) port gained or lost carrier; the handler decides what the switch does. */
+  carrier(port: string, up: boolean): void;
+  /** A Slow Protocols frame (LACP, EtherType 0x8809) arrived on an access port. */
+  slowProtocols(port: string, frame: Uint8Array): void;
+}
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
@@ -44,13 +62,14 @@ export class Fabric {
   private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
+  private readonly accessControls = new Map<string, AccessPortControl>();
 
   constructor(seed = 1) {
     this.sim = new Simulator(seed);
   }
 
   addHost(config: HostConfig): Host {
-    const host = new Host(this.sim, config, (frame) => this.transmit(config.name, 'eth0', frame));
+    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -72,6 +91,8 @@ export class Fabric {
       vtepIp: VtepConfig['vtepIp'];
       switchMac: VtepConfig['underlayMac'];
       routerMac: VtepConfig['underlayMac'];
+      /** An M-LAG pair's virtual VTEP, reached inside the box like the leaf's own. */
+      virtualVtepIp?: VtepConfig['vtepIp'];
     },
   ): { dataplane: SimSwitch; underlay: SimRouter } {
     const underlay = new SimRouter(`${name}/underlay`);
@@ -89,8 +110,14 @@ export class Fabric {
       prefixLength: 31,
     });
     underlay.setRoute(config.vtepIp, 32, [{ port: INTERNAL_PORT, mac: config.switchMac }]);
+    if (config.virtualVtepIp)
+      underlay.setRoute(config.virtualVtepIp, 32, [{ port: INTERNAL_PORT, mac: config.switchMac }]);
     this.add({ kind: 'leaf', name, dataplane, underlay });
     return { dataplane, underlay };
+  }
+
+  addDevice(name: string, device: LabDevice): void {
+    this.add({ kind: 'device', name, device });
   }
 
   addRouter(name: string): SimRouter {
@@ -109,13 +136,27 @@ export class Fabric {
     this.switchHandlers.set(node, handler);
   }
 
+  /** Hands a leaf's access-port carrier and LACPDUs to its M-LAG agent. */
+  attachAccessControl(node: string, control: AccessPortControl): void {
+    this.accessControls.set(node, control);
+  }
+
+  /** Shuts (error-down, admin down) or re-enables `node:port`; the link goes dark while shut. */
+  setPortEnabled(node: string, port: string, enabled: boolean): void {
+    const e = this.ends.get(node)?.get(port);
+    if (e) e.link.setEndEnabled(e.end, enabled);
+  }
+
   private add(node: LabNode): void {
     if (this.nodes.has(node.name)) throw new RangeError(`node ${node.name} exists already`);
     this.nodes.set(node.name, node);
     this.ends.set(node.name, new Map());
   }
 
-  /** Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`. */
+  /**
+   * Cables `a:aPort` to `b:bPort`. Hosts have one port, `eth0`, or their bond's ports. Hosts and
+   * devices hear carrier up at once (the cable is plugged in up).
+   */
   connect(a: string, aPort: string, b: string, bPort: string, options: LinkOptions = {}): Link {
     const endA = this.endpoint(a, aPort);
     const endB = this.endpoint(b, bPort);
@@ -123,6 +164,10 @@ export class Fabric {
     this.ends.get(a)!.set(aPort, { link, end: endA });
     this.ends.get(b)!.set(bPort, { link, end: endB });
     this.links.push(link);
+    for (const end of [endA, endB]) {
+      const kind = this.nodes.get(end.node)!.kind;
+      if (kind === 'host' || kind === 'device') end.carrier?.(true);
+    }
     return link;
   }
 
@@ -149,9 +194,14 @@ export class Fabric {
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
         if (node.kind === 'router') node.router.setPortUp(port, up);
         if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
-        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort)
-          this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort) {
+          const access = this.accessControls.get(node.name);
+          if (access) access.carrier(port, up);
+          else this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+        }
         if (routed) this.controls.get(node.name)?.portState(port, up);
+        if (node.kind === 'host') node.host.linkState(port, up);
+        if (node.kind === 'device') node.device.linkState(port, up);
       },
     };
   }
@@ -159,11 +209,20 @@ export class Fabric {
   private deliver(node: LabNode, port: string, frame: Uint8Array): void {
     switch (node.kind) {
       case 'host':
-        node.host.receive(frame);
+        node.host.receive(port, frame);
+        return;
+      case 'device':
+        node.device.receive(port, frame);
         return;
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
           this.throughUnderlay(node, port, frame);
+          return;
+        }
+        // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
+        const access = this.accessControls.get(node.name);
+        if (access && frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09) {
+          access.slowProtocols(port, frame);
           return;
         }
         const out = node.dataplane.receive(port, frame, this.sim.now);
@@ -213,7 +272,8 @@ export class Fabric {
     if (control) for (const f of frames) control.deliver(f);
   }
 
-  private switchEvents(node: string, events: readonly SwitchEvent[]): void {
+  /** Reports data-plane events a control-plane write produced (e.g. a port taken out of forwarding). */
+  switchEvents(node: string, events: readonly SwitchEvent[]): void {
     if (events.length > 0) this.switchHandlers.get(node)?.(events);
   }
 

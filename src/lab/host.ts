@@ -4,12 +4,21 @@
  * a sequence number and the virtual send time, so the receiver counts loss, duplicates, reordering
  * and latency exactly.
  *
+ * A host with `bond` is dual-homed like a Linux server with `bond0` in 802.3ad mode: an IEEE
+ * 802.1AX LACP bond (active, fast rate, key 1, System = the host's MAC at priority 65535) over its
+ * ports, run on the simulated clock. It accepts data frames only on collecting ports and sends each
+ * frame on one distributing port chosen by a hash of its flow (the shared `innerFlowHash`: MACs,
+ * EtherType, IP addresses, protocol and TCP/UDP ports; a host's flow has fixed MACs, so flows
+ * spread as with Linux's `xmit_hash_policy=layer3+4` and one flow keeps one link and its order);
+ * with no distributing port it drops and counts (`noActivePort`).
+ *
  * Flow packets, the bulk of a lab's frames, take a fast path both ways: sent from a per-flow copy of
  * their headers, received by reading the bytes in place. Both write and accept exactly the frames
  * the general path (encode and decode each layer) does.
  */
+import { LacpBond, type LacpAction } from '../lacp/bond.js';
 import type { Ipv4Address, Mac } from '../wire/addr.js';
-import { ipv4FromBytes, ipv4ToNumber, macToBytes } from '../wire/addr.js';
+import { ipv4FromBytes, ipv4ToNumber, macFromBytes, macToBytes } from '../wire/addr.js';
 import { allocBytes, internetChecksum } from '../wire/bytes.js';
 import { arpReplyFor, arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, decodeArp, encodeArp } from '../wire/arp.js';
 import { WireError } from '../wire/errors.js';
@@ -18,11 +27,14 @@ import {
   encodeEthernet,
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
+  ETHERTYPE_SLOW_PROTOCOLS,
   padEthernetFrame,
 } from '../wire/ethernet.js';
 import { decodeIcmp, encodeIcmp } from '../wire/icmp.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP, ipv4PseudoHeaderSum } from '../wire/ipv4.js';
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
+import { innerFlowHash } from '../wire/vxlan.js';
+import { LabLacpDriver } from './lacp-driver.js';
 import type { Simulator } from './sim.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff' as Mac;
@@ -33,6 +45,16 @@ const ARP_RETRIES = 3;
 const FLOW_MAGIC = 0x544c4657; // "TLFW"
 const FLOW_HEADER = 20;
 export const FLOW_PORT = 5001;
+/** The port of a host without a bond. */
+const HOST_PORT = 'eth0';
+/** Linux bonding's default `ad_actor_sys_prio`. */
+const BOND_SYSTEM_PRIORITY = 65535;
+const BOND_KEY = 1;
+
+export interface HostBondConfig {
+  /** The bond's member ports, e.g. ['eth0', 'eth1']; LACP port numbers 1..n in this order. */
+  readonly ports: readonly string[];
+}
 
 export interface HostConfig {
   readonly name: string;
@@ -40,6 +62,8 @@ export interface HostConfig {
   readonly ip: Ipv4Address;
   readonly prefixLength: number;
   readonly gateway?: Ipv4Address;
+  /** Dual-homing: an LACP bond over these ports (without it the host has one port, `eth0`). */
+  readonly bond?: HostBondConfig;
 }
 
 export interface FlowSpec {
@@ -89,6 +113,7 @@ const IPV4_HEADER = 20;
 const UDP_HEADER = 8;
 const ETHERNET_MIN_FRAME = 60;
 
+/** `framesIn`/`framesOut` count data frames; the bond counts LACPDUs per port (`bond.portStatus`). */
 export interface HostCounters {
   arpRequestsSent: number;
   arpRepliesSent: number;
@@ -97,6 +122,15 @@ export interface HostCounters {
   framesOut: number;
   malformed: number;
   echoRepliesReceived: number;
+  /** Bonded: frames dropped because no port was distributing. */
+  noActivePort: number;
+  /** Bonded: frames dropped because they arrived on a port that was not collecting. */
+  notCollecting: number;
+  /**
+   * Bonded: our own LACPDUs heard back (a loop, e.g. through switches that flood them), dropped as
+   * Linux bonding does ("illegal loopback"), so the bond never aggregates with itself.
+   */
+  lacpLoopback: number;
 }
 
 export class Host {
@@ -108,6 +142,9 @@ export class Host {
     framesOut: 0,
     malformed: 0,
     echoRepliesReceived: 0,
+    noActivePort: 0,
+    notCollecting: 0,
+    lacpLoopback: 0,
   };
   readonly arpCache = new Map<Ipv4Address, Mac>();
   /** Packets waiting for ARP resolution of a next hop. */
@@ -118,22 +155,88 @@ export class Host {
   private ipId = 1;
   private readonly pings = new Map<number, { sentAt: number; rttNs?: number }>();
   private nextPing = 1;
+  private readonly outByPort = new Map<string, number>();
+  /** The bond's driver, if the host is bonded. */
+  private readonly lacp: LabLacpDriver | undefined;
+  /** Bonded: the ports collecting, as the bond's `port-state` actions last said. */
+  private readonly collecting = new Set<string>();
+  /** Bonded: the distributing ports in configuration order, updated on `port-state` (the hash indexes it). */
+  private distributing: readonly string[] = [];
+  /** A gratuitous ARP asked for while no port was distributing: sent when the first one starts. */
+  private announcePending = false;
   private readonly macOctets: Uint8Array;
   private readonly ipNumber: number;
 
   constructor(
     private readonly sim: Simulator,
     readonly config: HostConfig,
-    /** Puts a frame on the host's link. */
-    private readonly transmit: (frame: Uint8Array) => void,
+    /** Puts a frame on one of the host's ports. */
+    private readonly transmit: (port: string, frame: Uint8Array) => void,
   ) {
     this.macOctets = macToBytes(config.mac);
     this.ipNumber = ipv4ToNumber(config.ip);
+    const ports = config.bond?.ports;
+    if (ports === undefined) return;
+    if (ports.length === 0) throw new RangeError(`host ${config.name}: a bond needs at least one port`);
+    const bond = new LacpBond({
+      name: `${config.name}/bond0`,
+      systemMac: config.mac,
+      systemPriority: BOND_SYSTEM_PRIORITY,
+      key: BOND_KEY,
+      mode: 'active',
+      rate: 'fast',
+      ports: ports.map((id, i) => ({ id, portNumber: i + 1 })),
+    });
+    this.lacp = new LabLacpDriver(sim, bond, {
+      transmit: (port, frame) => this.transmit(port, frame),
+      onAction: (a) => this.onBondAction(a),
+    });
+  }
+
+  /** The host's LACP bond (undefined without `config.bond`): status, LAG ID, per-port counters. */
+  get bond(): LacpBond | undefined {
+    return this.lacp?.bond;
+  }
+
+  /** Data frames sent per port (LACPDUs not included). */
+  get framesOutByPort(): ReadonlyMap<string, number> {
+    return this.outByPort;
+  }
+
+  /** Carrier on `port` came or went; a bonded host's LACP port follows it, others ignore it. */
+  linkState(port: string, up: boolean): void {
+    if (!this.lacp) return;
+    if (up) this.lacp.linkUp(port);
+    else this.lacp.linkDown(port);
+  }
+
+  private onBondAction(a: LacpAction): void {
+    if (a.kind !== 'port-state') return;
+    if (a.collecting) this.collecting.add(a.portId);
+    else this.collecting.delete(a.portId);
+    this.distributing = this.lacp!.bond.distributingPorts();
+    if (this.announcePending && this.distributing.length > 0) {
+      this.announcePending = false;
+      this.gratuitousArp();
+    }
   }
 
   // ---- receive --------------------------------------------------------------------------------
 
-  receive(frame: Uint8Array): void {
+  /** A frame arrived on `port`. */
+  receive(port: string, frame: Uint8Array): void {
+    if (this.lacp) {
+      // Slow Protocols (LACP, Marker) go to the bond whatever the port's state; it decodes them.
+      if (frame.length >= 14 && ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_SLOW_PROTOCOLS) {
+        if (macFromBytes(frame, 6) === this.config.mac) this.counters.lacpLoopback++;
+        else this.lacp.receive(port, frame);
+        return;
+      }
+      if (!this.collecting.has(port)) {
+        this.counters.notCollecting++;
+        return;
+      }
+    }
     this.counters.framesIn++;
     if (this.receiveFlowPacket(frame) || this.ignorableArp(frame)) return;
     try {
@@ -267,10 +370,33 @@ export class Host {
   // ---- send -------------------------------------------------------------------------------------
 
   private send(etherType: number, dst: Mac, payload: Uint8Array): void {
+    this.emit(padEthernetFrame(encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload })));
+  }
+
+  /** Sends a whole frame on its egress port. */
+  private emit(frame: Uint8Array): void {
+    const port = this.egressPort(frame);
+    if (port === undefined) {
+      this.counters.noActivePort++;
+      return;
+    }
     this.counters.framesOut++;
-    this.transmit(
-      padEthernetFrame(encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload })),
-    );
+    this.outByPort.set(port, (this.outByPort.get(port) ?? 0) + 1);
+    this.transmit(port, frame);
+  }
+
+  /**
+   * The port a frame leaves by: `eth0` without a bond; else one distributing port by the frame's
+   * flow hash, folded so its high bits count too (FNV-1a's low bit alone is a parity of the input).
+   */
+  private egressPort(frame: Uint8Array): string | undefined {
+    if (!this.lacp) return HOST_PORT;
+    const ports = this.distributing;
+    if (ports.length <= 1) return ports[0];
+    let h = innerFlowHash(frame);
+    h ^= h >>> 16;
+    h ^= h >>> 8;
+    return ports[(h >>> 0) % ports.length];
   }
 
   /** Sends an IPv4 packet, resolving the next hop (the destination on-link, else the gateway). */
@@ -325,8 +451,15 @@ export class Host {
     return (ipv4ToNumber(dst) & mask) >>> 0 === (ipv4ToNumber(this.config.ip) & mask) >>> 0;
   }
 
-  /** RFC 5227 §3: announce our binding (after boot or a VM move) so switches and peers update. */
+  /**
+   * RFC 5227 §3: announce our binding (after boot or a VM move) so switches and peers update. A
+   * bonded host with no distributing port yet sends it when its bond comes up.
+   */
   gratuitousArp(): void {
+    if (this.lacp && this.distributing.length === 0) {
+      this.announcePending = true;
+      return;
+    }
     this.send(
       ETHERTYPE_ARP,
       BROADCAST,
@@ -441,8 +574,7 @@ export class Host {
     const u = internetChecksum(frame, udp, udp + udpLength, t.pseudo) || 0xffff;
     frame[udp + 6] = u >>> 8;
     frame[udp + 7] = u & 0xff;
-    this.counters.framesOut++;
-    this.transmit(frame);
+    this.emit(frame);
   }
 }
 

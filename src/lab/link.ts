@@ -135,8 +135,29 @@ export class Link {
     this.captures.push(hook);
   }
 
-  /** Brings the link down or up; the ends see the carrier change after `carrierDelayNs`. */
+  /** Brings the link down or up (the cable); the ends see the carrier change after `carrierDelayNs`. */
   setUp(up: boolean): void {
+    this.cableUp = up;
+    this.apply();
+  }
+
+  /**
+   * Shuts or re-enables one end's transmitter (an administrative or error-down port): the link
+   * carries nothing while either end is shut, and both ends see carrier go, as with a laser off.
+   */
+  setEndEnabled(end: LinkEndpoint, enabled: boolean): void {
+    if (end === this.a) this.aEnabled = enabled;
+    else if (end === this.b) this.bEnabled = enabled;
+    else throw new Error(`link ${this.name}: ${end.node}:${end.port} is not one of its ends`);
+    this.apply();
+  }
+
+  private cableUp = true;
+  private aEnabled = true;
+  private bEnabled = true;
+
+  private apply(): void {
+    const up = this.cableUp && this.aEnabled && this.bEnabled;
     if (up === this.upState) return;
     this.upState = up;
     if (!up) {

@@ -3,7 +3,7 @@
  * percentiles; per fault the frames lost and the convergence time (from the fault to the last
  * frame lost because of it); per device its counters. `--json` prints exactly `LabReport`.
  */
-import type { BuiltLab } from './topology.js';
+import { mlagTablesAgree, type BuiltLab } from './topology.js';
 
 export interface FlowReport {
   readonly name: string;
@@ -25,8 +25,12 @@ export interface FaultReport {
   readonly target: string;
   /** Frames of every flow sent between this fault and the next one that never arrived. */
   readonly lost: number;
+  /** The same, per flow that lost any (flow name → frames). */
+  readonly lostByFlow: Readonly<Record<string, number>>;
   /** From the fault to the send time of the last frame lost after it (0 when nothing was lost). */
   readonly convergenceMs: number;
+  /** M-LAG labs: both devices of every pair held the same MAC and ARP tables before the next fault. */
+  readonly tablesAgree?: boolean;
 }
 
 export interface LabReport {
@@ -47,15 +51,20 @@ const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
 export function labReport(lab: BuiltLab): LabReport {
   const { topology: t, fabric } = lab;
   const flows: FlowReport[] = [];
-  /** Send times (ns) of every lost frame, over all flows. */
+  /** Send times (ns) of every lost frame, over all flows, and the flow each belongs to. */
   const lostAt: number[] = [];
+  const lostFlow: string[] = [];
   for (const f of t.flows) {
     const id = lab.flowIds.get(f.name)!;
     const sender = fabric.host(f.from);
     const sent = sender.flowsSent.get(f.name)?.sent ?? 0;
     const rx = fabric.host(f.to).flowsReceived.get(id);
     const interval = Math.round(1e9 / f.rate);
-    for (let seq = 0; seq < sent; seq++) if (!rx?.seen.has(seq)) lostAt.push(f.startNs + seq * interval);
+    for (let seq = 0; seq < sent; seq++) {
+      if (rx?.seen.has(seq)) continue;
+      lostAt.push(f.startNs + seq * interval);
+      lostFlow.push(f.name);
+    }
     const lat = [...(rx?.latencies ?? [])].sort((a, b) => a - b);
     flows.push({
       name: f.name,
@@ -74,21 +83,31 @@ export function labReport(lab: BuiltLab): LabReport {
   }
   const faults = lab.faultLog.map((f, i, all): FaultReport => {
     const next = all[i + 1]?.atNs ?? Number.POSITIVE_INFINITY;
-    const mine = lostAt.filter((x) => x >= f.atNs && x < next);
+    const mine: number[] = [];
+    const lostByFlow: Record<string, number> = {};
+    lostAt.forEach((x, k) => {
+      if (x < f.atNs || x >= next) return;
+      mine.push(x);
+      lostByFlow[lostFlow[k]!] = (lostByFlow[lostFlow[k]!] ?? 0) + 1;
+    });
     return {
       name: f.name,
       at: ms(f.atNs),
       action: f.action,
       target: f.target,
       lost: mine.length,
+      lostByFlow,
       convergenceMs: mine.length > 0 ? ms(Math.max(...mine) - f.atNs) : 0,
+      ...(lab.mlagDevices.size > 0
+        ? { tablesAgree: f.tablesAgree ?? (i === all.length - 1 && mlagTablesAgree(t, lab.mlagDevices)) }
+        : {}),
     };
   });
   const counters: Record<string, Record<string, number>> = {};
   for (const [name, node] of fabric.nodes) {
     if (node.kind === 'leaf') counters[name] = { ...node.dataplane.counters };
     else if (node.kind === 'router') counters[name] = { ...node.router.counters };
-    else counters[name] = { ...node.host.counters };
+    else if (node.kind === 'host') counters[name] = { ...node.host.counters };
   }
   return { name: t.name, simulatedMs: ms(fabric.sim.now), flows, faults, counters };
 }
@@ -123,7 +142,7 @@ export function renderLabReport(r: LabReport): string {
   );
   if (r.faults.length > 0) {
     table(
-      ['fault', 'at ms', 'action', 'target', 'lost', 'convergence ms'],
+      ['fault', 'at ms', 'action', 'target', 'lost', 'convergence ms', 'tables agree'],
       r.faults.map((f) => [
         f.name,
         String(f.at),
@@ -131,6 +150,7 @@ export function renderLabReport(r: LabReport): string {
         f.target,
         String(f.lost),
         String(f.convergenceMs),
+        f.tablesAgree === undefined ? '' : f.tablesAgree ? 'yes' : 'no',
       ]),
     );
   }

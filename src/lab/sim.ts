@@ -31,13 +31,13 @@ export const NS_PER_MS = 1_000_000;
 export const NS_PER_SECOND = 1_000_000_000;
 
 /**
- * The first whole nanosecond at which a millisecond clock (`ns / 1e6`, what the engines are given)
- * reads at least `ms`. Rounding `ms * 1e6` is not enough: for about 7% of deadlines computed as
- * `now / 1e6 + k` it lands one nanosecond early, and a timer armed there finds nothing due, re-arms
- * at the same instant and never lets the clock move.
+ * The first whole nanosecond at which an engine deadline given in (fractional) milliseconds has
+ * passed: `ns / NS_PER_MS >= ms`. Rounding any other way can wake an engine just before its
+ * deadline, where it does nothing and asks for the same instant again, forever (about 7% of BGP
+ * keepalive deadlines `now / 1e6 + 3000` round 1 ns early).
  */
 export function nsAtOrAfterMs(ms: number): number {
-  let ns = Math.round(ms * NS_PER_MS);
+  let ns = Math.ceil(ms * NS_PER_MS);
   while (ns / NS_PER_MS < ms) ns++;
   return ns;
 }

@@ -4,7 +4,7 @@
  * column and field; `buildLab` turns a topology into a running fabric.
  *
  * What a topology can express: spines (underlay routers), leaves (VTEPs with one or more uplinks)
- * and hosts; VNIs in flood-and-learn mode (static head-end replication lists, seed 004) or EVPN
+ * and hosts (single-homed, or with `bond: lacp` an LACP bond over eth0 and eth1); VNIs in flood-and-learn mode (static head-end replication lists, seed 004) or EVPN
  * mode (MACs, MAC/IP bindings and flood lists from BGP EVPN), with optional ARP suppression;
  * gateways; UDP flows; faults.
  *
@@ -15,14 +15,18 @@
  * the links instead (each spine routes every VTEP /32 towards its leaf).
  */
 import { ConfigContext, type ConfigNode } from '../config/reader.js';
-import type { Ipv4Address, Mac } from '../wire/addr.js';
+import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { EvpnService } from '../evpn/service.js';
 import { UnderlayFib } from '../node/underlay.js';
 import { VtepDevice } from '../node/device.js';
+import { MlagDevice } from '../node/mlag-device.js';
+import { MLAG_DAD_PORT, MLAG_PEER_PORT } from '../wire/mlag.js';
+import { BFD_CONTROL_PORT } from '../wire/bfd.js';
 import { LabControlPlane, DEFAULT_CONTROL_PLANE_COSTS, type ControlPlaneCosts } from './control-plane.js';
 import { Fabric } from './fabric.js';
+import { nsAtOrAfterMs } from './sim.js';
 import type { SimRouter } from '../dataplane/sim/router.js';
 import type { PathAttribute } from '../wire/bgp-update.js';
 import type { Host } from './host.js';
@@ -38,6 +42,8 @@ export interface TopologyNode {
   readonly mac?: Mac;
   /** host: default gateway. */
   readonly gateway?: Ipv4Address;
+  /** host: dual-homed with an LACP bond over eth0 and eth1 (`bond: lacp`). */
+  readonly bond?: 'lacp';
   /** spine/leaf: BGP AS number (RFC 7938 §5.2.1: spines share one, each leaf its own). */
   readonly asn?: number;
 }
@@ -96,14 +102,40 @@ export interface TopologyFlow {
 export interface TopologyFault {
   readonly name: string;
   readonly atNs: number;
-  readonly action: 'link-down' | 'link-up' | 'node-down' | 'node-up' | 'move-host';
-  /** link faults: "node:port" of one end of the link; move-host: the host. */
+  readonly action: 'link-down' | 'link-up' | 'node-down' | 'node-up' | 'move-host' | 'drain' | 'undrain';
+  /** link faults: "node:port" of one end of the link (several: ", "-joined); move-host: the host. */
   readonly target: string;
+  /** link faults: every "node:port" the fault takes down or up at once (e.g. all of a leaf's uplinks). */
+  readonly targets?: readonly string[];
   /** move-host: the leaf port ("leaf:port") the host is re-cabled to (a VM migration). */
   readonly to?: string;
 }
 
+/** An M-LAG pair of leaves (seed 001): one DFS group, a peer-link, a DAD link, dual-homed servers. */
+export interface TopologyMlagPair {
+  readonly name: string;
+  readonly leaves: readonly [string, string];
+  readonly virtualVtep: Ipv4Address;
+  readonly systemMac: Mac;
+  /** DFS priority per leaf (higher is master). */
+  readonly priorities: readonly [number, number];
+  /** The peer-link's port on each leaf, and the DAD link's. */
+  readonly peerLink: readonly [string, string];
+  readonly dadLink: readonly [string, string];
+  readonly recoveryDelayNs: number;
+  readonly bfdIntervalNs: number;
+  readonly bfdMultiplier: number;
+  /** M-LAG id → the member port on each leaf. */
+  readonly members: readonly { readonly id: number; readonly ports: readonly [string, string] }[];
+}
+
+/** Seed 001: the member ports of a device that rejoins come up this long after pairing (240 s). */
+export const DEFAULT_MLAG_RECOVERY_DELAY_NS = 240e9;
+
 export type UnderlayMode = 'static' | 'ebgp';
+
+/** A bonded host's ports (`bond: lacp`); other hosts have `eth0` only. */
+const HOST_BOND_PORTS: readonly string[] = ['eth0', 'eth1'];
 
 /** RFC 7938 §5.2.1 / RFC 6996 private ASNs: spines share this one, leaf N gets 65000 + N. */
 export const DEFAULT_SPINE_ASN = 65000;
@@ -120,6 +152,7 @@ export interface Topology {
   readonly links: readonly TopologyLink[];
   readonly vnis: readonly TopologyVni[];
   readonly vrfs: readonly TopologyVrf[];
+  readonly mlag: readonly TopologyMlagPair[];
   readonly flows: readonly TopologyFlow[];
   readonly faults: readonly TopologyFault[];
 }
@@ -183,6 +216,7 @@ export function loadTopology(text: string, file: string): Topology {
     'links',
     'vrfs',
     'vnis',
+    'mlag',
     'flows',
     'faults',
   ]);
@@ -213,7 +247,7 @@ export function loadTopology(text: string, file: string): Topology {
       continue;
     }
     if (kind === 'host') {
-      n.allowOnly(['kind', 'ip', 'mac', 'gateway']);
+      n.allowOnly(['kind', 'ip', 'mac', 'gateway', 'bond']);
       const cidr = n.field('ip').parsed(parseCidr, { required: true, what: 'IPv4 address/prefix' });
       const hostMac = n.field('mac').present
         ? n.field('mac').parsed(parseMac, { what: 'MAC address' })
@@ -221,12 +255,19 @@ export function loadTopology(text: string, file: string): Topology {
       const gateway = n.field('gateway').present
         ? n.field('gateway').parsed(ipv4, { what: 'IPv4 gateway address' })
         : undefined;
+      const bondField = n.field('bond');
+      const bond = bondField.scalar();
+      if (bond !== undefined && bond !== 'lacp')
+        bondField.problem(
+          `"${String(bond)}" is not a bond mode: write bond: lacp (an LACP bond over eth0 and eth1)`,
+        );
       nodes.set(nodeName, {
         name: nodeName,
         kind,
         ...(cidr ? { ip: cidr.ip, prefixLength: cidr.length } : {}),
         ...(hostMac ? { mac: hostMac } : {}),
         ...(gateway ? { gateway } : {}),
+        ...(bond === 'lacp' ? { bond } : {}),
       });
       continue;
     }
@@ -258,8 +299,13 @@ export function loadTopology(text: string, file: string): Topology {
       const k = `${e.node}:${e.port}`;
       if (used.has(k)) l.field(f).problem(`${k} is already cabled`);
       used.add(k);
-      if (nodes.get(e.node)?.kind === 'host' && e.port !== 'eth0')
-        l.field(f).problem(`hosts have one port, eth0 (got ${e.port})`);
+      const host = nodes.get(e.node);
+      if (host?.kind === 'host' && host.bond && !HOST_BOND_PORTS.includes(e.port))
+        l.field(f).problem(`bonded hosts have two ports, eth0 and eth1 (got ${e.port})`);
+      if (host?.kind === 'host' && !host.bond && e.port !== 'eth0')
+        l.field(f).problem(
+          `hosts have one port, eth0 (got ${e.port}; bond: lacp gives a host eth0 and eth1)`,
+        );
     }
     const carrierDelayNs = l.field('carrier-delay').present
       ? (l.field('carrier-delay').parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_CARRIER_DELAY_NS)
@@ -335,7 +381,8 @@ export function loadTopology(text: string, file: string): Topology {
     });
   }
 
-  const { flows, faults } = readTimeline(root, untilNs, nodes, links, vnis);
+  const mlag = readMlag(root.field('mlag'), nodes, links, vnis);
+  const { flows, faults } = readTimeline(root, untilNs, nodes, links, vnis, mlag);
   // A leaf reaches the underlay through its spines.
   for (const n of nodes.values()) {
     if (n.kind !== 'leaf') continue;
@@ -355,6 +402,8 @@ export function loadTopology(text: string, file: string): Topology {
   const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
   if (underlay === 'static' && anyEvpn)
     underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
+  if (mlag.length > 0 && !anyEvpn)
+    root.field('mlag').problem('M-LAG pairs advertise their servers with EVPN: put the VNIs in mode: evpn');
   let costs = DEFAULT_CONTROL_PLANE_COSTS;
   const cp = root.field('control-plane');
   if (cp.present && cp.expectMap()) {
@@ -378,9 +427,153 @@ export function loadTopology(text: string, file: string): Topology {
     links,
     vnis,
     vrfs,
+    mlag,
     flows,
     faults,
   };
+}
+
+/** The other end of the link cabled at `node:port`. */
+function cabledTo(links: readonly TopologyLink[], node: string, port: string) {
+  for (const l of links) {
+    if (l.a.node === node && l.a.port === port) return l.b;
+    if (l.b.node === node && l.b.port === port) return l.a;
+  }
+  return undefined;
+}
+
+function readMlag(
+  field: ConfigNode,
+  nodes: ReadonlyMap<string, TopologyNode>,
+  links: readonly TopologyLink[],
+  vnis: readonly TopologyVni[],
+): TopologyMlagPair[] {
+  const pairs: TopologyMlagPair[] = [];
+  const paired = new Set<string>();
+  for (const [i, m] of field.list().entries()) {
+    m.expectMap();
+    m.allowOnly([
+      'name',
+      'leaves',
+      'virtual-vtep',
+      'system-mac',
+      'priority',
+      'peer-link',
+      'dad-link',
+      'recovery-delay',
+      'bfd',
+      'members',
+    ]);
+    const name = m.field('name').string({ default: `mlag${i + 1}` });
+    const leaves = m
+      .field('leaves')
+      .list({ required: true })
+      .map((x) => {
+        const leaf = x.string({ required: true });
+        if (leaf && nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
+        else if (leaf && paired.has(leaf)) x.problem(`${leaf} is already in an M-LAG pair`);
+        if (leaf) paired.add(leaf);
+        return leaf;
+      });
+    if (leaves.length !== 2 || leaves[0] === leaves[1]) {
+      m.field('leaves').problem('an M-LAG pair is two different leaves, e.g. [leaf1, leaf2]');
+      continue;
+    }
+    const pair = leaves as unknown as [string, string];
+    const virtualVtep = m
+      .field('virtual-vtep')
+      .parsed(ipv4, { required: true, what: 'IPv4 virtual VTEP address' });
+    if (virtualVtep && [...nodes.values()].some((n) => n.vtep === virtualVtep))
+      m.field('virtual-vtep').problem(`${virtualVtep} is a leaf's own VTEP address; the pair needs its own`);
+    const systemMac = m.field('system-mac').present
+      ? m.field('system-mac').parsed(parseMac, { what: 'MAC address' })
+      : (autoMac(0x02, 0x4d, i + 1) as Mac);
+    // A link between the two leaves, named by its port on either leaf.
+    const between = (key: 'peer-link' | 'dad-link'): [string, string] | undefined => {
+      const f = m.field(key);
+      const e = endpoint(f, nodes);
+      if (!e) return undefined;
+      const other = cabledTo(links, e.node, e.port);
+      const idx = pair.indexOf(e.node);
+      if (idx < 0 || !other || other.node !== pair[1 - idx]) {
+        f.problem(`${e.node}:${e.port} must be a port of ${pair[0]} or ${pair[1]} cabled to the other leaf`);
+        return undefined;
+      }
+      return idx === 0 ? [e.port, other.port] : [other.port, e.port];
+    };
+    const peerLink = between('peer-link');
+    const dadLink = between('dad-link');
+    if (peerLink && dadLink && peerLink[0] === dadLink[0])
+      m.field('dad-link').problem('the DAD link must not be the peer-link (seed 001: a separate path)');
+    let priorities: [number, number] = [100, 100];
+    const pf = m.field('priority');
+    if (pf.present) {
+      const list = pf.list().map((x) => x.integer({ required: true, min: 0, max: 65535 }) ?? 100);
+      if (list.length === 2) priorities = [list[0]!, list[1]!];
+      else pf.problem(`one DFS priority per leaf, e.g. [200, 100] for ${pair[0]} and ${pair[1]}`);
+    }
+    const recoveryDelayNs = m.field('recovery-delay').present
+      ? (m.field('recovery-delay').parsed(parseDuration, { what: 'duration' }) ??
+        DEFAULT_MLAG_RECOVERY_DELAY_NS)
+      : DEFAULT_MLAG_RECOVERY_DELAY_NS;
+    let bfdIntervalNs = 10e6;
+    let bfdMultiplier = 3;
+    const bf = m.field('bfd');
+    if (bf.present && bf.expectMap()) {
+      bf.allowOnly(['interval', 'multiplier']);
+      if (bf.field('interval').present)
+        bfdIntervalNs = bf.field('interval').parsed(parseDuration, { what: 'duration' }) ?? bfdIntervalNs;
+      bfdMultiplier = bf.field('multiplier').integer({ default: 3, min: 1, max: 255 });
+    }
+    const members: { id: number; ports: [string, string] }[] = [];
+    for (const mem of m.field('members').list({ required: true })) {
+      mem.expectMap();
+      mem.allowOnly(['id', 'ports']);
+      // LACP port numbers are base + id, the second leaf's base 0x8000, so ids stay below it.
+      const id = mem.field('id').integer({ required: true, min: 1, max: 0x7fff });
+      if (members.some((x) => x.id === id)) mem.field('id').problem(`M-LAG id ${id} is used twice`);
+      const ports = mem
+        .field('ports')
+        .list({ required: true })
+        .map((x) => endpoint(x, nodes));
+      const onLeaf = (leaf: string) => ports.find((p) => p?.node === leaf);
+      const a = onLeaf(pair[0]);
+      const b = onLeaf(pair[1]);
+      if (ports.length !== 2 || !a || !b) {
+        mem.field('ports').problem(`one member port on each leaf, e.g. [${pair[0]}:eth1, ${pair[1]}:eth1]`);
+        continue;
+      }
+      for (const p of [a, b]) {
+        if (!vnis.some((v) => v.ports.some((x) => x.node === p.node && x.port === p.port)))
+          mem
+            .field('ports')
+            .problem(`${p.node}:${p.port} is not a port of any VNI (add it to a VNI's ports)`);
+        const host = cabledTo(links, p.node, p.port);
+        if (!host || nodes.get(host.node)?.kind !== 'host')
+          mem.field('ports').problem(`${p.node}:${p.port} is not cabled to a server`);
+      }
+      const ha = cabledTo(links, a.node, a.port);
+      const hb = cabledTo(links, b.node, b.port);
+      if (ha && hb && ha.node !== hb.node)
+        mem.field('ports').problem(`the two member ports reach different servers (${ha.node}, ${hb.node})`);
+      members.push({ id: id ?? 0, ports: [a.port, b.port] });
+    }
+    if (!virtualVtep || !peerLink || !dadLink) continue;
+    pairs.push({
+      name,
+      leaves: pair,
+      virtualVtep,
+      systemMac: systemMac ?? (autoMac(0x02, 0x4d, i + 1) as Mac),
+      priorities,
+      peerLink,
+      dadLink,
+      recoveryDelayNs,
+      bfdIntervalNs,
+      bfdMultiplier,
+      members,
+    });
+  }
+  return pairs;
 }
 
 /**
@@ -393,6 +586,7 @@ function readTimeline(
   nodes: ReadonlyMap<string, TopologyNode>,
   links: readonly TopologyLink[],
   vnis: readonly TopologyVni[],
+  mlag: readonly TopologyMlagPair[],
 ): { flows: TopologyFlow[]; faults: TopologyFault[] } {
   const flows: TopologyFlow[] = [];
   for (const f of root.field('flows').list()) {
@@ -431,7 +625,22 @@ function readTimeline(
     const atNs = f.field('at').parsed(parseDuration, { required: true, what: 'duration' }) ?? 0;
     const action = f
       .field('action')
-      .oneOf(['link-down', 'link-up', 'node-down', 'node-up', 'move-host'] as const, { required: true });
+      .oneOf(['link-down', 'link-up', 'node-down', 'node-up', 'move-host', 'drain', 'undrain'] as const, {
+        required: true,
+      });
+    if (action === 'drain' || action === 'undrain') {
+      // Planned maintenance of an M-LAG leaf: servers and fabric steered to its peer first.
+      const node = f.field('target').string({ required: true });
+      if (node && !mlag.some((m) => m.leaves.includes(node)))
+        f.field('target').problem(`"${node}" is not a leaf of an M-LAG pair`);
+      faults.push({
+        name: f.field('name').string({ default: `${action} ${node}` }),
+        atNs,
+        action,
+        target: node,
+      });
+      continue;
+    }
     if (action === 'node-down' || action === 'node-up') {
       // A device failure (or its return): every link of the node goes down (up) at once.
       const node = f.field('target').string({ required: true });
@@ -449,6 +658,10 @@ function readTimeline(
       // gratuitous ARP (as hypervisors do after a live migration).
       const host = f.field('target').string({ required: true });
       if (host && nodes.get(host)?.kind !== 'host') f.field('target').problem(`"${host}" is not a host`);
+      if (host && nodes.get(host)?.bond)
+        f.field('target').problem(
+          `"${host}" is bonded (bond: lacp): move-host moves single-homed hosts only`,
+        );
       const to = endpoint(f.field('to'), nodes);
       if (to && nodes.get(to.node)?.kind !== 'leaf') f.field('to').problem(`${to.node} is not a leaf`);
       if (to && !vnis.some((v) => v.ports.some((p) => p.node === to.node && p.port === to.port))) {
@@ -472,22 +685,21 @@ function readTimeline(
       });
       continue;
     }
-    const target = endpoint(f.field('target'), nodes);
-    if (
-      target &&
-      !links.some(
-        (l) =>
-          (l.a.node === target.node && l.a.port === target.port) ||
-          (l.b.node === target.node && l.b.port === target.port),
-      )
-    ) {
-      f.field('target').problem(`${target.node}:${target.port} is not cabled`);
+    const tf = f.field('target');
+    const targets: string[] = [];
+    for (const t of tf.isList ? tf.list({ required: true }) : [tf]) {
+      const target = endpoint(t, nodes);
+      if (!target) continue;
+      if (!cabledTo(links, target.node, target.port))
+        t.problem(`${target.node}:${target.port} is not cabled`);
+      targets.push(`${target.node}:${target.port}`);
     }
     faults.push({
-      name: f.field('name').string({ default: `${action} ${target?.node}:${target?.port}` }),
+      name: f.field('name').string({ default: `${action} ${targets.join(', ')}` }),
       atNs,
       action,
-      target: target ? `${target.node}:${target.port}` : '',
+      target: targets.join(', '),
+      targets,
     });
   }
   return { flows, faults };
@@ -510,7 +722,7 @@ export function loadScenario(text: string, file: string, topology: Topology): To
     ? (root.field('until').parsed(parseDuration, { what: 'duration' }) ?? topology.untilNs)
     : topology.untilNs;
   const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
-  const { flows, faults } = readTimeline(root, untilNs, nodes, topology.links, topology.vnis);
+  const { flows, faults } = readTimeline(root, untilNs, nodes, topology.links, topology.vnis, topology.mlag);
   const name = root.field('name').string({ default: topology.name });
   ctx.finish();
   return { ...topology, name, seed, untilNs, flows, faults };
@@ -521,12 +733,16 @@ export interface BuiltLab {
   readonly fabric: Fabric;
   /** The control planes of BGP devices (spines and leaves with an eBGP underlay), by node. */
   readonly controls: ReadonlyMap<string, LabControlPlane>;
+  /** The M-LAG side of each leaf of a pair, by leaf. */
+  readonly mlagDevices: ReadonlyMap<string, MlagDevice>;
   readonly flowIds: ReadonlyMap<string, number>;
   readonly faultLog: {
     readonly name: string;
     readonly atNs: number;
     readonly action: string;
     readonly target: string;
+    /** M-LAG labs: whether every pair's MAC and ARP tables agreed just before the next fault. */
+    tablesAgree?: boolean;
   }[];
 }
 
@@ -539,6 +755,7 @@ function controlPlane(
   router: SimRouter,
   speaker: BgpSpeaker,
   t: Topology,
+  ownedPrefixes?: ReadonlySet<string>,
 ): LabControlPlane {
   const control = new LabControlPlane({
     sim: fabric.sim,
@@ -548,7 +765,10 @@ function controlPlane(
     costs: t.costs,
     transmit: (port, frame) => fabric.transmit(name, port, frame),
   });
-  new UnderlayFib(speaker, router, { schedule: (write) => control.cpu.install(write) });
+  new UnderlayFib(speaker, router, {
+    schedule: (write) => control.cpu.install(write),
+    ...(ownedPrefixes ? { ownedPrefixes } : {}),
+  });
   fabric.attachControl(name, control);
   return control;
 }
@@ -562,6 +782,151 @@ function routerMacOf(index: number): Mac {
 function autoMac(prefix: number, index: number, port: number): Mac {
   const h = (n: number) => n.toString(16).padStart(2, '0');
   return `${h(prefix)}:00:00:${h(index >> 8)}:${h(index & 0xff)}:${h(port)}` as Mac;
+}
+
+/**
+ * True when both devices of every M-LAG pair run and hold the same MAC table (VNI, MAC, M-LAG or
+ * single-homed) and ARP/ND table (VNI, IP, MAC), as seed 001's sync promises.
+ */
+export function mlagTablesAgree(t: Topology, devices: ReadonlyMap<string, MlagDevice>): boolean {
+  for (const pair of t.mlag) {
+    const [a, b] = pair.leaves.map((l) => devices.get(l));
+    if (!a || !b || !a.running || !b.running) return false;
+    if (JSON.stringify(a.tables()) !== JSON.stringify(b.tables())) return false;
+  }
+  return true;
+}
+
+interface PairLink {
+  readonly port: string;
+  readonly ip: Ipv4Address;
+  readonly mac: Mac;
+  readonly peerIp: Ipv4Address;
+  readonly peerMac: Mac;
+}
+
+/** Addresses of an M-LAG leaf on its peer-link and DAD link; the first leaf takes the even one. */
+function mlagAddresses(
+  of: { pair: TopologyMlagPair; side: 0 | 1; index: number },
+  idx: number,
+  index: ReadonlyMap<string, number>,
+  name: string,
+): { peerLink: PairLink; dadLink: PairLink } {
+  const { pair, side } = of;
+  const peerIdx = index.get(pair.leaves[1 - side]!)!;
+  if (pair.leaves[side] !== name) throw new Error(`M-LAG ${pair.name}: ${name} is not side ${side}`);
+  const base = ipv4ToNumber('10.253.0.0' as Ipv4Address) + of.index * 256;
+  const link = (offset: number, ports: readonly [string, string], macPort: number): PairLink => ({
+    port: ports[side],
+    ip: ipv4FromNumber(base + offset + side),
+    mac: autoMac(0x0c, idx, macPort),
+    peerIp: ipv4FromNumber(base + offset + 1 - side),
+    peerMac: autoMac(0x0c, peerIdx, macPort),
+  });
+  return { peerLink: link(0, pair.peerLink, 0xe0), dadLink: link(2, pair.dadLink, 0xe1) };
+}
+
+/** An M-LAG leaf's DFS group, LACP and BFD, bound to the lab: UDP over its routed pair links. */
+function mlagDevice(
+  t: Topology,
+  fabric: Fabric,
+  name: string,
+  of: { pair: TopologyMlagPair; side: 0 | 1; index: number },
+  links: { peerLink: PairLink; dadLink: PairLink },
+  parts: {
+    leaf: import('../dataplane/sim/switch.js').SimSwitch;
+    speaker: BgpSpeaker;
+    evpn: EvpnService;
+    control: LabControlPlane;
+    idx: number;
+    uplinks: readonly string[];
+  },
+): MlagDevice {
+  const { pair, side } = of;
+  const { control, leaf } = parts;
+  const memberPorts = pair.members.map((m) => ({ mlagId: m.id, port: m.ports[side] }));
+  const leafVnis = t.vnis.filter((v) => v.ports.some((p) => p.node === name));
+  const singleHomed = leafVnis
+    .flatMap((v) => v.ports.filter((p) => p.node === name).map((p) => p.port))
+    .filter((p) => !memberPorts.some((m) => m.port === p));
+  const random = fabric.sim.random.fork(`mlag:${name}`);
+  const sim = fabric.sim;
+  const mlag = new MlagDevice(
+    {
+      name,
+      dfs: {
+        name,
+        groupId: of.index + 1,
+        priority: pair.priorities[side],
+        systemMac: pair.systemMac,
+        localMac: autoMac(0x0c, parts.idx, 0xfe),
+        virtualVtepIp: pair.virtualVtep,
+        vnis: leafVnis.map((v) => v.vni as Vni),
+        gateways: leafVnis
+          .filter((v) => v.gateway?.at.includes(name))
+          .map((v) => ({
+            vni: v.vni as Vni,
+            ip: v.gateway!.ip,
+            prefixLength: v.gateway!.prefixLength,
+            mac: v.gateway!.mac,
+          })),
+        recoveryDelayMs: pair.recoveryDelayNs / 1e6,
+      },
+      ownVtepIp: leaf.config.vtepIp,
+      members: memberPorts,
+      nonMemberPorts: [...parts.uplinks, ...singleHomed],
+      // Non-overlapping LACP port numbers: the second leaf's start at 0x8000.
+      lacpPortBase: side === 0 ? 0 : 0x8000,
+      bfd: { intervalMs: pair.bfdIntervalNs / 1e6, multiplier: pair.bfdMultiplier },
+      random: () => random.next(),
+    },
+    { dataplane: leaf, speaker: parts.speaker, evpn: parts.evpn },
+    {
+      now: () => sim.now / 1e6,
+      at: (ms, fire) => sim.at(nsAtOrAfterMs(ms), fire),
+    },
+    {
+      sendPeer: (bytes) =>
+        control.sendUdp(links.peerLink.ip, links.peerLink.peerIp, MLAG_PEER_PORT, MLAG_PEER_PORT, bytes),
+      sendDad: (bytes) =>
+        control.sendUdp(links.dadLink.ip, links.dadLink.peerIp, MLAG_DAD_PORT, MLAG_DAD_PORT, bytes),
+      // RFC 5881 §4: source port 49152-65535, TTL 255.
+      sendBfd: (bytes) =>
+        control.sendUdp(links.dadLink.ip, links.dadLink.peerIp, 49152, BFD_CONTROL_PORT, bytes, 255),
+      sendFrame: (port, frame) => fabric.transmit(name, port, frame),
+      setPortEnabled: (port, enabled) => fabric.setPortEnabled(name, port, enabled),
+      submit: (work) => control.submit(work),
+      schedule: (write) =>
+        control.cpu.install(() => {
+          write();
+          fabric.flushSwitch(name);
+        }),
+    },
+  );
+  control.onUdp(MLAG_PEER_PORT, (d) => {
+    if (d.src === links.peerLink.peerIp) mlag.receivePeer(d.payload);
+  });
+  control.onUdp(MLAG_DAD_PORT, (d) => {
+    if (d.src === links.dadLink.peerIp) mlag.receiveDad(d.payload);
+  });
+  control.onUdp(BFD_CONTROL_PORT, (d) => {
+    // RFC 5881 §5: single-hop BFD packets must arrive with TTL 255 (GTSM).
+    if (d.src === links.dadLink.peerIp && d.ttl === 255) mlag.receiveBfd(d.payload);
+  });
+  control.onPortState((port, up) => {
+    if (port === links.peerLink.port) mlag.peerLinkState(up);
+    else if (port === links.dadLink.port) mlag.dadLinkState(up);
+  });
+  fabric.attachAccessControl(name, {
+    carrier: (port, up) => mlag.carrier(port, up),
+    slowProtocols: (port, frame) => mlag.slowProtocols(port, frame),
+  });
+  fabric.onSwitchEvents(name, (events) => mlag.switchEvents(events));
+  // Every cabled port starts with carrier (links start up).
+  mlag.peerLinkState(true);
+  mlag.dadLinkState(true);
+  for (const m of memberPorts) mlag.carrier(m.port, true);
+  return mlag;
 }
 
 export function buildLab(t: Topology): BuiltLab {
@@ -606,10 +971,20 @@ export function buildLab(t: Topology): BuiltLab {
     }
   }
   const spinePorts = new Map<string, number>();
+  const pairOf = new Map<string, { pair: TopologyMlagPair; side: 0 | 1; index: number }>();
+  t.mlag.forEach((pair, index) =>
+    pair.leaves.forEach((leaf, side) => pairOf.set(leaf, { pair, side: side as 0 | 1, index })),
+  );
+  const mlagDevices = new Map<string, MlagDevice>();
   for (const n of t.nodes) {
     if (n.kind !== 'leaf') continue;
     const idx = index.get(n.name)!;
+    const mlagOf = pairOf.get(n.name);
+    // Symmetric IRB towards an M-LAG pair goes to its virtual VTEP, which either device may
+    // receive: both share one router MAC (as they share the VTEP), taken from the pair's number.
+    const routerMac = mlagOf ? autoMac(0x0c, 0x4d00 + mlagOf.index, 0xfc) : routerMacOf(idx);
     const { dataplane: leaf, underlay } = fabric.addRoutedLeaf(n.name, {
+      ...(mlagOf ? { virtualVtepIp: mlagOf.pair.virtualVtep } : {}),
       vtepIp: n.vtep!,
       switchMac: autoMac(0x0c, idx, 0xfe),
       routerMac: autoMac(0x0c, idx, 0xfd),
@@ -671,7 +1046,7 @@ export function buildLab(t: Topology): BuiltLab {
       const vrf = isGateway ? t.vrfs.find((x) => x.name === v.gateway!.vrf) : undefined;
       if (vrf && !leafVrfs.has(vrf.name)) {
         leafVrfs.set(vrf.name, vrf);
-        leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac: routerMacOf(idx) });
+        leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac });
       }
       if (v.mode === 'evpn') evpnVnis.push({ vni: v.vni, ...(vrf ? { vrf: vrf.name } : {}) });
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
@@ -685,8 +1060,29 @@ export function buildLab(t: Topology): BuiltLab {
           vrf: v.gateway!.vrf,
         });
     }
+    // M-LAG: the peer-link and the DAD link are routed point-to-point links between the pair
+    // (10.253.<pair>.0/31 and .2/31); an eBGP session over the peer-link gives each device a way
+    // into the fabric through its peer when its own uplinks fail (seed 001 "uplink failure").
+    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx, index, n.name) : undefined;
+    if (mlagOf && pairLinks && speaker) {
+      const { pair, side } = mlagOf;
+      const peerName = pair.leaves[1 - side]!;
+      for (const l of [pairLinks.peerLink, pairLinks.dadLink]) {
+        underlay.addInterface({ port: l.port, mac: l.mac, ip: l.ip, prefixLength: 31 });
+        underlay.setNeighbor(l.port, l.peerIp, l.peerMac);
+      }
+      speaker.addPeer({
+        address: pairLinks.peerLink.peerIp,
+        remoteAs: asns.get(peerName)!,
+        localAddress: pairLinks.peerLink.ip,
+        families: ['ipv4-unicast', 'l2vpn-evpn'],
+        description: `${peerName} (peer-link)`,
+      });
+      leaf.setMlag({ virtualVtepIp: pair.virtualVtep, peerVtepIp: byName.get(peerName)!.vtep! });
+    }
     if (speaker) {
-      const control = controlPlane(fabric, n.name, underlay, speaker, t);
+      const owned = mlagOf ? new Set([`${mlagOf.pair.virtualVtep}/32`]) : undefined;
+      const control = controlPlane(fabric, n.name, underlay, speaker, t, owned);
       controls.set(n.name, control);
       // RFC 7938 §5.2.3: each leaf announces its VTEP address into the underlay.
       speaker.originateIpv4({ prefix: n.vtep!, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
@@ -694,7 +1090,9 @@ export function buildLab(t: Topology): BuiltLab {
         const evpn = new EvpnService(speaker, {
           routerId: n.vtep!,
           asn: leafAsn,
-          vtepIp: n.vtep!,
+          // An M-LAG leaf's routes (Type-3, dual-homed MACs) name the pair's virtual VTEP.
+          vtepIp: mlagOf ? mlagOf.pair.virtualVtep : n.vtep!,
+          ...(mlagOf ? { ownVtepIp: n.vtep! } : {}),
           vnis: evpnVnis.map((v) => ({
             vni: v.vni,
             ...(v.vrf !== undefined ? { vrf: v.vrf } : {}),
@@ -706,7 +1104,7 @@ export function buildLab(t: Topology): BuiltLab {
           vrfs: [...leafVrfs.values()].map((v) => ({
             name: v.name,
             l3vni: v.l3vni,
-            routerMac: routerMacOf(idx),
+            routerMac,
             rd: 'auto',
             importTargets: ['auto'],
             exportTargets: ['auto'],
@@ -723,14 +1121,27 @@ export function buildLab(t: Topology): BuiltLab {
               fabric.flushSwitch(n.name);
             }),
         });
-        fabric.onSwitchEvents(n.name, (events) =>
-          control.submit(() => device.onSwitchEvents(events, fabric.sim.now)),
-        );
         control.onStart(() => evpn.start());
+        if (mlagOf && pairLinks) {
+          const mlag = mlagDevice(t, fabric, n.name, mlagOf, pairLinks, {
+            leaf,
+            speaker,
+            evpn,
+            control,
+            idx,
+            uplinks: (uplinks.get(n.name) ?? []).map((u) => u.leafPort),
+          });
+          mlagDevices.set(n.name, mlag);
+        } else {
+          fabric.onSwitchEvents(n.name, (events) =>
+            control.submit(() => device.onSwitchEvents(events, fabric.sim.now)),
+          );
+        }
       }
     }
   }
   for (const c of controls.values()) fabric.sim.at(0, () => c.start());
+  for (const m of mlagDevices.values()) fabric.sim.at(0, () => m.start());
   const hosts = new Map<string, Host>();
   for (const n of t.nodes) {
     if (n.kind !== 'host') continue;
@@ -742,6 +1153,7 @@ export function buildLab(t: Topology): BuiltLab {
         ip: n.ip!,
         prefixLength: n.prefixLength!,
         ...(n.gateway ? { gateway: n.gateway } : {}),
+        ...(n.bond === 'lacp' ? { bond: { ports: HOST_BOND_PORTS } } : {}),
       }),
     );
   }
@@ -767,6 +1179,8 @@ export function buildLab(t: Topology): BuiltLab {
   const faultLog: BuiltLab['faultLog'] = [];
   for (const f of t.faults) {
     fabric.sim.at(f.atNs, () => {
+      const previous = faultLog[faultLog.length - 1];
+      if (previous && mlagDevices.size > 0) previous.tablesAgree = mlagTablesAgree(t, mlagDevices);
       if (f.action === 'move-host') {
         const [leaf, port] = f.to!.split(':') as [string, string];
         fabric.disconnect(f.target, 'eth0');
@@ -785,11 +1199,20 @@ export function buildLab(t: Topology): BuiltLab {
             fabric.link(l.a.node, l.a.port)?.setUp(f.action === 'node-up');
         }
         const control = controls.get(f.target);
-        if (f.action === 'node-down') control?.halt();
-        else control?.start();
+        if (f.action === 'node-down') {
+          control?.halt();
+          mlagDevices.get(f.target)?.halt();
+        } else {
+          control?.start();
+          mlagDevices.get(f.target)?.start();
+        }
+      } else if (f.action === 'drain' || f.action === 'undrain') {
+        mlagDevices.get(f.target)?.drain(f.action === 'drain');
       } else {
-        const [node, port] = f.target.split(':') as [string, string];
-        fabric.link(node, port)?.setUp(f.action === 'link-up');
+        for (const t of f.targets ?? [f.target]) {
+          const [node, port] = t.split(':') as [string, string];
+          fabric.link(node, port)?.setUp(f.action === 'link-up');
+        }
       }
       faultLog.push({
         name: f.name,
@@ -799,5 +1222,5 @@ export function buildLab(t: Topology): BuiltLab {
       });
     });
   }
-  return { topology: t, fabric, controls, flowIds, faultLog };
+  return { topology: t, fabric, controls, mlagDevices, flowIds, faultLog };
 }

@@ -397,6 +397,11 @@ export class DfsGroup {
     return out;
   }
 
+  /** Where the live entry for a MAC says it is (undefined: not in the table). */
+  macLocation(vni: number, mac: Mac): MlagMacLocation | undefined {
+    return this.macs.value(macKey(vni, mac))?.location;
+  }
+
   neighborTable(): NeighborTableEntry[] {
     const out: NeighborTableEntry[] = [];
     for (const [, r] of this.neighbors.live()) {

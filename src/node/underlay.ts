@@ -30,6 +30,11 @@ export interface UnderlayFibOptions {
    * the time they take on a switch.
    */
   readonly schedule?: (install: () => void) => void;
+  /**
+   * Prefixes the device reaches inside itself whether or not it announces them (an M-LAG pair's
+   * virtual VTEP, withdrawn while the device drains): BGP never routes them elsewhere.
+   */
+  readonly ownedPrefixes?: ReadonlySet<string>;
 }
 
 export class UnderlayFib {
@@ -62,7 +67,7 @@ export class UnderlayFib {
     const [prefix, lengthText] = key.split('/') as [Ipv4Address, string];
     const length = Number(lengthText);
     // Our own prefix (the VTEP address) is reached inside the device: its route is not BGP's.
-    if (paths.some((p) => p.peer.id === LOCAL_PEER.id)) return;
+    if (this.options.ownedPrefixes?.has(key) || paths.some((p) => p.peer.id === LOCAL_PEER.id)) return;
     const hops: UnderlayNextHop[] = [];
     for (const p of paths) {
       const hop = this.table.resolveNeighbor(p.attrs.nextHop as Ipv4Address);

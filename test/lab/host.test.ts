@@ -27,11 +27,11 @@ function pair(): { sim: Simulator; a: Host; b: Host; fromA: Uint8Array[] } {
   const sim = new Simulator();
   const fromA: Uint8Array[] = [];
   const hosts: { a?: Host; b?: Host } = {};
-  hosts.a = new Host(sim, A, (f) => {
+  hosts.a = new Host(sim, A, (_port, f) => {
     fromA.push(f);
-    sim.after(1000, () => hosts.b!.receive(f));
+    sim.after(1000, () => hosts.b!.receive('eth0', f));
   });
-  hosts.b = new Host(sim, B, (f) => sim.after(1000, () => hosts.a!.receive(f)));
+  hosts.b = new Host(sim, B, (_port, f) => sim.after(1000, () => hosts.a!.receive('eth0', f)));
   return { sim, a: hosts.a, b: hosts.b, fromA };
 }
 
@@ -71,10 +71,10 @@ describe('lab host', () => {
     a.startFlow({ name: 'f', dst: B.ip, rate: 1000, count: 3 }, 1);
     sim.runUntil(1e9);
     const last = fromA[fromA.length - 1]!;
-    b.receive(last);
+    b.receive('eth0', last);
     const damaged = last.slice();
     damaged[50] = damaged[50]! ^ 1;
-    b.receive(damaged);
+    b.receive('eth0', damaged);
     const stats = b.flowsReceived.get(1)!;
     assert.equal(stats.received, 3);
     assert.equal(stats.duplicated, 1);
@@ -92,12 +92,12 @@ describe('lab host', () => {
         etherType: ETHERTYPE_ARP,
         payload: encodeArp(arpRequest(mac, ip, target)),
       });
-    b.receive(garp(c.mac, c.ip));
+    b.receive('eth0', garp(c.mac, c.ip));
     assert.equal(b.arpCache.has(c.ip), false, 'RFC 826: not for us and not known: nothing');
     b.arpCache.set(c.ip, '02:00:00:00:00:99' as Mac);
-    b.receive(garp(c.mac, c.ip));
+    b.receive('eth0', garp(c.mac, c.ip));
     assert.equal(b.arpCache.get(c.ip), c.mac, 'a known neighbour moved: merged');
-    b.receive(garp(A.mac, A.ip, B.ip));
+    b.receive('eth0', garp(A.mac, A.ip, B.ip));
     sim.runUntil(1e6);
     assert.equal(b.counters.arpRepliesSent, 1);
     assert.equal(a.arpCache.get(B.ip), B.mac);

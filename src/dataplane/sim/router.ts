@@ -84,7 +84,18 @@ export class SimRouter {
   /** port → neighbour IP → MAC. */
   private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
 
-  constructor(readonly name: string) {}
+  /**
+   * Per-device ECMP hash seed (from the name), as switches configure one: with one shared hash, a
+   * leaf that picked spine N by hash % 2 would make every spine pick its leaf by the same parity,
+   * sending all of a flow set to one device of an M-LAG pair (ECMP polarization).
+   */
+  private readonly hashSeed: number;
+
+  constructor(readonly name: string) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    this.hashSeed = h >>> 0;
+  }
 
   /** The MAC of `ip`, a neighbour on `port`'s connected subnet. */
   setNeighbor(port: string, ip: Ipv4Address, mac: Mac): void {
@@ -131,7 +142,7 @@ export class SimRouter {
     } else {
       const hops = this.lookup(dst);
       if (hops.length === 0) return undefined;
-      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet) % hops.length]!;
+      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet, this.hashSeed) % hops.length]!;
     }
     const egress = this.interfaces.get(hop.port)!;
     return {
@@ -257,7 +268,8 @@ export class SimRouter {
       this.counters.noRoute++;
       return true;
     }
-    const hop = hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER) % hops.length]!;
+    const hop =
+      hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER, this.hashSeed) % hops.length]!;
     const egress = this.egressOf(hop)!;
     const copy = allocBytes(ETHERNET_HEADER + totalLength);
     copy.set(hop.macOctets, 0);
@@ -315,7 +327,7 @@ export class SimRouter {
         this.counters.noRoute++;
         return out;
       }
-      const hop = hops.length === 1 ? hops[0]! : hops[flowHash(eth.payload) % hops.length]!;
+      const hop = hops.length === 1 ? hops[0]! : hops[flowHash(eth.payload, this.hashSeed) % hops.length]!;
       const egress = this.interfaces.get(hop.port)!;
       const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
       out.transmit.push({
@@ -338,14 +350,14 @@ export class SimRouter {
 }
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */
-export function flowHash(ipPacket: Uint8Array): number {
-  return flowHashAt(ipPacket, 0);
+export function flowHash(ipPacket: Uint8Array, seed = 0x811c9dc5): number {
+  return flowHashAt(ipPacket, 0, seed);
 }
 
 /** `flowHash` of the IPv4 packet that starts at `start` in `buf` (and runs to its end). */
-function flowHashAt(buf: Uint8Array, start: number): number {
+function flowHashAt(buf: Uint8Array, start: number, seed: number): number {
   const ihl = (buf[start]! & 0x0f) * 4;
-  let h = 0x811c9dc5;
+  let h = seed;
   for (let i = start + 12; i < start + 20; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   h = Math.imul(h ^ buf[start + 9]!, 0x01000193);
   const end = Math.min(start + ihl + 4, buf.length);

@@ -11,6 +11,13 @@
  * decapsulated frames, RFC 7348 §4) and EVPN (remote MACs and flood list only from EVPN routes,
  * RFC 8365 §10: no data-plane learning of remote MACs).
  *
+ * M-LAG (seed 001, seed 000's "forwarding level"): a leaf of a pair also answers to the pair's
+ * virtual VTEP address and sources overlay traffic from it; the peer-link is a pseudo-port whose
+ * frames travel as VXLAN between the two devices' own VTEP addresses (so the VNI survives, and the
+ * frames are told apart by their outer source); BUM that came over the peer-link never leaves by a
+ * member port whose M-LAG is isolated (the server is reached by the peer's own member port), and
+ * never goes back into the overlay or the peer-link.
+ *
  * Guarantees: sans-IO — `receive(port, frame, now)` returns the frames to transmit and the events
  * for the control plane; malformed frames are dropped and counted, never thrown.
  */
@@ -94,6 +101,11 @@ export interface SwitchCounters {
   arpSuppressed: number;
   ndSuppressed: number;
   macMoves: number;
+  /** M-LAG: frames sent to / received from the peer over the peer-link. */
+  peerLinkOut: number;
+  peerLinkIn: number;
+  /** M-LAG: copies of BUM from the peer-link not sent out of an isolated member port (seed 001). */
+  isolationDropped: number;
   /** Packets routed between VNIs by a gateway on this VTEP. */
   routed: number;
   /** Routed packets dropped: no gateway subnet for the destination, TTL, ARP queue full. */
@@ -150,6 +162,17 @@ interface Vrf {
   readonly hosts: Map<number, VrfRoute>;
 }
 
+/** The FDB port name of the M-LAG peer-link (a MAC single-homed on the peer, or behind a down member). */
+export const PEER_LINK_PORT = 'peer-link';
+
+/** A leaf's part in an M-LAG pair (seed 001). */
+export interface MlagDataplaneConfig {
+  /** The pair's shared VTEP: accepted as a destination, and the source of our overlay traffic. */
+  readonly virtualVtepIp: Ipv4Address;
+  /** The peer's own VTEP address: peer-link frames go to it, and frames from it came over the peer-link. */
+  readonly peerVtepIp: Ipv4Address;
+}
+
 /** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
 const ARP_QUEUE_LIMIT = 16;
 
@@ -166,11 +189,21 @@ export class SimSwitch {
     arpSuppressed: 0,
     ndSuppressed: 0,
     macMoves: 0,
+    peerLinkOut: 0,
+    peerLinkIn: 0,
+    isolationDropped: 0,
     routed: 0,
     routeDrops: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
-  private readonly ports = new Map<string, AccessPortConfig & { up: boolean }>();
+  private readonly ports = new Map<
+    string,
+    AccessPortConfig & { up: boolean; mlagId?: number; draining?: boolean }
+  >();
+  private mlag: (MlagDataplaneConfig & { virtual: number; peer: number }) | undefined;
+  private peerLinkUp = false;
+  /** M-LAG ids whose member port must not carry BUM that came over the peer-link. */
+  private readonly isolated = new Set<number>();
   private readonly vrfs = new Map<string, Vrf>();
   private readonly vrfsByL3vni = new Map<number, Vrf>();
 
@@ -239,6 +272,33 @@ export class SimSwitch {
 
   // ---- configuration --------------------------------------------------------------------------
 
+  /** Makes this VTEP one leaf of an M-LAG pair (seed 001). */
+  setMlag(c: MlagDataplaneConfig): void {
+    this.mlag = { ...c, virtual: ipv4ToNumber(c.virtualVtepIp), peer: ipv4ToNumber(c.peerVtepIp) };
+  }
+
+  /** Whether the peer-link forwards (the DFS group says so: up and paired). */
+  setPeerLinkUp(up: boolean): void {
+    this.peerLinkUp = up;
+  }
+
+  /** An access port that is this device's member of M-LAG `mlagId`. */
+  setPortMlag(port: string, mlagId: number): void {
+    const p = this.ports.get(port);
+    if (!p) throw new RangeError(`M-LAG ${mlagId}: port ${port} is not configured`);
+    p.mlagId = mlagId;
+  }
+
+  /** Seed 001: BUM from the peer-link does not leave by this M-LAG's member port while `on`. */
+  setIsolation(mlagId: number, on: boolean): void {
+    if (on) this.isolated.add(mlagId);
+    else this.isolated.delete(mlagId);
+  }
+
+  isIsolated(mlagId: number): boolean {
+    return this.isolated.has(mlagId);
+  }
+
   addBridgeDomain(c: BridgeDomainConfig): void {
     if (this.domains.has(c.vni)) throw new RangeError(`VNI ${c.vni} is configured twice`);
     this.domains.set(c.vni, {
@@ -266,6 +326,20 @@ export class SimSwitch {
     this.ports.set(c.name, { ...c, up: true });
   }
 
+  /**
+   * A port just taken out of forwarding by us (LACP told the server to stop): frames the server
+   * sent before it heard are still bridged, but nothing is learnt or sent there.
+   */
+  setPortDraining(name: string, draining: boolean): void {
+    const p = this.ports.get(name);
+    if (p) p.draining = draining;
+  }
+
+  /** Whether an access port forwards (carrier, and for an M-LAG member: LACP and the DFS group). */
+  portIsUp(name: string): boolean {
+    return this.ports.get(name)?.up === true;
+  }
+
   /** Link state of an access port; going down flushes its MACs (the control plane withdraws them). */
   setPortUp(name: string, up: boolean): SwitchEvent[] {
     const p = this.ports.get(name);
@@ -289,6 +363,20 @@ export class SimSwitch {
 
   removeRemoteMac(vni: number, mac: Mac, vtep: IpAddress): void {
     this.domains.get(vni)?.fdb.uninstallRemote(mac, vtep);
+  }
+
+  /** M-LAG sync: `mac` is behind our member `port` of its M-LAG, or behind `PEER_LINK_PORT`. */
+  installSyncedMac(vni: number, mac: Mac, port: string): void {
+    this.domains.get(vni)?.fdb.installSynced(mac, port);
+  }
+
+  removeSyncedMac(vni: number, mac: Mac): void {
+    this.domains.get(vni)?.fdb.uninstallSynced(mac);
+  }
+
+  /** Forgets every MAC the M-LAG peer synced (the device restarts: its sync state is gone). */
+  flushSynced(): void {
+    for (const bd of this.domains.values()) bd.fdb.flushSynced();
   }
 
   /** A MAC we had locally is now owned elsewhere with a higher sequence (RFC 7432 §15): forget it. */
@@ -347,7 +435,9 @@ export class SimSwitch {
 
   private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
     const port = this.ports.get(portName);
-    if (!port || !port.up) return this.drop();
+    if (!port || (!port.up && port.draining !== true)) return this.drop();
+    // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
+    if (isLinkLocalGroup(bytes)) return this.drop();
     const eth = decodeEthernet(bytes);
     let vni: number | undefined;
     let inner = eth;
@@ -365,7 +455,7 @@ export class SimSwitch {
     if (!bd) return this.drop();
     const frame = inner === eth ? bytes : encodeEthernet(inner);
     // The source MAC's I/G bit, read from the frame (bytes[6]) rather than parsed from its string.
-    if ((bytes[6]! & 1) === 0) {
+    if ((bytes[6]! & 1) === 0 && port.up) {
       const ev = bd.fdb.learnLocal(eth.src, portName, now);
       if (ev) {
         if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
@@ -486,7 +576,7 @@ export class SimSwitch {
   private localHostMac(bd: BridgeDomain, ip: Ipv4Address): Mac | undefined {
     const mac = bd.hosts.get(ip) ?? (bd.neighbors.get(ip) as Mac | undefined);
     const e = mac ? bd.fdb.lookup(mac) : undefined;
-    return e && (e.kind === 'local' || e.kind === 'static') ? mac : undefined;
+    return e && (e.kind === 'local' || e.kind === 'static' || e.kind === 'synced') ? mac : undefined;
   }
 
   /**
@@ -610,6 +700,12 @@ export class SimSwitch {
     }
     const d = decapsulateVxlan(bytes);
     const bd = this.domains.get(d.vni);
+    if (bd && this.mlag && ipv4ToNumber(d.outerSrcIp as Ipv4Address) === this.mlag.peer) {
+      if (!this.peerLinkUp) return this.drop();
+      this.counters.peerLinkIn++;
+      this.counters.decapsulated++;
+      return this.fromPeerLink(bd, d.innerFrame, out);
+    }
     if (!bd) {
       const vrf = this.vrfsByL3vni.get(d.vni);
       if (!vrf) return this.drop();
@@ -636,6 +732,19 @@ export class SimSwitch {
     this.forward(bd, undefined, eth.dst, d.innerFrame, out, false);
   }
 
+  /**
+   * A frame the M-LAG peer sent over the peer-link. Not learnt (the peer syncs its MACs); known
+   * unicast goes to a local port only; BUM goes to local ports except isolated members, and never
+   * into the overlay (the peer replicated it there) or back to the peer.
+   */
+  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput): void {
+    const eth = decodeEthernet(frame);
+    if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
+    if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
+      return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
+    this.forward(bd, PEER_LINK_PORT, eth.dst, frame, out, false);
+  }
+
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
   private isVxlanForUs(b: Uint8Array): boolean {
     if (b.length < 50 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) return false;
@@ -644,7 +753,7 @@ export class SimSwitch {
     if (b.length < udp + 8 || ((b[udp + 2]! << 8) | b[udp + 3]!) !== VXLAN_PORT) return false;
     // Compared as a number: building the dotted string per frame was a measurable cost (bench dataplane).
     const dst = ((b[30]! << 24) | (b[31]! << 16) | (b[32]! << 8) | b[33]!) >>> 0;
-    return dst === this.vtepIpNumber;
+    return dst === this.vtepIpNumber || dst === this.mlag?.virtual;
   }
 
   private forward(
@@ -655,12 +764,15 @@ export class SimSwitch {
     out: SwitchOutput,
     toOverlay: boolean,
   ): void {
+    const fromPeer = inPort === PEER_LINK_PORT;
     if (!isGroupMac(dst)) {
       const e = bd.fdb.lookup(dst);
-      if (e && (e.kind === 'local' || e.kind === 'static')) {
+      if (e && (e.kind === 'local' || e.kind === 'static' || e.kind === 'synced')) {
         if (e.port !== inPort) this.emitLocal(e.port, frame, out, bd.config.vni);
         return;
       }
+      // From the peer-link only to our own ports: the peer reaches the overlay itself.
+      if (fromPeer) return this.drop();
       if (e && e.kind === 'remote') {
         if (toOverlay) this.encapsulate(bd.config.vni, e.vtep, frame, out);
         return;
@@ -671,9 +783,15 @@ export class SimSwitch {
     for (const p of this.ports.values()) {
       if (p.name === inPort || !p.up) continue;
       if (p.mode === 'access' ? p.vni === bd.config.vni : Object.values(p.vlans).includes(bd.config.vni)) {
+        if (fromPeer && p.mlagId !== undefined && this.isolated.has(p.mlagId)) {
+          this.counters.isolationDropped++;
+          continue;
+        }
         this.emitLocal(p.name, frame, out, bd.config.vni);
       }
     }
+    // The peer's single-homed servers get one copy over the peer-link.
+    if (!fromPeer) this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
     if (!toOverlay) return;
     for (const vtep of bd.floodList) {
       this.encapsulate(bd.config.vni, vtep, frame, out);
@@ -681,7 +799,13 @@ export class SimSwitch {
     }
   }
 
-  private encapsulate(vni: number, vtep: IpAddress, frame: Uint8Array, out: SwitchOutput): void {
+  private encapsulate(
+    vni: number,
+    vtep: IpAddress,
+    frame: Uint8Array,
+    out: SwitchOutput,
+    source: Ipv4Address = this.mlag?.virtualVtepIp ?? this.config.vtepIp,
+  ): void {
     const nextHop = this.config.resolveNextHop(vtep);
     if (!nextHop || vtep.includes(':')) return this.drop();
     out.transmit.push({
@@ -691,7 +815,7 @@ export class SimSwitch {
         vni: vni as Vni,
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
-        outerSrcIp: this.config.vtepIp,
+        outerSrcIp: source,
         outerDstIp: vtep as Ipv4Address,
       }),
     });
@@ -700,6 +824,12 @@ export class SimSwitch {
 
   /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
   private emitLocal(portName: string, frame: Uint8Array, out: SwitchOutput, vni?: number): void {
+    if (portName === PEER_LINK_PORT) {
+      // Peer-link frames: VXLAN from our own VTEP address to the peer's, so the VNI travels along.
+      if (!this.mlag || !this.peerLinkUp || vni === undefined) return;
+      this.counters.peerLinkOut++;
+      return this.encapsulate(vni, this.mlag.peerVtepIp, frame, out, this.config.vtepIp);
+    }
     const p = this.ports.get(portName);
     if (!p || !p.up) return;
     if (p.mode === 'trunk' && vni !== undefined) {
@@ -717,6 +847,19 @@ export class SimSwitch {
   private drop(): void {
     this.counters.dropped++;
   }
+}
+
+/** 01:80:c2:00:00:00..0f, the IEEE 802.1Q reserved link-local group addresses. */
+function isLinkLocalGroup(b: Uint8Array): boolean {
+  return (
+    b.length >= 6 &&
+    b[0] === 0x01 &&
+    b[1] === 0x80 &&
+    b[2] === 0xc2 &&
+    b[3] === 0 &&
+    b[4] === 0 &&
+    b[5]! < 0x10
+  );
 }
 
 /** "10.1.0.0/24" → numeric prefix, length and mask (undefined for anything else, e.g. IPv6). */
