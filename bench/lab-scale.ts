@@ -1,15 +1,18 @@
 /**
  * `npm run bench -- lab-scale [--leaves 64 --spines 4 --hosts 10000 --seconds 60 --leaves-per-vni 16
- * --flows N --rate PPS --max-wall S] [--json]`: a whole EVPN fabric in the lab at data-center size.
+ * --flows N --rate PPS --max-wall S] [--silent-hosts] [--events-by-kind] [--json]`: a whole EVPN fabric in the lab at
+ * data-center size.
  * Generates a topology (spines; leaves with an uplink to every spine; hosts spread over the leaves;
  * one `mode: evpn` VNI with ARP suppression per group of leaves; UDP flows between host pairs on
  * different leaves of a VNI), loads it with `loadTopology`, builds it with `buildLab` (real eBGP
  * underlay + EVPN) and runs the simulator, reporting wall time, simulated time, events, frames
- * delivered and peak RSS against the goal: the default size in ≤ 60 s wall.
+ * delivered and peak RSS against the goal: the default size in ≤ 60 s wall. It also reports the
+ * fabric's health (session drops, hold-timer expiries, TCP retransmissions, control-plane backlog,
+ * ARP and floods) and, with `--events-by-kind` (slow), which handlers the events went to.
  */
 import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
-import { buildLab, loadTopology } from '../src/lab/topology.js';
+import { buildLab, loadTopology, type BuiltLab } from '../src/lab/topology.js';
 import { labReport } from '../src/lab/report.js';
 import { formatCount, machineLine, printTable } from './lib.js';
 
@@ -74,7 +77,11 @@ export function scaleTopology(o: LabScaleOptions): string {
   const step = Math.max(1, Math.floor(all.length / Math.max(1, o.flows)));
   for (let f = 0; f < o.flows && f * step < all.length; f++) {
     const { list, i, m } = all[f * step]!;
-    const dst = list[(i + Math.floor(list.length / 2)) % list.length]!;
+    // Half a VNI away, then on to the next member until it is on another leaf: members go round
+    // the VNI's leaves, so half a VNI away is the same leaf whenever the VNI holds an even multiple.
+    let j = (i + Math.floor(list.length / 2)) % list.length;
+    for (let k = 0; k < list.length && list[j]!.leaf === m.leaf; k++) j = (j + 1) % list.length;
+    const dst = list[j]!;
     if (dst === m) continue;
     const start = startMs + (f % 100);
     flowLines.push(
@@ -83,6 +90,91 @@ export function scaleTopology(o: LabScaleOptions): string {
   }
   if (flowLines.length > 0) lines.push('flows:', ...flowLines);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the fabric did besides forwarding the flows: the signs of a run spending its events badly. */
+export interface FabricHealth {
+  readonly sessionsEstablished: number;
+  readonly sessions: number;
+  /** Established sessions that went down (hold timer, NOTIFICATION, connection loss). */
+  readonly sessionDrops: number;
+  readonly notificationsSent: number;
+  readonly holdTimerExpiries: number;
+  readonly updatesReceived: number;
+  readonly keepalivesReceived: number;
+  readonly tcpSegments: number;
+  readonly tcpRetransmissions: number;
+  /** Busiest control-plane CPU: modelled busy time, and the longest any work waited for it (s). */
+  readonly maxCpuBusyS: number;
+  readonly maxCpuQueueS: number;
+  readonly fibWrites: number;
+  readonly arpRequests: number;
+  readonly arpSuppressed: number;
+  /** BUM frames flooded by leaves, and the remote copies made (head-end replication). */
+  readonly floods: number;
+  readonly replicated: number;
+}
+
+export function fabricHealth(lab: BuiltLab): FabricHealth {
+  let sessions = 0;
+  let established = 0;
+  let drops = 0;
+  let notifications = 0;
+  let holdExpiries = 0;
+  let updates = 0;
+  let keepalives = 0;
+  let segments = 0;
+  let retransmissions = 0;
+  let busy = 0;
+  let queue = 0;
+  let fib = 0;
+  for (const c of lab.controls.values()) {
+    for (const p of c.speaker.peerList()) {
+      const s = p.session.counters;
+      sessions++;
+      if (p.session.state === 'Established') established++;
+      drops += s.droppedTransitions;
+      notifications += s.notificationsOut;
+      updates += s.updatesIn;
+      keepalives += s.keepalivesIn;
+    }
+    holdExpiries += c.holdTimerExpiries;
+    segments += c.tcp.counters.segmentsSent;
+    retransmissions += c.tcp.counters.retransmissions;
+    busy = Math.max(busy, c.cpu.counters.busyNs);
+    queue = Math.max(queue, c.cpu.counters.maxQueueNs);
+    fib += c.cpu.counters.installs;
+  }
+  let arpRequests = 0;
+  let arpSuppressed = 0;
+  let floods = 0;
+  let replicated = 0;
+  for (const n of lab.fabric.nodes.values()) {
+    if (n.kind === 'host') arpRequests += n.host.counters.arpRequestsSent;
+    if (n.kind === 'leaf') {
+      arpSuppressed += n.dataplane.counters.arpSuppressed;
+      floods += n.dataplane.counters.floods;
+      replicated += n.dataplane.counters.replicated;
+    }
+  }
+  return {
+    sessionsEstablished: established,
+    sessions,
+    sessionDrops: drops,
+    notificationsSent: notifications,
+    holdTimerExpiries: holdExpiries,
+    updatesReceived: updates,
+    keepalivesReceived: keepalives,
+    tcpSegments: segments,
+    tcpRetransmissions: retransmissions,
+    maxCpuBusyS: busy / 1e9,
+    maxCpuQueueS: queue / 1e9,
+    fibWrites: fib,
+    arpRequests,
+    arpSuppressed,
+    floods,
+    replicated,
+  };
 }
 
 function option(args: string[], name: string, fallback: number): number {
@@ -111,25 +203,29 @@ export function run(args: string[]): void {
   const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const text = scaleTopology(o);
   const topology = loadTopology(text, 'lab-scale.yaml');
   const lab = buildLab(topology);
+  const silentHosts = args.includes('--silent-hosts');
+  // Servers announce themselves as they boot (one gratuitous ARP, RFC 5227 §2.3), so their leaves
+  // learn them and advertise them in EVPN before any flow starts; with ARP suppression a flow's first
+  // ARP is then answered by its own leaf. Silent hosts are learnt only when their flows start: every
+  // first ARP floods the whole VNI and every reply floods it again as unknown unicast.
+  if (!silentHosts)
+    for (const n of lab.fabric.nodes.values())
+      if (n.kind === 'host') lab.fabric.sim.at(0, () => n.host.gratuitousArp());
   const t1 = performance.now();
   sample();
   const sim = lab.fabric.sim;
+  const kinds = args.includes('--events-by-kind') ? sim.countEventsByKind() : undefined;
   const untilNs = o.seconds * 1e9;
   let cut = false;
   let lastSecond = 0;
-  // Event by event (what `runUntil` does), so a long burst of events can still be cut at --max-wall.
-  for (let n = 1; ; n++) {
-    const next = sim.nextEventAt();
-    if (next === undefined || next > untilNs) {
-      sim.runUntil(untilNs);
-      break;
-    }
-    sim.step();
-    if (n % 4096 !== 0) continue;
-    sample();
+  // In slices of events (what `runUntil` does), so a long burst of events can still be cut at --max-wall.
+  let slices = 0;
+  while (!sim.run(untilNs, 4096)) {
+    if (++slices % 16 === 0) sample();
     const wall = (performance.now() - t1) / 1000;
     if (!json && Math.floor(sim.now / 1e9) > lastSecond) {
       lastSecond = Math.floor(sim.now / 1e9);
@@ -142,6 +238,9 @@ export function run(args: string[]): void {
   }
   if (!json) process.stderr.write('\n');
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  /** CPU time of this process (user + system): what the run cost on a machine shared with other jobs. */
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   const report = labReport(lab);
   let framesDelivered = 0;
   for (const node of lab.fabric.nodes.values())
@@ -153,10 +252,12 @@ export function run(args: string[]): void {
   const totalWallS = (t2 - t0) / 1000;
   const result = {
     ...o,
+    silentHosts,
     topologyLines: text.split('\n').length - 1,
     flowsDefined: topology.flows.length,
     buildWallS: (t1 - t0) / 1000,
     runWallS,
+    cpuS,
     totalWallS,
     simulatedS: sim.now / 1e9,
     completed: !cut,
@@ -168,6 +269,10 @@ export function run(args: string[]): void {
     peakRssMiB: maxRssBytes / 2 ** 20,
     goalWallS: GOAL_WALL_S,
     met: !cut && totalWallS <= GOAL_WALL_S,
+    health: fabricHealth(lab),
+    ...(kinds
+      ? { eventsByKind: Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)) }
+      : {}),
   };
   if (json) {
     console.log(JSON.stringify(result));
@@ -175,13 +280,14 @@ export function run(args: string[]): void {
   }
   console.log(`lab at scale — ${machineLine()}`);
   console.log(
-    `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts, ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
+    `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts (${silentHosts ? 'silent until their flows' : 'gratuitous ARP at boot'}), ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
   );
   printTable(
     ['measure', 'value'],
     [
       ['load + build (wall)', `${result.buildWallS.toFixed(1)} s`],
       ['run (wall)', `${runWallS.toFixed(1)} s`],
+      ['CPU time, build + run (user + system)', `${cpuS.toFixed(1)} s`],
       ['total (wall)', `${totalWallS.toFixed(1)} s`],
       [
         'simulated',
@@ -194,6 +300,29 @@ export function run(args: string[]): void {
       ['peak RSS', `${result.peakRssMiB.toFixed(0)} MiB`],
     ],
   );
+  const h = result.health;
+  printTable(
+    ['fabric health', 'value'],
+    [
+      ['BGP sessions established', `${h.sessionsEstablished} / ${h.sessions}`],
+      ['session drops / hold-timer expiries', `${h.sessionDrops} / ${h.holdTimerExpiries}`],
+      ['NOTIFICATIONs sent', String(h.notificationsSent)],
+      [
+        'UPDATEs / KEEPALIVEs received',
+        `${formatCount(h.updatesReceived)} / ${formatCount(h.keepalivesReceived)}`,
+      ],
+      ['TCP segments / retransmissions', `${formatCount(h.tcpSegments)} / ${h.tcpRetransmissions}`],
+      ['busiest CPU: busy / longest wait', `${h.maxCpuBusyS.toFixed(2)} s / ${h.maxCpuQueueS.toFixed(3)} s`],
+      ['FIB writes', formatCount(h.fibWrites)],
+      ['host ARP requests / suppressed', `${formatCount(h.arpRequests)} / ${formatCount(h.arpSuppressed)}`],
+      ['leaf floods / replicated copies', `${formatCount(h.floods)} / ${formatCount(h.replicated)}`],
+    ],
+  );
+  if (result.eventsByKind)
+    printTable(
+      ['events scheduled, by handler', 'count'],
+      Object.entries(result.eventsByKind).map(([k, n]) => [k.replace(/\|/g, '\\|'), formatCount(n)]),
+    );
   console.log(
     `goal: ≤ ${GOAL_WALL_S} s wall for the whole run — ${result.met ? 'met' : 'NOT met'} (${totalWallS.toFixed(1)} s${cut ? ', incomplete' : ''})`,
   );

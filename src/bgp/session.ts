@@ -359,6 +359,17 @@ export class BgpSession {
   }
 
   /**
+   * Bytes from the peer reached the transport and wait for processing (the control-plane CPU is
+   * busy): the peer is alive, so its hold timer restarts now, not when they are processed. FRR and
+   * BIRD do the same (a hold timer that fires while input is queued is restarted), so a long UPDATE
+   * backlog does not drop the session whose KEEPALIVEs sit behind it.
+   */
+  inputArrived(connection: number, now: number): void {
+    const c = this.connections.get(connection);
+    if (c) this.restartHold(c, now);
+  }
+
+  /**
    * The peer became reachable (its interface came up): try now rather than when ConnectRetry or
    * IdleHold expire, as FRR's next-hop tracking restarts directly connected peers.
    */

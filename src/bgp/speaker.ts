@@ -34,7 +34,7 @@ import {
   type PathAttribute,
   type UpdateMessage,
 } from '../wire/bgp-update.js';
-import { evpnRouteKey, writeEvpnNlri, type EvpnRoute } from '../wire/evpn.js';
+import { evpnRouteKey, writeEvpnNlri, type EvpnRoute, type RouteDistinguisher } from '../wire/evpn.js';
 import {
   FamilyRib,
   LOCAL_PEER,
@@ -59,6 +59,10 @@ export type FamilyName = 'ipv4-unicast' | 'l2vpn-evpn';
 export const FAMILIES: Readonly<Record<FamilyName, AddressFamily>> = {
   'ipv4-unicast': FAMILY_IPV4_UNICAST,
   'l2vpn-evpn': FAMILY_L2VPN_EVPN,
+};
+const FAMILY_KEYS: Readonly<Record<FamilyName, string>> = {
+  'ipv4-unicast': familyKey(FAMILY_IPV4_UNICAST),
+  'l2vpn-evpn': familyKey(FAMILY_L2VPN_EVPN),
 };
 
 export interface MaxPrefixConfig {
@@ -172,6 +176,11 @@ export class BgpSpeaker {
   private readonly byConnection = new Map<number, Peer>();
   private nextPeerId = 1;
   private readonly listeners: ((c: RouteChange) => void)[] = [];
+  /**
+   * Each EVPN route's NLRI encoding, made once and reused for every peer it goes to (a spine sends
+   * each route to every leaf). Route objects are never changed once built.
+   */
+  private readonly evpnNlri = new WeakMap<EvpnRoute, Uint8Array>();
   /** Attribute summaries of locally originated routes, interned by the caller's attribute list. */
   private readonly localAttrs = new WeakMap<readonly PathAttribute[], Map<string, PathAttrs>>();
 
@@ -300,6 +309,11 @@ export class BgpSpeaker {
     const out: SpeakerAction[] = [];
     this.apply(p, p.session.received(connection, chunk, now), now, out);
     return out;
+  }
+
+  /** Input from the peer is queued for `received` (see `BgpSession.inputArrived`). */
+  inputArrived(connection: number, now: number): void {
+    this.byConnection.get(connection)?.session.inputArrived(connection, now);
   }
 
   connectionClosed(connection: number, now: number, reason: string): SpeakerAction[] {
@@ -504,7 +518,7 @@ export class BgpSpeaker {
     }
     // MP_UNREACH: header 19 + 2 + 2 + attribute header (4, extended length) + AFI/SAFI 3.
     const budget = maxBytes - (BGP_HEADER + 4 + 4 + 3);
-    for (const chunk of chunkEvpn(routes as EvpnRoute[], budget)) {
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], budget, this.evpnNlri)) {
       const update: UpdateMessage = {
         type: 'update',
         withdrawn: [],
@@ -563,7 +577,7 @@ export class BgpSpeaker {
     const fixed =
       encodeBgpMessage({ type: 'update', withdrawn: [], attributes: [empty, ...outAttrs], nlri: [] }, options)
         .length + 2;
-    for (const chunk of chunkEvpn(routes as EvpnRoute[], maxBytes - fixed)) {
+    for (const chunk of chunkEvpn(routes as EvpnRoute[], maxBytes - fixed, this.evpnNlri)) {
       const attributes: PathAttribute[] = [
         { ...empty, nlri: { kind: 'raw', data: chunk } } as PathAttribute,
         ...outAttrs,
@@ -834,8 +848,13 @@ export class BgpSpeaker {
     }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
-        for (const route of reach.nlri.routes) {
-          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
+        for (const received of reach.nlri.routes) {
+          const key = evpnRouteKey(received);
+          // Every peer sends its own copy of a route (a leaf hears each from every spine): paths keep
+          // the one already held when it is the same, so the RIB holds one object per route.
+          const held = this.evpn.best(key)?.route;
+          const route = held !== undefined && sameEvpnRoute(held, received) ? held : received;
+          this.applyChange('l2vpn-evpn', this.evpn.update(key, route, p.rib, attrs.mp));
         }
       } else if (reach.nlri.kind === 'ipv4') {
         for (const prefix of reach.nlri.prefixes) {
@@ -944,15 +963,17 @@ export class BgpSpeaker {
   private applyChange(family: 'ipv4-unicast', change: BestChange<Ipv4Prefix> | undefined): void;
   private applyChange(family: FamilyName, change: BestChange<unknown> | undefined): void {
     if (!change) return;
-    const key = familyKey(FAMILIES[family]);
+    const key = FAMILY_KEYS[family];
     for (const p of this.peers.values()) {
       const f = p.families.get(key);
       if (!f) continue;
       // Adj-RIB-Out: the peer hears of the change only if it was or will be told about the
       // destination (never an announcement of its own route back, nor a withdrawal of one).
-      const was = change.previous !== undefined && this.exportAllowed(change.previous, p);
-      const now = change.best !== undefined && this.exportAllowed(change.best, p);
-      if (was || now) f.pending.set(change.key, change.route);
+      if (
+        (change.best !== undefined && this.exportAllowed(change.best, p)) ||
+        (change.previous !== undefined && this.exportAllowed(change.previous, p))
+      )
+        f.pending.set(change.key, change.route);
     }
     if (this.listeners.length > 0) {
       const event = { family, change } as RouteChange;
@@ -1010,13 +1031,63 @@ function replacer(_k: string, v: unknown): unknown {
 }
 
 /** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
-function chunkEvpn(routes: readonly EvpnRoute[], budget: number): Uint8Array[] {
+/** Two decoded EVPN routes are the same (MAC/IP routes, the bulk, compared field by field). */
+function sameEvpnRoute(a: EvpnRoute, b: EvpnRoute): boolean {
+  if (a.type === 'mac-ip' && b.type === 'mac-ip') {
+    return (
+      a.mac === b.mac &&
+      a.ip === b.ip &&
+      a.label1 === b.label1 &&
+      a.label2 === b.label2 &&
+      a.ethernetTag === b.ethernetTag &&
+      a.esi === b.esi &&
+      sameRd(a.rd, b.rd)
+    );
+  }
+  return sameValue(a, b);
+}
+
+function sameRd(a: RouteDistinguisher, b: RouteDistinguisher): boolean {
+  if (a.type === 'unknown' || b.type === 'unknown') return sameValue(a, b);
+  return (
+    a.type === b.type &&
+    a.assigned === b.assigned &&
+    (a.type === 1 ? a.ip === (b as typeof a).ip : a.asn === (b as typeof a).asn)
+  );
+}
+
+/** Structural equality of decoded wire values (plain objects, strings, numbers, byte arrays). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+function chunkEvpn(
+  routes: readonly EvpnRoute[],
+  budget: number,
+  encoded: WeakMap<EvpnRoute, Uint8Array>,
+): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   const w = new Writer(Math.min(budget, 65536));
   let start = 0;
   for (const route of routes) {
     const before = w.offset;
-    writeEvpnNlri(w, route);
+    const known = encoded.get(route);
+    if (known) w.bytes(known);
+    else {
+      writeEvpnNlri(w, route);
+      encoded.set(route, w.view(before, w.offset).slice());
+    }
     if (w.offset - start > budget && before > start) {
       chunks.push(w.view(start, before).slice());
       start = before;

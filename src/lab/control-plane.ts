@@ -7,6 +7,8 @@
  * (underlay route, remote MAC, flood-list entry, neighbour) then takes `perInstallNs` on a second,
  * sequential timeline, the way bgpd hands routes to zebra and zebra to the ASIC SDK. Messages to
  * peers leave when the CPU has processed the input; data-plane writes land one after another.
+ * BGP timers run at priority, as on a router: KEEPALIVEs are sent on time whatever the backlog,
+ * and input restarts the peer's hold timer when it arrives, not when the CPU gets to it.
  *
  * Link-failure detection: when a port loses carrier (after the link's carrier delay), single-hop
  * BGP sessions over it are torn down at once, as FRR's default `bgp fast-external-failover` does.
@@ -19,6 +21,7 @@ import { decodeIpv4, encodeIpv4, IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.j
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
 import { WireError } from '../wire/errors.js';
 import { TCP_PORT_BGP } from '../wire/tcp.js';
+import { BGP_ERR_HOLD_TIMER_EXPIRED, BGP_MSG_NOTIFICATION } from '../wire/bgp-constants.js';
 import { nsAtOrAfterMs, type SeededRandom, type Simulator, type EventHandle } from './sim.js';
 import { TcpStack, type TcpConnection, type TcpHandlers } from './tcp.js';
 
@@ -44,14 +47,19 @@ export interface CpuCounters {
   updates: number;
   installs: number;
   busyNs: number;
+  /** The longest any work waited for the CPU (ns), from submission to start. */
+  maxQueueNs: number;
 }
 
 /** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
 export class ControlPlaneCpu {
-  readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0 };
+  readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0, maxQueueNs: 0 };
   private cpuFreeAt = 0;
   private fibFreeAt = 0;
-  private readonly queue: CpuWork[] = [];
+  /** Work waiting for the CPU from `head` on, with when each was submitted. */
+  private queue: CpuWork[] = [];
+  private submitted: number[] = [];
+  private head = 0;
   private drainScheduled = false;
   /** FIB writes made by the work now running (undefined outside any work). */
   private installs: (() => void)[] | undefined;
@@ -63,7 +71,13 @@ export class ControlPlaneCpu {
 
   submit(work: CpuWork): void {
     this.queue.push(work);
+    this.submitted.push(this.sim.now);
     this.scheduleDrain();
+  }
+
+  /** Work submitted and not started yet. */
+  get queued(): number {
+    return this.queue.length - this.head;
   }
 
   /** A forwarding-table write: queued behind the running work's processing, one after another. */
@@ -82,8 +96,10 @@ export class ControlPlaneCpu {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.cpuFreeAt <= this.sim.now) {
-      const work = this.queue.shift()!;
+    while (this.head < this.queue.length && this.cpuFreeAt <= this.sim.now) {
+      const waited = this.sim.now - this.submitted[this.head]!;
+      if (waited > this.counters.maxQueueNs) this.counters.maxQueueNs = waited;
+      const work = this.queue[this.head++]!;
       const writes: (() => void)[] = [];
       this.installs = writes;
       let result: ReturnType<CpuWork>;
@@ -104,7 +120,18 @@ export class ControlPlaneCpu {
       }
       this.program(writes, done);
     }
-    if (this.queue.length > 0) this.scheduleDrain();
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.submitted.length = 0;
+      this.head = 0;
+    } else {
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.submitted = this.submitted.slice(this.head);
+        this.head = 0;
+      }
+      this.scheduleDrain();
+    }
   }
 
   private program(writes: readonly (() => void)[], from: number): void {
@@ -156,6 +183,8 @@ export class LabControlPlane {
   private readonly udpHandlers = new Map<number, UdpHandler>();
   private readonly portListeners: ((port: string, up: boolean) => void)[] = [];
   malformed = 0;
+  /** Sessions this device dropped because the peer's hold timer ran out (NOTIFICATIONs it sent). */
+  holdTimerExpiries = 0;
 
   constructor(options: LabControlPlaneOptions) {
     this.sim = options.sim;
@@ -337,7 +366,11 @@ export class LabControlPlane {
         this.opened.add(id);
         this.submitSpeaker(() => this.speaker.connectionOpened(peer, id, direction, this.nowMs, c.local.ip));
       },
-      onData: (_c, bytes) => this.submitSpeaker(() => this.speaker.received(id, bytes, this.nowMs), true),
+      onData: (_c, bytes) => {
+        // The transport has the bytes now; processing them waits for the CPU.
+        this.speaker.inputArrived(id, this.nowMs);
+        this.submitSpeaker(() => this.speaker.received(id, bytes, this.nowMs), true);
+      },
       onClose: (_c, reason) => {
         if (this.connections.get(id) === undefined && direction === 'outbound') return;
         const wasOpen = this.opened.delete(id);
@@ -381,8 +414,12 @@ export class LabControlPlane {
       for (const a of later) {
         const c = this.connections.get(a.connection);
         if (!c) continue;
-        if (a.type === 'send') c.write(a.data);
-        else {
+        if (a.type === 'send') {
+          // Header: marker (16), length (2), type (1); a NOTIFICATION's error code follows.
+          if (a.data[18] === BGP_MSG_NOTIFICATION && a.data[19] === BGP_ERR_HOLD_TIMER_EXPIRED)
+            this.holdTimerExpiries++;
+          c.write(a.data);
+        } else {
           this.connections.delete(a.connection);
           this.opened.delete(a.connection);
           if (c.state === 'syn-sent' || c.state === 'syn-received') c.abort();
@@ -414,14 +451,18 @@ export class LabControlPlane {
   private armTimer(): void {
     if (!this.running) return;
     const next = this.speaker.nextDeadline();
-    if (this.timer && next !== undefined && this.timer.at === Math.max(this.sim.now, nsAtOrAfterMs(next)))
-      return;
+    const at = next !== undefined && Number.isFinite(next) ? nsAtOrAfterMs(next) : undefined;
+    if (this.timer && at !== undefined && this.timer.at === Math.max(this.sim.now, at)) return;
     this.timer?.cancel();
     this.timer = undefined;
-    if (next === undefined || !Number.isFinite(next)) return;
-    this.timer = this.sim.at(nsAtOrAfterMs(next), () => {
+    if (at === undefined) return;
+    // The speaker's clock is in ms: `at` is the first ns at which it reads `next`, so the poll finds
+    // the timer due (see nsAtOrAfterMs). Timers do not queue behind the CPU's work: KEEPALIVEs leave
+    // on time however long the UPDATE backlog (FRR sends them from a thread of their own), and the
+    // hold timer only counts silence, since input restarts it as it arrives.
+    this.timer = this.sim.at(at, () => {
       this.timer = undefined;
-      this.submitSpeaker(() => this.speaker.poll(this.nowMs));
+      this.perform(this.speaker.poll(this.nowMs))();
     });
   }
 

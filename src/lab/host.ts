@@ -11,10 +11,15 @@
  * EtherType, IP addresses, protocol and TCP/UDP ports; a host's flow has fixed MACs, so flows
  * spread as with Linux's `xmit_hash_policy=layer3+4` and one flow keeps one link and its order);
  * with no distributing port it drops and counts (`noActivePort`).
+ *
+ * Flow packets, the bulk of a lab's frames, take a fast path both ways: sent from a per-flow copy of
+ * their headers, received by reading the bytes in place. Both write and accept exactly the frames
+ * the general path (encode and decode each layer) does.
  */
 import { LacpBond, type LacpAction } from '../lacp/bond.js';
 import type { Ipv4Address, Mac } from '../wire/addr.js';
-import { ipv4ToNumber, macFromBytes } from '../wire/addr.js';
+import { ipv4FromBytes, ipv4ToNumber, macFromBytes, macToBytes } from '../wire/addr.js';
+import { allocBytes, internetChecksum } from '../wire/bytes.js';
 import { arpReplyFor, arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, decodeArp, encodeArp } from '../wire/arp.js';
 import { WireError } from '../wire/errors.js';
 import {
@@ -26,7 +31,7 @@ import {
   padEthernetFrame,
 } from '../wire/ethernet.js';
 import { decodeIcmp, encodeIcmp } from '../wire/icmp.js';
-import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP } from '../wire/ipv4.js';
+import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP, ipv4PseudoHeaderSum } from '../wire/ipv4.js';
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
 import { innerFlowHash } from '../wire/vxlan.js';
 import { LabLacpDriver } from './lacp-driver.js';
@@ -80,8 +85,33 @@ export interface FlowReceiveStats {
   readonly latencies: number[];
   /** Highest sequence seen, to tell reordering from loss. */
   highest: number;
-  readonly seen: Set<number>;
+  readonly seen: SequenceSet;
 }
+
+/** The sequence numbers seen, one bit each (a flow's sequences are dense from 0). */
+export class SequenceSet {
+  private bits = new Uint32Array(64);
+
+  has(seq: number): boolean {
+    const w = seq >>> 5;
+    return w < this.bits.length && (this.bits[w]! & (1 << (seq & 31))) !== 0;
+  }
+
+  add(seq: number): void {
+    const w = seq >>> 5;
+    if (w >= this.bits.length) {
+      const grown = new Uint32Array(Math.max(w + 1, this.bits.length * 2));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[w] = this.bits[w]! | (1 << (seq & 31));
+  }
+}
+
+const ETHERNET_HEADER = 14;
+const IPV4_HEADER = 20;
+const UDP_HEADER = 8;
+const ETHERNET_MIN_FRAME = 60;
 
 /** `framesIn`/`framesOut` count data frames; the bond counts LACPDUs per port (`bond.portStatus`). */
 export interface HostCounters {
@@ -134,6 +164,8 @@ export class Host {
   private distributing: readonly string[] = [];
   /** A gratuitous ARP asked for while no port was distributing: sent when the first one starts. */
   private announcePending = false;
+  private readonly macOctets: Uint8Array;
+  private readonly ipNumber: number;
 
   constructor(
     private readonly sim: Simulator,
@@ -141,6 +173,8 @@ export class Host {
     /** Puts a frame on one of the host's ports. */
     private readonly transmit: (port: string, frame: Uint8Array) => void,
   ) {
+    this.macOctets = macToBytes(config.mac);
+    this.ipNumber = ipv4ToNumber(config.ip);
     const ports = config.bond?.ports;
     if (ports === undefined) return;
     if (ports.length === 0) throw new RangeError(`host ${config.name}: a bond needs at least one port`);
@@ -204,6 +238,7 @@ export class Host {
       }
     }
     this.counters.framesIn++;
+    if (this.receiveFlowPacket(frame) || this.ignorableArp(frame)) return;
     try {
       const eth = decodeEthernet(frame);
       if (eth.dst !== this.config.mac && eth.dst !== BROADCAST) return;
@@ -255,22 +290,71 @@ export class Host {
     }
     if (ip.protocol === IPPROTO_UDP) {
       const udp = decodeUdp(ip.payload, ip.src, ip.dst);
-      if (udp.dstPort === FLOW_PORT) this.onFlowPacket(udp.payload);
+      if (udp.dstPort === FLOW_PORT) this.onFlowPacket(udp.payload, 0, udp.payload.length);
     }
   }
 
-  private onFlowPacket(p: Uint8Array): void {
-    if (p.length < FLOW_HEADER) return;
-    const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-    if (v.getUint32(0) !== FLOW_MAGIC) return;
-    const id = v.getUint32(4);
-    const seq = v.getUint32(8);
-    const sentAt = Number(v.getBigUint64(12));
+  /**
+   * A broadcast ARP (Ethernet, IPv4) neither for us nor from a neighbour we know: RFC 826 does
+   * nothing with it, so it is dropped unread — the gratuitous ARPs every other server on the leaf
+   * sends as it boots. False for anything else (the general path reads it).
+   */
+  private ignorableArp(frame: Uint8Array): boolean {
+    if (frame.length < ETHERNET_HEADER + 28 || frame[12] !== 0x08 || frame[13] !== 0x06) return false;
+    for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) return false;
+    const a = ETHERNET_HEADER;
+    if (frame[a] !== 0 || frame[a + 1] !== 1 || frame[a + 2] !== 0x08 || frame[a + 3] !== 0x00) return false;
+    if (frame[a + 4] !== 6 || frame[a + 5] !== 4 || readU32(frame, a + 24) === this.ipNumber) return false;
+    return this.arpCache.size === 0 || !this.arpCache.has(ipv4FromBytes(frame, a + 14));
+  }
+
+  /**
+   * The fast path for a flow packet to us: an untagged frame to our MAC carrying an IPv4 header
+   * without options that verifies, to our address, and a UDP datagram to the flow port whose
+   * checksum verifies. False (nothing done) for anything else, which the general path then handles.
+   */
+  private receiveFlowPacket(frame: Uint8Array): boolean {
+    const n = frame.length;
+    if (n < ETHERNET_HEADER + IPV4_HEADER + UDP_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00)
+      return false;
+    const mac = this.macOctets;
+    for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+    const ip = ETHERNET_HEADER;
+    const totalLength = (frame[ip + 2]! << 8) | frame[ip + 3]!;
+    if (frame[ip] !== 0x45 || frame[ip + 9] !== IPPROTO_UDP || (frame[ip + 6]! & 0x80) !== 0) return false;
+    if (totalLength < IPV4_HEADER + UDP_HEADER || ip + totalLength > n) return false;
+    if (readU32(frame, ip + 16) !== this.ipNumber || internetChecksum(frame, ip, ip + IPV4_HEADER) !== 0)
+      return false;
+    const udp = ip + IPV4_HEADER;
+    const length = (frame[udp + 4]! << 8) | frame[udp + 5]!;
+    if (((frame[udp + 2]! << 8) | frame[udp + 3]!) !== FLOW_PORT) return false;
+    if (length < UDP_HEADER || length > totalLength - IPV4_HEADER) return false;
+    if (frame[udp + 6] !== 0 || frame[udp + 7] !== 0) {
+      const src = readU32(frame, ip + 12);
+      const sum = (src >>> 16) + (src & 0xffff) + (this.ipNumber >>> 16) + (this.ipNumber & 0xffff);
+      if (internetChecksum(frame, udp, udp + length, sum + IPPROTO_UDP + length) !== 0) return false;
+    }
+    this.onFlowPacket(frame, udp + UDP_HEADER, length - UDP_HEADER);
+    return true;
+  }
+
+  private onFlowPacket(p: Uint8Array, o: number, length: number): void {
+    if (length < FLOW_HEADER || readU32(p, o) !== FLOW_MAGIC) return;
+    const id = readU32(p, o + 4);
+    const seq = readU32(p, o + 8);
+    const sentAt = readU32(p, o + 12) * 2 ** 32 + readU32(p, o + 16);
     let s = this.flowsReceived.get(id);
     if (!s)
       this.flowsReceived.set(
         id,
-        (s = { received: 0, duplicated: 0, reordered: 0, latencies: [], highest: -1, seen: new Set() }),
+        (s = {
+          received: 0,
+          duplicated: 0,
+          reordered: 0,
+          latencies: [],
+          highest: -1,
+          seen: new SequenceSet(),
+        }),
       );
     if (s.seen.has(seq)) {
       s.duplicated++;
@@ -286,9 +370,11 @@ export class Host {
   // ---- send -------------------------------------------------------------------------------------
 
   private send(etherType: number, dst: Mac, payload: Uint8Array): void {
-    const frame = padEthernetFrame(
-      encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload }),
-    );
+    this.emit(padEthernetFrame(encodeEthernet({ dst, src: this.config.mac, vlans: [], etherType, payload })));
+  }
+
+  /** Sends a whole frame on its egress port. */
+  private emit(frame: Uint8Array): void {
     const port = this.egressPort(frame);
     if (port === undefined) {
       this.counters.noActivePort++;
@@ -402,31 +488,112 @@ export class Host {
   startFlow(spec: FlowSpec, id: number): void {
     const size = Math.max(FLOW_HEADER, spec.size ?? 64);
     const interval = Math.round(1e9 / spec.rate);
+    // Source port varies per flow so ECMP and VXLAN entropy spread flows like real ones.
+    const srcPort = 40000 + (id % 20000);
     let seq = 0;
     let stopped = false;
     const state = { id, sent: 0, stop: () => (stopped = true) };
     this.flowsSent.set(spec.name, state);
+    let template: { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } | undefined;
+    const nextHop = this.onLink(spec.dst) ? spec.dst : this.config.gateway;
     const tick = () => {
       if (stopped || (spec.count !== undefined && seq >= spec.count)) return;
-      const payload = new Uint8Array(size);
-      const v = new DataView(payload.buffer);
-      v.setUint32(0, FLOW_MAGIC);
-      v.setUint32(4, id);
-      v.setUint32(8, seq++);
-      v.setBigUint64(12, BigInt(this.sim.now));
-      // Source port varies per flow so ECMP and VXLAN entropy spread flows like real ones.
-      this.sendIp(
-        spec.dst,
-        IPPROTO_UDP,
-        encodeUdp(
-          { srcPort: 40000 + (id % 20000), dstPort: FLOW_PORT, checksum: true, payload },
-          this.config.ip,
+      const mac = nextHop === undefined ? undefined : this.arpCache.get(nextHop);
+      if (mac) {
+        if (template?.mac !== mac) template = this.flowTemplate(spec.dst, mac, srcPort, size);
+        this.sendFlowPacket(template, id, seq++);
+      } else {
+        const payload = new Uint8Array(size);
+        writeFlowHeader(payload, 0, id, seq++, this.sim.now);
+        this.sendIp(
           spec.dst,
-        ),
-      );
+          IPPROTO_UDP,
+          encodeUdp({ srcPort, dstPort: FLOW_PORT, checksum: true, payload }, this.config.ip, spec.dst),
+        );
+      }
       state.sent++;
       this.sim.after(interval, tick);
     };
     tick();
   }
+
+  /**
+   * The frame every packet of a flow starts from (Ethernet, IPv4 and UDP headers with the id and
+   * checksums zero, an empty flow header, padding), and its UDP pseudo-header sum: what `sendIp`
+   * and `encodeUdp` write, field for field.
+   */
+  private flowTemplate(
+    dst: Ipv4Address,
+    mac: Mac,
+    srcPort: number,
+    size: number,
+  ): { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } {
+    const udpLength = UDP_HEADER + size;
+    const totalLength = IPV4_HEADER + udpLength;
+    const frame = new Uint8Array(Math.max(ETHERNET_MIN_FRAME, ETHERNET_HEADER + totalLength));
+    macToBytes(mac, frame, 0);
+    frame.set(this.macOctets, 6);
+    frame[12] = 0x08;
+    const ip = ETHERNET_HEADER;
+    frame[ip] = 0x45;
+    frame[ip + 2] = totalLength >>> 8;
+    frame[ip + 3] = totalLength & 0xff;
+    frame[ip + 6] = 0x40; // don't fragment
+    frame[ip + 8] = 64;
+    frame[ip + 9] = IPPROTO_UDP;
+    writeU32(frame, ip + 12, this.ipNumber);
+    writeU32(frame, ip + 16, ipv4ToNumber(dst));
+    const udp = ip + IPV4_HEADER;
+    frame[udp] = srcPort >>> 8;
+    frame[udp + 1] = srcPort & 0xff;
+    frame[udp + 2] = FLOW_PORT >>> 8;
+    frame[udp + 3] = FLOW_PORT & 0xff;
+    frame[udp + 4] = udpLength >>> 8;
+    frame[udp + 5] = udpLength & 0xff;
+    return { mac, frame, pseudo: ipv4PseudoHeaderSum(this.config.ip, dst, IPPROTO_UDP, udpLength, 'udp') };
+  }
+
+  private sendFlowPacket(
+    t: { readonly frame: Uint8Array; readonly pseudo: number },
+    id: number,
+    seq: number,
+  ): void {
+    const frame = allocBytes(t.frame.length);
+    frame.set(t.frame);
+    const ip = ETHERNET_HEADER;
+    const ipId = this.ipId++ & 0xffff;
+    frame[ip + 4] = ipId >>> 8;
+    frame[ip + 5] = ipId & 0xff;
+    const c = internetChecksum(frame, ip, ip + IPV4_HEADER);
+    frame[ip + 10] = c >>> 8;
+    frame[ip + 11] = c & 0xff;
+    const udp = ip + IPV4_HEADER;
+    writeFlowHeader(frame, udp + UDP_HEADER, id, seq, this.sim.now);
+    const udpLength = (frame[udp + 4]! << 8) | frame[udp + 5]!;
+    // RFC 768: "If the computed checksum is zero, it is transmitted as all ones".
+    const u = internetChecksum(frame, udp, udp + udpLength, t.pseudo) || 0xffff;
+    frame[udp + 6] = u >>> 8;
+    frame[udp + 7] = u & 0xff;
+    this.emit(frame);
+  }
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+/** Flow payload header at `o`: magic, flow id, sequence, send time (ns, 64 bits). */
+function writeFlowHeader(b: Uint8Array, o: number, id: number, seq: number, sentAt: number): void {
+  writeU32(b, o, FLOW_MAGIC);
+  writeU32(b, o + 4, id);
+  writeU32(b, o + 8, seq);
+  writeU32(b, o + 12, Math.floor(sentAt / 2 ** 32));
+  writeU32(b, o + 16, sentAt >>> 0);
 }

@@ -9,15 +9,22 @@
 
 export type EventHandler = () => void;
 
-interface QueuedEvent {
-  readonly at: number;
-  readonly seq: number;
-  handler: EventHandler | undefined;
-}
-
 export interface EventHandle {
   readonly at: number;
   cancel(): void;
+}
+
+/** A scheduled event; it is its own handle (no closure per event). */
+class QueuedEvent implements EventHandle {
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    public handler: EventHandler | undefined,
+  ) {}
+
+  cancel(): void {
+    this.handler = undefined;
+  }
 }
 
 export const NS_PER_MS = 1_000_000;
@@ -26,7 +33,8 @@ export const NS_PER_SECOND = 1_000_000_000;
 /**
  * The first whole nanosecond at which an engine deadline given in (fractional) milliseconds has
  * passed: `ns / NS_PER_MS >= ms`. Rounding any other way can wake an engine just before its
- * deadline, where it does nothing and asks for the same instant again, forever.
+ * deadline, where it does nothing and asks for the same instant again, forever (about 7% of BGP
+ * keepalive deadlines `now / 1e6 + 3000` round 1 ns early).
  */
 export function nsAtOrAfterMs(ms: number): number {
   let ns = Math.ceil(ms * NS_PER_MS);
@@ -82,6 +90,8 @@ export class Simulator {
   private seq = 0;
   private current = 0;
   private executed = 0;
+  /** Diagnostics (`countEventsByKind`): events scheduled per handler. */
+  private kinds: Map<string, number> | undefined;
   readonly random: SeededRandom;
 
   constructor(seed = 1) {
@@ -105,16 +115,24 @@ export class Simulator {
     return this.heap.length;
   }
 
+  /**
+   * Diagnostics: from now on, counts every event scheduled, by its handler (the function's name, else
+   * the start of its source text). Slow; for finding what a run spends its events on.
+   */
+  countEventsByKind(): ReadonlyMap<string, number> {
+    this.kinds ??= new Map();
+    return this.kinds;
+  }
+
   /** Runs `handler` at absolute time `at` (ns); times in the past run at the current time. */
   at(at: number, handler: EventHandler): EventHandle {
-    const event: QueuedEvent = { at: Math.max(at, this.current), seq: this.seq++, handler };
+    if (this.kinds) {
+      const kind = handler.name || handler.toString().slice(0, 72).replace(/\s+/g, ' ');
+      this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    }
+    const event = new QueuedEvent(at > this.current ? at : this.current, this.seq++, handler);
     this.push(event);
-    return {
-      at: event.at,
-      cancel: () => {
-        event.handler = undefined;
-      },
-    };
+    return event;
   }
 
   /** Runs `handler` after `delay` ns. */
@@ -132,10 +150,11 @@ export class Simulator {
   step(): boolean {
     while (this.heap.length > 0) {
       const e = this.pop();
-      if (!e.handler) continue;
+      const handler = e.handler;
+      if (!handler) continue;
       this.current = e.at;
       this.executed++;
-      e.handler();
+      handler();
       return true;
     }
     return false;
@@ -143,43 +162,65 @@ export class Simulator {
 
   /** Runs every event up to and including time `until`, then sets the clock to `until`. */
   runUntil(until: number): void {
-    for (;;) {
-      const next = this.nextEventAt();
-      if (next === undefined || next > until) break;
-      this.step();
-    }
-    if (until > this.current) this.current = until;
+    this.run(until, Number.POSITIVE_INFINITY);
   }
 
+  /**
+   * Runs events up to and including time `until`, at most `maxEvents` of them (so a driver can look
+   * at the wall clock between slices). True when it got to `until`: the clock is then `until`.
+   */
+  run(until: number, maxEvents: number): boolean {
+    const h = this.heap;
+    for (let n = 0; n < maxEvents;) {
+      if (h.length === 0 || h[0]!.at > until) {
+        if (until > this.current) this.current = until;
+        return true;
+      }
+      const e = this.pop();
+      const handler = e.handler;
+      if (!handler) continue;
+      this.current = e.at;
+      this.executed++;
+      n++;
+      handler();
+    }
+    return false;
+  }
+
+  /** Sifts up from the end, moving parents down into the hole rather than swapping. */
   private push(e: QueuedEvent): void {
     const h = this.heap;
+    let i = h.length;
     h.push(e);
-    let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const p = h[parent]!;
+      if (!before(e, p)) break;
+      h[i] = p;
       i = parent;
     }
+    h[i] = e;
   }
 
   private pop(): QueuedEvent {
     const h = this.heap;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        let m = l;
+        if (r < n && before(h[r]!, h[l]!)) m = r;
+        const child = h[m]!;
+        if (!before(child, last)) break;
+        h[i] = child;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

@@ -1,8 +1,9 @@
 /**
  * A small TCP for the lab (RFC 9293), enough to carry BGP between emulated devices as real segments
  * (so a capture shows BGP over TCP in Wireshark): three-way handshake, cumulative ACKs, a fixed send
- * window, retransmission with exponential back-off (RFC 6298) and fast retransmit on three duplicate
- * ACKs (RFC 5681 §3.2), FIN and RST.
+ * window, the Nagle algorithm and sender silly-window avoidance (RFC 1122 §4.2.3.4: a short segment
+ * only when nothing is in flight), retransmission with exponential back-off (RFC 6298) and fast
+ * retransmit on three duplicate ACKs (RFC 5681 §3.2), FIN and RST.
  *
  * Left out on purpose, because the lab's links and receivers do not need them: congestion control,
  * out-of-order reassembly (the receiver drops a segment that is not next and the sender resends),
@@ -13,6 +14,7 @@
  * the same bytes.
  */
 import type { Ipv4Address } from '../wire/addr.js';
+import { allocBytes } from '../wire/bytes.js';
 import { WireError } from '../wire/errors.js';
 import {
   decodeTcp,
@@ -106,6 +108,11 @@ export class TcpConnection {
   private peerFinReceived = false;
   private retries = 0;
   private rtoNs: number;
+  /**
+   * When the retransmission timer expires (undefined: stopped). Restarting it on every ACK only
+   * moves this; the one simulator event looks at it when it fires and sleeps on if it moved.
+   */
+  private timerDeadline: number | undefined;
   private timer: EventHandle | undefined;
   private duplicateAcks = 0;
   private opened = false;
@@ -324,19 +331,20 @@ export class TcpConnection {
 
   /** `length` bytes starting `offset` bytes after sndUna, copied out of the chunk list. */
   private slice(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
     let skip = offset + this.headOffset;
+    let i = 0;
+    while (skip >= this.buffered[i]!.length) skip -= this.buffered[i++]!.length;
+    const first = this.buffered[i]!;
+    // A segment inside one written chunk is a view of it (the chunk is never changed once written).
+    if (skip + length <= first.length) return first.subarray(skip, skip + length);
+    const out = allocBytes(length);
     let written = 0;
-    for (const chunk of this.buffered) {
-      if (skip >= chunk.length) {
-        skip -= chunk.length;
-        continue;
-      }
+    for (; written < length; i++) {
+      const chunk = this.buffered[i]!;
       const take = Math.min(chunk.length - skip, length - written);
       out.set(chunk.subarray(skip, skip + take), written);
       written += take;
       skip = 0;
-      if (written === length) break;
     }
     return out;
   }
@@ -352,6 +360,10 @@ export class TcpConnection {
       const room = windowBytes - offset;
       if (room <= 0) break;
       const length = Math.min(mss, unsent, room);
+      // RFC 1122 §4.2.3.4 (Nagle, and sender SWS avoidance): less than a full segment only when
+      // nothing is in flight; the rest waits for the ACK, so a burst of writes goes out in full
+      // segments rather than one short segment per write or per ACK.
+      if (length < mss && offset > 0) break;
       this.stack.sendSegment(this, {
         seq: this.sndNxt,
         ack: this.rcvNxt,
@@ -377,7 +389,7 @@ export class TcpConnection {
   private advance(n: number): void {
     this.sndNxt = seqAdd(this.sndNxt, n);
     if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
-    if (!this.timer) this.armTimer();
+    if (this.timerDeadline === undefined) this.armTimer();
   }
 
   private sendAck(): void {
@@ -389,16 +401,28 @@ export class TcpConnection {
   }
 
   private armTimer(): void {
-    this.cancelTimer();
-    this.timer = this.stack.sim.after(this.rtoNs, () => {
-      this.timer = undefined;
-      this.onTimeout();
-    });
+    const sim = this.stack.sim;
+    const deadline = sim.now + this.rtoNs;
+    this.timerDeadline = deadline;
+    if (this.timer && this.timer.at <= deadline) return;
+    this.timer?.cancel();
+    this.timer = sim.at(deadline, this.timerFired);
   }
 
-  private cancelTimer(): void {
-    this.timer?.cancel();
+  private readonly timerFired = (): void => {
     this.timer = undefined;
+    const deadline = this.timerDeadline;
+    if (deadline === undefined) return;
+    if (deadline > this.stack.sim.now) {
+      this.timer = this.stack.sim.at(deadline, this.timerFired);
+      return;
+    }
+    this.timerDeadline = undefined;
+    this.onTimeout();
+  };
+
+  private cancelTimer(): void {
+    this.timerDeadline = undefined;
   }
 
   private onTimeout(): void {
@@ -429,6 +453,8 @@ export class TcpConnection {
   private finish(): void {
     this.state = 'closed';
     this.cancelTimer();
+    this.timer?.cancel();
+    this.timer = undefined;
     this.buffered.length = 0;
     this.bufferedBytes = 0;
     this.stack.remove(this);

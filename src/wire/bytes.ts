@@ -3,10 +3,39 @@
  *
  * `Reader` never reads past its `end`: each read checks first and throws a `WireError`
  * (`truncated`) naming the field and the absolute offset. `Writer` grows as needed and lets a
- * codec reserve a length field and patch it once the body is written.
+ * codec reserve a length field and patch it once the body is written. `allocBytes` hands encoders
+ * their output arrays.
  * Only `Uint8Array` is used so the codecs also run in a browser.
  */
 import { WireError, type WireErrorKind } from './errors.js';
+
+/** V8 keeps typed arrays up to 64 bytes on its heap; longer ones get their own backing store. */
+const ON_HEAP_MAX = 64;
+const SLAB_BYTES = 64 * 1024;
+/**
+ * The slab `allocBytes` carves from, and where its free part starts. This is the one piece of
+ * mutable module state in `src/wire`, and it is not observable: a slab is never reused, so every
+ * array handed out is fresh and zero-filled, and a slab lives exactly as long as an array cut from it.
+ */
+let slab = new ArrayBuffer(0);
+let slabFree = 0;
+
+/**
+ * A new zero-filled array of `n` bytes, as `new Uint8Array(n)` gives, but cheap for frame-sized
+ * arrays: V8 gives each typed array over 64 bytes its own backing store (about 300 ns in Node 20,
+ * against 30 ns for a view), so arrays of 65 bytes to 8 KiB are views into shared 64 KiB slabs, as
+ * Node's Buffer pool does. Code must read `byteOffset` before it uses `.buffer`.
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n <= ON_HEAP_MAX || n > SLAB_BYTES / 8) return new Uint8Array(n);
+  if (slabFree + n > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabFree = 0;
+  }
+  const out = new Uint8Array(slab, slabFree, n);
+  slabFree += (n + 7) & ~7;
+  return out;
+}
 
 export class Reader {
   /** Absolute offset of the next byte to read. */
@@ -125,7 +154,7 @@ export class Writer {
   offset = 0;
 
   constructor(initialCapacity = 256) {
-    this.buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.buf = allocBytes(Math.max(16, initialCapacity));
   }
 
   private ensure(n: number): void {
@@ -133,7 +162,7 @@ export class Writer {
     if (need <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
+    const next = allocBytes(cap);
     next.set(this.buf.subarray(0, this.offset));
     this.buf = next;
   }
@@ -218,7 +247,9 @@ export class Writer {
 
   /** The written bytes as an exactly-sized array (a copy; the writer may be reused). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.offset);
+    const out = allocBytes(this.offset);
+    out.set(this.buf.subarray(0, this.offset));
+    return out;
   }
 }
 

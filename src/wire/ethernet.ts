@@ -15,7 +15,7 @@
  * Also exports the byte-level MAC writer the other wire codecs use (`emitMac`).
  */
 import { readMac, type Mac } from './addr.js';
-import { Reader } from './bytes.js';
+import { allocBytes, Reader } from './bytes.js';
 import { WireError } from './errors.js';
 
 const PROTOCOL = 'ethernet';
@@ -202,7 +202,7 @@ export function emitEthernetHeader(v: EthernetHeader, out: Uint8Array, offset: n
 /** Header + payload in one allocation, not padded. */
 export function encodeEthernet(v: EthernetFrame): Uint8Array {
   const headerLength = ethernetHeaderLength(v.vlans.length);
-  const out = new Uint8Array(headerLength + v.payload.length);
+  const out = allocBytes(headerLength + v.payload.length);
   emitEthernetHeader(v, out, 0);
   out.set(v.payload, headerLength);
   return out;

@@ -17,7 +17,7 @@
  * (`emitIpv4Address`) and the RFC 768/9293 pseudo-header sum (`ipv4PseudoHeaderSum`).
  */
 import { readIpv4, type Ipv4Address } from './addr.js';
-import { internetChecksum, Reader } from './bytes.js';
+import { allocBytes, internetChecksum, Reader } from './bytes.js';
 import { WireError } from './errors.js';
 
 const PROTOCOL = 'ipv4';
@@ -266,7 +266,7 @@ export function emitIpv4Header(
 
 export function encodeIpv4(v: Ipv4Packet): Uint8Array {
   const headerLength = ipv4HeaderLength(v);
-  const out = new Uint8Array(headerLength + v.payload.length);
+  const out = allocBytes(headerLength + v.payload.length);
   emitIpv4Header(v, out, 0, v.payload.length);
   out.set(v.payload, headerLength);
   return out;

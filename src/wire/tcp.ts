@@ -15,7 +15,7 @@
  * `payload` are zero-copy views of the input.
  */
 import type { IpAddress } from './addr.js';
-import { internetChecksum, Reader } from './bytes.js';
+import { allocBytes, internetChecksum, Reader } from './bytes.js';
 import { WireError } from './errors.js';
 import { IPPROTO_TCP } from './ipv4.js';
 import { ipPseudoHeaderSum } from './ipv6.js';
@@ -192,7 +192,7 @@ export function emitTcp(
 }
 
 export function encodeTcp(v: TcpSegment, src: IpAddress, dst: IpAddress): Uint8Array {
-  const out = new Uint8Array(tcpLength(v));
+  const out = allocBytes(tcpLength(v));
   emitTcp(v, src, dst, out, 0);
   return out;
 }

@@ -17,7 +17,7 @@
  * deep-equals v). The payload is a zero-copy view of the input.
  */
 import { ipVersion, type IpAddress } from './addr.js';
-import { internetChecksum, Reader } from './bytes.js';
+import { allocBytes, internetChecksum, Reader } from './bytes.js';
 import { WireError } from './errors.js';
 import { IPPROTO_UDP } from './ipv4.js';
 import { ipPseudoHeaderSum } from './ipv6.js';
@@ -126,7 +126,7 @@ export function emitUdp(
 }
 
 export function encodeUdp(v: UdpDatagram, src: IpAddress, dst: IpAddress): Uint8Array {
-  const out = new Uint8Array(UDP_HEADER_LENGTH + v.payload.length);
+  const out = allocBytes(UDP_HEADER_LENGTH + v.payload.length);
   emitUdp(v, src, dst, out, 0);
   return out;
 }

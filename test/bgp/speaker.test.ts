@@ -21,7 +21,7 @@ import {
   type OpenMessage,
 } from '../../src/wire/bgp-message.js';
 import type { PathAttribute, UpdateMessage } from '../../src/wire/bgp-update.js';
-import { encodeEvpnNlriList, parseRd, type EvpnRoute } from '../../src/wire/evpn.js';
+import { encodeEvpnNlriList, evpnRouteKey, parseRd, type EvpnRoute } from '../../src/wire/evpn.js';
 import { MemoryNet, type RawPeer } from '../support/bgp-memnet.js';
 
 const A = '10.0.0.1' as Ipv4Address;
@@ -439,6 +439,42 @@ describe('misbehaving peers', () => {
     net.advance(200);
     assert.deepEqual(lastNotification(peer), { code: 4, subcode: 0 });
     assert.equal(b.evpn.size, 0);
+  });
+
+  it('holds one object for a route that several peers send, and a differing copy as its own', () => {
+    const { net, b, peer } = scripted();
+    establish(net, peer);
+    const other = net.connectRaw(C, B);
+    net.sendRaw(other, encodeBgpMessage(open(65003, C), OPTS));
+    net.sendRaw(other, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+    const route = routes(1)[0]!;
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate([route]), OPTS));
+    net.sendRaw(other, encodeBgpMessage(evpnUpdate([route]), OPTS));
+    const key = evpnRouteKey(route);
+    const [first, second] = b.evpn.multipath(key);
+    assert.ok(first && second, 'a path from each peer');
+    assert.equal(first.route, second.route, 'the same route object');
+    // Same key, another label: C's path keeps what C sent.
+    const relabelled = { ...route, label1: 200 } as EvpnRoute;
+    net.sendRaw(other, encodeBgpMessage(evpnUpdate([relabelled]), OPTS));
+    const labels = b.evpn
+      .multipath(key)
+      .map((p) => (p.route.type === 'mac-ip' ? p.route.label1 : -1))
+      .sort((x, y) => x - y);
+    assert.deepEqual(labels, [100, 200]);
+  });
+
+  it('input waiting for a busy CPU restarts the hold timer as it arrives, not when it is processed', () => {
+    const { net, b, peer } = scripted(9);
+    establish(net, peer);
+    const connection = [...b.peer(A)!.connections][0]!;
+    net.advance(8_000);
+    // A KEEPALIVE reached the transport; the driver hands it to `received` once its CPU is free.
+    b.inputArrived(connection, net.now);
+    net.advance(8_900);
+    assert.equal(b.peer(A)!.session.state, 'Established');
+    net.advance(200);
+    assert.deepEqual(lastNotification(peer), { code: 4, subcode: 0 });
   });
 });
 

@@ -97,6 +97,35 @@ test('handshake, then 300 kB each way arrive intact and in order', () => {
   assert.deepEqual(client.closes, []);
 });
 
+test('Nagle and sender SWS avoidance: a burst of writes leaves as full segments and one tail', () => {
+  const { sim, a, b } = pair();
+  const server = recorder();
+  b.listen(179, () => server);
+  const client = recorder();
+  const c = a.connect(A, { ip: B, port: 179 }, client);
+  sim.runUntil(1e6);
+  // A lone short write goes at once: nothing is in flight.
+  c.write(payload(19, 1));
+  sim.runUntil(2e6);
+  assert.deepEqual(
+    server.data.map((d) => d.length),
+    [19],
+  );
+  // 100 BGP-sized writes in one go (more than the window): full segments, then the tail once the
+  // data before it is acknowledged — never one short segment per write or per ACK.
+  server.data.length = 0;
+  const burst = payload(381_600, 2);
+  for (let i = 0; i < 100; i++) c.write(burst.subarray(i * 3816, (i + 1) * 3816));
+  sim.runUntil(1e9);
+  const sizes = server.data.map((d) => d.length);
+  assert.deepEqual(joined(server.data), burst);
+  assert.ok(
+    sizes.slice(0, -1).every((n) => n === 1460),
+    `segment sizes ${[...new Set(sizes)]}`,
+  );
+  assert.equal(sizes[sizes.length - 1], 381_600 % 1460);
+});
+
 test('lost segments are retransmitted: the byte stream survives any loss pattern', () => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 12 }), (losses) => {

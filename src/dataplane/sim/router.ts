@@ -9,8 +9,9 @@
  * connected subnets are static entries (`setNeighbor`), as if ARP had resolved them at link-up.
  */
 import type { Ipv4Address, Mac } from '../../wire/addr.js';
-import { ipv4ToNumber } from '../../wire/addr.js';
+import { ipv4ToNumber, macToBytes } from '../../wire/addr.js';
 import { arpReplyFor, ARP_OP_REQUEST, decodeArp, encodeArp } from '../../wire/arp.js';
+import { allocBytes, internetChecksum } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../wire/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../wire/ipv4.js';
@@ -32,8 +33,25 @@ interface Route {
   readonly prefix: number;
   readonly length: number;
   readonly mask: number;
-  nextHops: NextHop[];
+  nextHops: Hop[];
 }
+
+/** A next hop with what forwarding writes resolved once: the egress interface and the MAC's octets. */
+interface Hop extends NextHop {
+  readonly egress: Interface | undefined;
+  readonly macOctets: Uint8Array;
+}
+
+interface Interface extends RouterInterface {
+  up: boolean;
+  readonly macOctets: Uint8Array;
+  /** The connected subnet, as numbers. */
+  readonly network: number;
+  readonly mask: number;
+}
+
+const ETHERNET_HEADER = 14;
+const IPV4_HEADER = 20;
 
 export interface RouterCounters {
   forwarded: number;
@@ -56,8 +74,13 @@ export class SimRouter {
     malformed: 0,
     arpReplies: 0,
   };
-  private readonly interfaces = new Map<string, RouterInterface & { up: boolean }>();
+  private readonly interfaces = new Map<string, Interface>();
   private readonly routes = new Map<string, Route>();
+  /** The /32 routes by address, and the shorter ones longest first (rebuilt when routes change). */
+  private readonly hostRoutes = new Map<number, Route>();
+  private shorterRoutes: Route[] | undefined;
+  /** Our interface addresses, as numbers. */
+  private readonly localAddresses = new Set<number>();
   /** port → neighbour IP → MAC. */
   private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
 
@@ -84,10 +107,7 @@ export class SimRouter {
   /** The interface whose connected subnet holds `ip` (up or down), if any. */
   connectedInterface(ip: Ipv4Address): (RouterInterface & { readonly up: boolean }) | undefined {
     const d = ipv4ToNumber(ip);
-    for (const i of this.interfaces.values()) {
-      const mask = i.prefixLength === 0 ? 0 : (0xffffffff << (32 - i.prefixLength)) >>> 0;
-      if ((d & mask) >>> 0 === (ipv4ToNumber(i.ip) & mask) >>> 0) return i;
-    }
+    for (const i of this.interfaces.values()) if ((d & i.mask) >>> 0 === i.network) return i;
     return undefined;
   }
 
@@ -138,7 +158,14 @@ export class SimRouter {
   }
 
   addInterface(i: RouterInterface): void {
-    this.interfaces.set(i.port, { ...i, up: true });
+    const mask = i.prefixLength === 0 ? 0 : (0xffffffff << (32 - i.prefixLength)) >>> 0;
+    const network = (ipv4ToNumber(i.ip) & mask) >>> 0;
+    this.interfaces.set(i.port, { ...i, up: true, macOctets: macToBytes(i.mac), network, mask });
+    this.localAddresses.clear();
+    for (const x of this.interfaces.values()) this.localAddresses.add(ipv4ToNumber(x.ip));
+    // Routes resolve their hops' interfaces once; a new (or replaced) interface is resolved again.
+    for (const r of this.routes.values())
+      r.nextHops = r.nextHops.map((h) => ({ ...h, egress: this.interfaces.get(h.port) }));
   }
 
   hasInterface(port: string): boolean {
@@ -155,32 +182,116 @@ export class SimRouter {
   setRoute(prefix: Ipv4Address, length: number, nextHops: readonly NextHop[]): void {
     const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
     const key = `${prefix}/${length}`;
-    if (nextHops.length === 0) this.routes.delete(key);
-    else
-      this.routes.set(key, {
-        prefix: (ipv4ToNumber(prefix) & mask) >>> 0,
-        length,
-        mask,
-        nextHops: [...nextHops],
-      });
+    const value = (ipv4ToNumber(prefix) & mask) >>> 0;
+    if (nextHops.length === 0) {
+      this.routes.delete(key);
+      if (length === 32) this.hostRoutes.delete(value);
+    } else {
+      const hops = nextHops.map((h): Hop => ({
+        port: h.port,
+        mac: h.mac,
+        egress: this.interfaces.get(h.port),
+        macOctets: macToBytes(h.mac),
+      }));
+      const route: Route = { prefix: value, length, mask, nextHops: hops };
+      this.routes.set(key, route);
+      if (length === 32) this.hostRoutes.set(value, route);
+    }
+    if (length !== 32) this.shorterRoutes = undefined;
   }
 
   /** Longest-prefix match, over next hops whose port is up. */
   lookup(dst: Ipv4Address): NextHop[] {
-    const d = ipv4ToNumber(dst);
-    let best: Route | undefined;
-    for (const r of this.routes.values()) {
-      if ((d & r.mask) >>> 0 !== r.prefix) continue;
-      const usable = r.nextHops.some((h) => this.interfaces.get(h.port)?.up !== false);
-      if (usable && (!best || r.length > best.length)) best = r;
+    return this.lookupNumber(ipv4ToNumber(dst)).map((h) => ({ port: h.port, mac: h.mac }));
+  }
+
+  private lookupNumber(d: number): readonly Hop[] {
+    const host = this.hostRoutes.get(d);
+    if (host) {
+      const hops = this.usableHops(host);
+      if (hops.length > 0) return hops;
     }
-    return best ? best.nextHops.filter((h) => this.interfaces.get(h.port)?.up !== false) : [];
+    if (!this.shorterRoutes) {
+      // Longest first; a stable sort keeps insertion order between equal lengths.
+      this.shorterRoutes = [...this.routes.values()]
+        .filter((r) => r.length !== 32)
+        .sort((a, b) => b.length - a.length);
+    }
+    for (const r of this.shorterRoutes) {
+      if ((d & r.mask) >>> 0 !== r.prefix) continue;
+      const hops = this.usableHops(r);
+      if (hops.length > 0) return hops;
+    }
+    return [];
+  }
+
+  /** The route's next hops whose port is up (the route's own list when all are). */
+  private usableHops(r: Route): readonly Hop[] {
+    const hops = r.nextHops;
+    for (const h of hops) {
+      if (this.egressOf(h)?.up === false) return hops.filter((x) => this.egressOf(x)?.up !== false);
+    }
+    return hops;
+  }
+
+  private egressOf(h: Hop): Interface | undefined {
+    return h.egress;
+  }
+
+  /**
+   * The forwarding fast path, on the frame's bytes: an untagged IPv4 packet with a valid header
+   * addressed to this interface's MAC and not to the router. Writes exactly what the general path
+   * writes (new Ethernet header, TTL one less, header checksum recomputed; padding dropped) and
+   * returns false to leave everything else to it.
+   */
+  private forwardFast(iface: Interface, frame: Uint8Array, out: RouterOutput): boolean {
+    const n = frame.length;
+    if (n < ETHERNET_HEADER + IPV4_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
+    const mac = iface.macOctets;
+    for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+    const b0 = frame[ETHERNET_HEADER]!;
+    const headerLength = (b0 & 0x0f) * 4;
+    const totalLength = (frame[ETHERNET_HEADER + 2]! << 8) | frame[ETHERNET_HEADER + 3]!;
+    if (b0 >>> 4 !== 4 || headerLength < IPV4_HEADER || totalLength < headerLength) return false;
+    if (ETHERNET_HEADER + totalLength > n || (frame[ETHERNET_HEADER + 6]! & 0x80) !== 0) return false;
+    if (internetChecksum(frame, ETHERNET_HEADER, ETHERNET_HEADER + headerLength) !== 0) return false;
+    const o = ETHERNET_HEADER + 16;
+    const dst = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
+    if (this.localAddresses.has(dst)) return false;
+    const ttl = frame[ETHERNET_HEADER + 8]!;
+    if (ttl <= 1) {
+      this.counters.ttlExpired++;
+      return true;
+    }
+    const hops = this.lookupNumber(dst);
+    if (hops.length === 0) {
+      this.counters.noRoute++;
+      return true;
+    }
+    const hop =
+      hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER, this.hashSeed) % hops.length]!;
+    const egress = this.egressOf(hop)!;
+    const copy = allocBytes(ETHERNET_HEADER + totalLength);
+    copy.set(hop.macOctets, 0);
+    copy.set(egress.macOctets, 6);
+    copy[12] = 0x08;
+    copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
+    copy[ETHERNET_HEADER + 8] = ttl - 1;
+    copy[ETHERNET_HEADER + 10] = 0;
+    copy[ETHERNET_HEADER + 11] = 0;
+    const c = internetChecksum(copy, ETHERNET_HEADER, ETHERNET_HEADER + headerLength);
+    copy[ETHERNET_HEADER + 10] = c >>> 8;
+    copy[ETHERNET_HEADER + 11] = c & 0xff;
+    out.transmit.push({ port: hop.port, frame: copy });
+    this.counters.forwarded++;
+    return true;
   }
 
   receive(port: string, frame: Uint8Array): RouterOutput {
     const out: RouterOutput = { transmit: [], toHost: [] };
     const iface = this.interfaces.get(port);
     if (!iface || !iface.up) return out;
+    if (this.forwardFast(iface, frame, out)) return out;
     try {
       const eth = decodeEthernet(frame);
       if (eth.etherType === ETHERTYPE_ARP) {
@@ -203,7 +314,7 @@ export class SimRouter {
       }
       if (eth.etherType !== ETHERTYPE_IPV4 || eth.dst !== iface.mac) return out;
       const ip = decodeIpv4(eth.payload);
-      if ([...this.interfaces.values()].some((i) => i.ip === ip.dst)) {
+      if (this.localAddresses.has(ipv4ToNumber(ip.dst))) {
         out.toHost.push(frame);
         return out;
       }
@@ -240,13 +351,16 @@ export class SimRouter {
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */
 export function flowHash(ipPacket: Uint8Array, seed = 0x811c9dc5): number {
-  const ihl = (ipPacket[0]! & 0x0f) * 4;
+  return flowHashAt(ipPacket, 0, seed);
+}
+
+/** `flowHash` of the IPv4 packet that starts at `start` in `buf` (and runs to its end). */
+function flowHashAt(buf: Uint8Array, start: number, seed: number): number {
+  const ihl = (buf[start]! & 0x0f) * 4;
   let h = seed;
-  const mix = (b: number) => {
-    h = Math.imul(h ^ b, 0x01000193);
-  };
-  for (let i = 12; i < 20; i++) mix(ipPacket[i]!);
-  mix(ipPacket[9]!);
-  for (let i = ihl; i < ihl + 4 && i < ipPacket.length; i++) mix(ipPacket[i]!);
+  for (let i = start + 12; i < start + 20; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  h = Math.imul(h ^ buf[start + 9]!, 0x01000193);
+  const end = Math.min(start + ihl + 4, buf.length);
+  for (let i = start + ihl; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h >>> 0;
 }

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Link, type LinkEndpoint } from '../../src/lab/link.js';
+import { Simulator } from '../../src/lab/sim.js';
+
+function ends(): {
+  a: LinkEndpoint;
+  b: LinkEndpoint;
+  got: { at: number; frame: Uint8Array }[];
+  sim: Simulator;
+} {
+  const sim = new Simulator();
+  const got: { at: number; frame: Uint8Array }[] = [];
+  return {
+    sim,
+    got,
+    a: { node: 'a', port: 'p', deliver: () => {} },
+    b: { node: 'b', port: 'p', deliver: (frame) => got.push({ at: sim.now, frame }) },
+  };
+}
+
+describe('lab link', () => {
+  // 76 bytes + 24 of wire overhead = 800 bits: 800 ns at 1 Gb/s.
+  const frame = new Uint8Array(76);
+
+  it('queues frames behind each other, tail-drops past the limit, and frees a slot once a frame is serialized', () => {
+    const { sim, a, b, got } = ends();
+    const link = new Link(sim, 'a--b', a, b, { bandwidthBps: 1e9, latencyNs: 100, queueLimit: 3 });
+    const accepted = [0, 1, 2, 3, 4].map(() => link.send(a, frame));
+    assert.deepEqual(accepted, [true, true, true, false, false]);
+    assert.equal(link.counters.lostQueue, 2);
+    sim.runUntil(799);
+    assert.equal(link.send(a, frame), false, 'the first frame is still on the wire');
+    sim.runUntil(800);
+    assert.equal(link.send(a, frame), true, 'its slot is free the instant it is serialized');
+    sim.runUntil(10_000);
+    assert.deepEqual(
+      got.map((g) => g.at),
+      [900, 1700, 2500, 3300],
+    );
+  });
+
+  it('costs one event per frame when nothing captures it, and captures at the start of transmission', () => {
+    const { sim, a, b } = ends();
+    const link = new Link(sim, 'a--b', a, b, { bandwidthBps: 1e9, latencyNs: 100 });
+    for (let i = 0; i < 10; i++) link.send(a, frame);
+    sim.runUntil(100_000);
+    assert.equal(sim.eventsExecuted, 10);
+    const captured: number[] = [];
+    link.onCapture((t) => captured.push(t));
+    link.send(a, frame);
+    link.send(a, frame);
+    sim.runUntil(200_000);
+    assert.deepEqual(captured, [100_000, 100_800]);
+  });
+
+  it('loses the frames in flight when it goes down, and queues afresh when it comes back', () => {
+    const { sim, a, b, got } = ends();
+    const link = new Link(sim, 'a--b', a, b, { bandwidthBps: 1e9, latencyNs: 100, queueLimit: 2 });
+    link.send(a, frame);
+    link.send(a, frame);
+    sim.runUntil(500);
+    link.setUp(false);
+    link.setUp(true);
+    assert.equal(link.send(a, frame), true);
+    assert.equal(link.send(a, frame), true);
+    sim.runUntil(10_000);
+    assert.equal(link.counters.lostDown, 2);
+    assert.deepEqual(
+      got.map((g) => g.at),
+      [1400, 2200],
+    );
+  });
+});
