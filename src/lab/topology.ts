@@ -125,12 +125,17 @@ export interface TopologyMlagPair {
   readonly recoveryDelayNs: number;
   readonly bfdIntervalNs: number;
   readonly bfdMultiplier: number;
+  /** Monitor-link: member ports follow the leaf's uplinks, back this long after one returns. */
+  readonly monitorLink?: { readonly recoveryDelayNs: number };
   /** M-LAG id → the member port on each leaf. */
   readonly members: readonly { readonly id: number; readonly ports: readonly [string, string] }[];
 }
 
 /** Seed 001: the member ports of a device that rejoins come up this long after pairing (240 s). */
 export const DEFAULT_MLAG_RECOVERY_DELAY_NS = 240e9;
+
+/** Monitor-link's wait after an uplink returns before the members rejoin (a common vendor default). */
+export const DEFAULT_MONITOR_LINK_RECOVERY_NS = 3e9;
 
 export type UnderlayMode = 'static' | 'ebgp';
 
@@ -462,6 +467,7 @@ function readMlag(
       'dad-link',
       'recovery-delay',
       'bfd',
+      'monitor-link',
       'members',
     ]);
     const name = m.field('name').string({ default: `mlag${i + 1}` });
@@ -525,6 +531,19 @@ function readMlag(
         bfdIntervalNs = bf.field('interval').parsed(parseDuration, { what: 'duration' }) ?? bfdIntervalNs;
       bfdMultiplier = bf.field('multiplier').integer({ default: 3, min: 1, max: 255 });
     }
+    let monitorLink: { recoveryDelayNs: number } | undefined;
+    const ml = m.field('monitor-link');
+    if (ml.present) {
+      if (ml.isMap) {
+        ml.allowOnly(['recovery-delay']);
+        const d = ml.field('recovery-delay');
+        monitorLink = {
+          recoveryDelayNs: d.present
+            ? (d.parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_MONITOR_LINK_RECOVERY_NS)
+            : DEFAULT_MONITOR_LINK_RECOVERY_NS,
+        };
+      } else if (ml.boolean()) monitorLink = { recoveryDelayNs: DEFAULT_MONITOR_LINK_RECOVERY_NS };
+    }
     const members: { id: number; ports: [string, string] }[] = [];
     for (const mem of m.field('members').list({ required: true })) {
       mem.expectMap();
@@ -570,6 +589,7 @@ function readMlag(
       recoveryDelayNs,
       bfdIntervalNs,
       bfdMultiplier,
+      ...(monitorLink ? { monitorLink } : {}),
       members,
     });
   }
@@ -870,6 +890,9 @@ function mlagDevice(
       // Non-overlapping LACP port numbers: the second leaf's start at 0x8000.
       lacpPortBase: side === 0 ? 0 : 0x8000,
       bfd: { intervalMs: pair.bfdIntervalNs / 1e6, multiplier: pair.bfdMultiplier },
+      ...(pair.monitorLink
+        ? { monitorLink: { uplinks: parts.uplinks, recoveryDelayMs: pair.monitorLink.recoveryDelayNs / 1e6 } }
+        : {}),
       random: () => random.next(),
     },
     { dataplane: leaf, speaker: parts.speaker, evpn: parts.evpn },
@@ -908,6 +931,7 @@ function mlagDevice(
   control.onPortState((port, up) => {
     if (port === links.peerLink.port) mlag.peerLinkState(up);
     else if (port === links.dadLink.port) mlag.dadLinkState(up);
+    else mlag.uplinkState(port, up);
   });
   fabric.attachAccessControl(name, {
     carrier: (port, up) => mlag.carrier(port, up),

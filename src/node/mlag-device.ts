@@ -76,6 +76,12 @@ export interface MlagDeviceConfig {
   readonly bfd: { readonly intervalMs: number; readonly multiplier: number };
   /** From error-down (or drain) to dark ports: time for the withdrawal to reach the fabric. */
   readonly shutdownDelayMs?: number;
+  /**
+   * Monitor-link (seed 001): the member ports follow these uplinks. When all are down, LACP takes
+   * the members out of the servers' bonds (they send to the peer instead of over our peer-link);
+   * they return `recoveryDelayMs` after an uplink comes back, once routes had time to converge.
+   */
+  readonly monitorLink?: { readonly uplinks: readonly string[]; readonly recoveryDelayMs: number };
   /** Nonzero random numbers for boot ids and BFD discriminators (seeded in the lab). */
   readonly random: () => number;
 }
@@ -115,6 +121,10 @@ export class MlagDevice {
   private dadCarrier = false;
   private bfdDown = false;
   private drained = false;
+  /** Monitor-link: uplinks with carrier, and whether the members are down because none has. */
+  private readonly uplinksUp = new Set<string>();
+  private uplinksLost = false;
+  private uplinkReturn: { cancel(): void } | undefined;
   private nonMembersDown = false;
   private virtualAnnounced = false;
   private readonly shutdownDelayMs: number;
@@ -129,6 +139,8 @@ export class MlagDevice {
   ) {
     this.name = config.name;
     this.shutdownDelayMs = config.shutdownDelayMs ?? DEFAULT_SHUTDOWN_DELAY_MS;
+    // Uplinks start with carrier, like every cabled port; `uplinkState` reports changes.
+    for (const u of config.monitorLink?.uplinks ?? []) this.uplinksUp.add(u);
     for (const m of config.members) {
       const s: MemberState = {
         mlagId: m.mlagId,
@@ -179,6 +191,7 @@ export class MlagDevice {
     if (this.boots++ > 0) ({ dfs: this.dfs, bonds: this.bonds, bfd: this.bfd } = this.engines());
     this.isRunning = true;
     this.drained = false;
+    this.uplinksLost = false;
     this.nonMembersDown = false;
     this.bfdDown = false;
     const now = this.clock.now();
@@ -196,6 +209,8 @@ export class MlagDevice {
     this.isRunning = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+    this.uplinkReturn?.cancel();
+    this.uplinkReturn = undefined;
     this.virtualAnnounced = false;
     // A restarted device has lost what its peer told it; it relearns it at the next full sync.
     this.parts.dataplane.flushSynced();
@@ -229,6 +244,26 @@ export class MlagDevice {
 
   receiveBfd(bytes: Uint8Array): void {
     if (this.isRunning) this.runBfd(this.bfd.receive(this.clock.now(), bytes));
+  }
+
+  /** Carrier of an uplink (a routed port towards the spines): monitor-link follows them. */
+  uplinkState(port: string, up: boolean): void {
+    const ml = this.config.monitorLink;
+    if (!ml?.uplinks.includes(port)) return;
+    if (up) this.uplinksUp.add(port);
+    else this.uplinksUp.delete(port);
+    if (!this.isRunning) return;
+    if (this.uplinksUp.size === 0) {
+      this.uplinkReturn?.cancel();
+      this.uplinkReturn = undefined;
+      this.setUplinksLost(true);
+    } else if (this.uplinksLost && !this.uplinkReturn) {
+      const at = this.clock.now() + ml.recoveryDelayMs;
+      this.uplinkReturn = this.clock.at(at, () => {
+        this.uplinkReturn = undefined;
+        if (this.isRunning && this.uplinksUp.size > 0) this.setUplinksLost(false);
+      });
+    }
   }
 
   /** Carrier of an access port. Member ports go through LACP; the others straight to the switch. */
@@ -290,11 +325,31 @@ export class MlagDevice {
    */
   drain(on: boolean): void {
     if (!this.isRunning || this.drained === on) return;
+    const before = this.membersDrained();
     this.drained = on;
-    const now = this.clock.now();
     this.note(`drain ${on ? 'on' : 'off'}`);
-    for (const [port, bond] of this.bonds) this.runLacp(port, bond.setDrained(now, on));
+    this.drainMembers(before);
     this.updateAnnouncement();
+  }
+
+  private setUplinksLost(lost: boolean): void {
+    if (this.uplinksLost === lost) return;
+    const before = this.membersDrained();
+    this.uplinksLost = lost;
+    this.note(lost ? 'monitor-link: every uplink down, member ports down' : 'monitor-link: member ports up');
+    this.drainMembers(before);
+  }
+
+  /** Planned drain or monitor-link: either takes the member ports out of the servers' bonds. */
+  private membersDrained(): boolean {
+    return this.drained || this.uplinksLost;
+  }
+
+  private drainMembers(before: boolean): void {
+    const on = this.membersDrained();
+    if (on === before) return;
+    const now = this.clock.now();
+    for (const [port, bond] of this.bonds) this.runLacp(port, bond.setDrained(now, on));
   }
 
   // ---- engines ------------------------------------------------------------------------------
@@ -346,7 +401,7 @@ export class MlagDevice {
   }
 
   private forwarding(m: MemberState): boolean {
-    return m.carrier && m.distributing && !m.held && !this.drained;
+    return m.carrier && m.distributing && !m.held && !this.membersDrained();
   }
 
   /** Applies a member port's state to the switch and reports it to the DFS group when it changed. */

@@ -151,3 +151,65 @@ describe('M-LAG in the lab: every failure of seed 001 (examples/mlag-failures.ya
     assert.equal(row('uplink-recovery').lost, 0);
   });
 });
+
+describe('M-LAG in the lab: monitor-link (seed 001: the members follow the uplinks)', () => {
+  // leaf1 loses its uplinks, and its peer-link and DAD link too: both leaves go dual-master, and
+  // without monitor-link what srv1 hashes to leaf1 has nowhere to go (seed 001's case for it).
+  const scenario = `
+name: uplinks-and-peer-link
+until: 7s
+flows:
+  - { name: srv1-srv2, from: srv1, to: srv2, rate: 5000, start: 2500ms, stop: 6900ms }
+  - { name: srv2-srv1, from: srv2, to: srv1, rate: 5000, start: 2500ms, stop: 6900ms }
+  - { name: srv1-srv4, from: srv1, to: srv4, rate: 5000, start: 2500ms, stop: 6900ms }
+faults:
+  - { name: isolated, at: 3s, action: link-down, target: [leaf1:up1, leaf1:up2, leaf1:peer, leaf1:dad] }
+  - { name: back, at: 3300ms, action: link-up, target: [leaf1:up1, leaf1:up2, leaf1:peer, leaf1:dad] }
+`;
+  const run = (monitorLink: boolean) => {
+    const text = monitorLink
+      ? topologyText.replace(
+          '    recovery-delay: 500ms\n',
+          '    recovery-delay: 500ms\n    monitor-link: { recovery-delay: 200ms }\n',
+        )
+      : topologyText;
+    assert.notEqual(monitorLink, text === topologyText, 'the topology got its monitor-link');
+    const lab = buildLab(
+      loadScenario(scenario, 'uplinks-and-peer-link.yaml', loadTopology(text, 'mlag.yaml')),
+    );
+    lab.fabric.sim.runUntil(3_200_000_000);
+    const srv1During = lab.fabric.host('srv1').bond!.distributingPorts();
+    lab.fabric.sim.runUntil(lab.topology.untilNs);
+    const report = labReport(lab);
+    const row = (name: string) => report.faults.find((f) => f.name === name)!;
+    return { lab, report, srv1During, isolated: row('isolated'), back: row('back') };
+  };
+  const without = run(false);
+  const withMonitor = run(true);
+
+  it('without monitor-link, srv1 keeps sending into leaf1, which has no way out', () => {
+    assert.deepEqual(without.srv1During.sort(), ['eth0', 'eth1']);
+    assert.ok(
+      (without.isolated.lostByFlow['srv1-srv2'] ?? 0) > framesIn(100),
+      JSON.stringify(without.isolated),
+    );
+  });
+
+  it('with monitor-link, leaf1 takes its members out of the bonds: srv1 sends by leaf2 only, ≤ 11 ms lost', () => {
+    assert.deepEqual(withMonitor.srv1During, ['eth1']);
+    assert.match(withMonitor.lab.mlagDevices.get('leaf1')!.log.join('\n'), /monitor-link: every uplink down/);
+    assert.ok(
+      withMonitor.isolated.convergenceMs <= 11,
+      `convergence ${withMonitor.isolated.convergenceMs} ms`,
+    );
+    for (const [flow, n] of Object.entries(withMonitor.isolated.lostByFlow))
+      assert.ok(n <= framesIn(11), `${flow} lost ${n}`);
+  });
+
+  it('the members rejoin after the uplinks return and the pair re-forms; nothing duplicated', () => {
+    assert.match(withMonitor.lab.mlagDevices.get('leaf1')!.log.join('\n'), /monitor-link: member ports up/);
+    assert.deepEqual(withMonitor.lab.fabric.host('srv1').bond!.distributingPorts().sort(), ['eth0', 'eth1']);
+    assert.equal(withMonitor.back.tablesAgree, true);
+    for (const f of withMonitor.report.flows) assert.equal(f.duplicated, 0, f.name);
+  });
+});
