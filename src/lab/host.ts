@@ -16,6 +16,7 @@
  * their headers, received by reading the bytes in place. Both write and accept exactly the frames
  * the general path (encode and decode each layer) does.
  */
+import { hashBucket } from '../dataplane/sim/router.js';
 import { LacpBond, type LacpAction } from '../lacp/bond.js';
 import type { Ipv4Address, Mac } from '../wire/addr.js';
 import { ipv4FromBytes, ipv4ToNumber, macFromBytes, macToBytes } from '../wire/addr.js';
@@ -387,16 +388,13 @@ export class Host {
 
   /**
    * The port a frame leaves by: `eth0` without a bond; else one distributing port by the frame's
-   * flow hash, folded so its high bits count too (FNV-1a's low bit alone is a parity of the input).
+   * flow hash (`hashBucket`: FNV-1a's low bit alone is a parity of the input).
    */
   private egressPort(frame: Uint8Array): string | undefined {
     if (!this.lacp) return HOST_PORT;
     const ports = this.distributing;
     if (ports.length <= 1) return ports[0];
-    let h = innerFlowHash(frame);
-    h ^= h >>> 16;
-    h ^= h >>> 8;
-    return ports[(h >>> 0) % ports.length];
+    return ports[hashBucket(innerFlowHash(frame), ports.length)];
   }
 
   /** Sends an IPv4 packet, resolving the next hop (the destination on-link, else the gateway). */

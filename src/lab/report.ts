@@ -15,6 +15,12 @@ export interface FlowReport {
   readonly duplicated: number;
   readonly reordered: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
+  /**
+   * UDP payload received, in Mb/s, over the time it arrived in: the sending time stretched by the
+   * spread of latencies (a queue that filled delays the last frames). Flows that share their start
+   * and stop add up to what their path carried.
+   */
+  readonly goodputMbps: number;
 }
 
 export interface FaultReport {
@@ -66,19 +72,24 @@ export function labReport(lab: BuiltLab): LabReport {
       lostFlow.push(f.name);
     }
     const lat = [...(rx?.latencies ?? [])].sort((a, b) => a - b);
+    const received = rx?.received ?? 0;
+    // Frames sent over [start, stop] arrive over [start + min latency, stop + max latency].
+    const windowNs =
+      lat.length > 0 ? Math.min(f.stopNs, fabric.sim.now) - f.startNs + lat[lat.length - 1]! - lat[0]! : 0;
     flows.push({
       name: f.name,
       src: f.from,
       dst: f.to,
       sent,
-      received: rx?.received ?? 0,
-      lost: sent - (rx?.received ?? 0),
+      received,
+      lost: sent - received,
       duplicated: rx?.duplicated ?? 0,
       reordered: rx?.reordered ?? 0,
       latencyMs:
         lat.length > 0
           ? { p50: ms(percentile(lat, 50)), p99: ms(percentile(lat, 99)), max: ms(lat[lat.length - 1]!) }
           : null,
+      goodputMbps: windowNs > 0 ? Math.round((received * f.size * 8 * 1e6) / windowNs) / 1e3 : 0,
     });
   }
   const faults = lab.faultLog.map((f, i, all): FaultReport => {
@@ -125,7 +136,7 @@ export function renderLabReport(r: LabReport): string {
     lines.push(fmt(headers), ...rows.map(fmt), '');
   };
   table(
-    ['flow', 'src', 'dst', 'sent', 'received', 'lost', 'dup', 'reord', 'p50 ms', 'p99 ms', 'max ms'],
+    ['flow', 'src', 'dst', 'sent', 'received', 'lost', 'dup', 'reord', 'p50 ms', 'p99 ms', 'max ms', 'Mb/s'],
     r.flows.map((f) => [
       f.name,
       f.src,
@@ -138,6 +149,7 @@ export function renderLabReport(r: LabReport): string {
       f.latencyMs ? f.latencyMs.p50.toFixed(3) : '-',
       f.latencyMs ? f.latencyMs.p99.toFixed(3) : '-',
       f.latencyMs ? f.latencyMs.max.toFixed(3) : '-',
+      f.goodputMbps.toFixed(1),
     ]),
   );
   if (r.faults.length > 0) {

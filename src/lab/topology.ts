@@ -611,7 +611,7 @@ function readTimeline(
   const flows: TopologyFlow[] = [];
   for (const f of root.field('flows').list()) {
     f.expectMap();
-    f.allowOnly(['name', 'from', 'to', 'rate', 'start', 'stop', 'size']);
+    f.allowOnly(['name', 'from', 'to', 'rate', 'start', 'stop', 'size', 'streams']);
     const from = f.field('from').string({ required: true });
     const to = f.field('to').string({ required: true });
     for (const [h, key] of [
@@ -627,15 +627,20 @@ function readTimeline(
       ? (f.field('stop').parsed(parseDuration, { what: 'duration' }) ?? untilNs)
       : untilNs;
     if (stopNs <= startNs) f.field('stop').problem('a flow must stop after it starts');
-    flows.push({
-      name: f.field('name').string({ default: `${from}-to-${to}` }),
+    const name = f.field('name').string({ default: `${from}-to-${to}` });
+    const flow = {
       from,
       to,
       rate: f.field('rate').integer({ default: 1000, min: 1, max: 10_000_000 }),
       startNs,
       stopNs,
       size: f.field('size').integer({ default: 64, min: 20, max: 1472 }),
-    });
+    };
+    // Parallel streams (iperf -P): flows name.1..name.N, each its own UDP source port, so hashes
+    // (bond members, ECMP) spread them as they would spread separate connections.
+    const streams = f.field('streams').integer({ default: 1, min: 1, max: 1024 });
+    if (streams === 1) flows.push({ name, ...flow });
+    else for (let k = 1; k <= streams; k++) flows.push({ name: `${name}.${k}`, ...flow });
   }
 
   const faults: TopologyFault[] = [];

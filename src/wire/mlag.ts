@@ -33,6 +33,13 @@ export const MLAG_MAX_MESSAGE_LENGTH = 0xffff;
 /** TCP port of the daemon's peer-link session and UDP port of DAD probes (unassigned by IANA). */
 export const MLAG_PEER_PORT = 8471;
 export const MLAG_DAD_PORT = 8472;
+/**
+ * Peer-link data is VXLAN between the two devices' own VTEP addresses. A copy the sender flooded
+ * (BUM, unknown unicast) carries this VXLAN-GBP Group Policy ID (draft-smith-vxlan-group-policy §2.1:
+ * G flag, 16-bit ID), so the receiver keeps it from dual-homed servers even where it knows the
+ * destination MAC; unicast the sender redirected on purpose carries none.
+ */
+export const MLAG_FLOODED_GROUP_POLICY = 0x4d46;
 
 // Message types.
 export const MLAG_MSG_HELLO = 1;

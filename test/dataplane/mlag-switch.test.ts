@@ -114,6 +114,36 @@ describe('M-LAG data plane', () => {
     assert.equal(p.devices[1]!.counters.isolationDropped, 0);
   });
 
+  it('unknown unicast the peer floods reaches the dual-homed server once, though we already know it', () => {
+    const p = pair();
+    p.devices[1]!.setIsolation(1, true);
+    // Device 1 learnt SERVER on its member port; device 0 has not yet, so it floods.
+    p.send(1, 'm1', frame(SERVER, FAR));
+    p.delivered.length = 0;
+    p.send(0, 'uplink', fromRemote(frame(FAR, SERVER)));
+    assert.deepEqual(
+      p.delivered.map((d) => `${d.device}:${d.port}`).sort(),
+      ['0:m1', '0:s1'],
+      'the peer-link copy is known unicast at device 1 but must not reach the server a second time',
+    );
+    assert.equal(p.devices[1]!.counters.isolationDropped, 1);
+  });
+
+  it('unicast the peer redirects on purpose (its member port is down) passes isolation not yet lifted', () => {
+    const p = pair();
+    p.devices[1]!.setIsolation(1, true);
+    p.send(1, 'm1', frame(SERVER, FAR));
+    // Device 0's member port went down: it points SERVER at the peer-link before device 1 hears.
+    p.devices[0]!.installSyncedMac(100, SERVER, PEER_LINK_PORT);
+    p.delivered.length = 0;
+    p.send(0, 'uplink', fromRemote(frame(FAR, SERVER)));
+    assert.deepEqual(
+      p.delivered.map((d) => `${d.device}:${d.port}`),
+      ['1:m1'],
+    );
+    assert.equal(p.devices[1]!.counters.isolationDropped, 0);
+  });
+
   it('BUM from a server goes to the overlay from the virtual VTEP and once over the peer-link', () => {
     const p = pair();
     p.devices[1]!.setIsolation(1, true);

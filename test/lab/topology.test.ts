@@ -192,6 +192,7 @@ describe('lab topology files', () => {
       assert.deepEqual(Object.keys(flows[0]!).sort(), [
         'dst',
         'duplicated',
+        'goodputMbps',
         'latencyMs',
         'lost',
         'name',

@@ -142,7 +142,7 @@ export class SimRouter {
     } else {
       const hops = this.lookup(dst);
       if (hops.length === 0) return undefined;
-      hop = hops.length === 1 ? hops[0]! : hops[flowHash(packet, this.hashSeed) % hops.length]!;
+      hop = hops.length === 1 ? hops[0]! : hops[hashBucket(flowHash(packet, this.hashSeed), hops.length)]!;
     }
     const egress = this.interfaces.get(hop.port)!;
     return {
@@ -269,7 +269,9 @@ export class SimRouter {
       return true;
     }
     const hop =
-      hops.length === 1 ? hops[0]! : hops[flowHashAt(frame, ETHERNET_HEADER, this.hashSeed) % hops.length]!;
+      hops.length === 1
+        ? hops[0]!
+        : hops[hashBucket(flowHashAt(frame, ETHERNET_HEADER, this.hashSeed), hops.length)]!;
     const egress = this.egressOf(hop)!;
     const copy = allocBytes(ETHERNET_HEADER + totalLength);
     copy.set(hop.macOctets, 0);
@@ -327,7 +329,8 @@ export class SimRouter {
         this.counters.noRoute++;
         return out;
       }
-      const hop = hops.length === 1 ? hops[0]! : hops[flowHash(eth.payload, this.hashSeed) % hops.length]!;
+      const hop =
+        hops.length === 1 ? hops[0]! : hops[hashBucket(flowHash(eth.payload, this.hashSeed), hops.length)]!;
       const egress = this.interfaces.get(hop.port)!;
       const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
       out.transmit.push({
@@ -347,6 +350,21 @@ export class SimRouter {
     }
     return out;
   }
+}
+
+/**
+ * One of `buckets` (ECMP next hops, bond members) for a flow hash. FNV-1a's low bits are nearly a
+ * parity of its input, so `hash % 2` took the same choice at every hop whatever the device's seed
+ * (a leaf's spine and the spine's leaf were polarized); murmur3's finalizer spreads every bit first.
+ */
+export function hashBucket(hash: number, buckets: number): number {
+  let h = hash;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % buckets;
 }
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */

@@ -63,8 +63,9 @@ import {
   type VxlanOuterTemplate,
 } from '../../wire/vxlan.js';
 import { Fdb, type FdbEvent } from '../fdb.js';
+import { MLAG_FLOODED_GROUP_POLICY } from '../../wire/mlag.js';
 import { FrameSlab } from '../frame-slab.js';
-import { flowHash } from './router.js';
+import { flowHash, hashBucket } from './router.js';
 
 export type ControlMode = 'evpn' | 'flood-and-learn';
 
@@ -643,7 +644,8 @@ export class SimSwitch {
       return;
     }
     const vteps = [...route.vteps];
-    const [vtep, routerMac] = vteps.length === 1 ? vteps[0]! : vteps[flowHash(packet) % vteps.length]!;
+    const [vtep, routerMac] =
+      vteps.length === 1 ? vteps[0]! : vteps[hashBucket(flowHash(packet), vteps.length)]!;
     this.counters.routed++;
     const frame = encodeEthernet({
       dst: routerMac,
@@ -754,7 +756,12 @@ export class SimSwitch {
       if (!this.peerLinkUp) return this.drop();
       this.counters.peerLinkIn++;
       this.counters.decapsulated++;
-      return this.fromPeerLink(bd, innerFrame, out);
+      // The VXLAN header is the 8 octets before the inner frame: flags, then the GBP policy ID at +2.
+      const h = innerStart - 8;
+      const flooded =
+        (bytes[h]! & VXLAN_FLAG_G) !== 0 &&
+        ((bytes[h + 2]! << 8) | bytes[h + 3]!) === MLAG_FLOODED_GROUP_POLICY;
+      return this.fromPeerLink(bd, innerFrame, out, flooded);
     }
     if (!bd) {
       const vrf = this.vrfsByL3vni.get(vni);
@@ -799,12 +806,18 @@ export class SimSwitch {
    * unicast goes to a local port only; BUM goes to local ports except isolated members, and never
    * into the overlay (the peer replicated it there) or back to the peer.
    */
-  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput): void {
+  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput, flooded: boolean): void {
     const eth = decodeEthernet(frame);
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
-    this.forward(bd, PEER_LINK_PORT, macToNumber(eth.dst), frame, out, false);
+    this.forward(bd, PEER_LINK_PORT, macToNumber(eth.dst), frame, out, false, flooded);
+  }
+
+  /** An M-LAG member port that takes nothing from the peer-link (its server is dual-homed now). */
+  private isolatedPort(name: string): boolean {
+    const id = this.ports.get(name)?.mlagId;
+    return id !== undefined && this.isolated.has(id);
   }
 
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
@@ -826,12 +839,26 @@ export class SimSwitch {
     frame: Uint8Array,
     out: SwitchOutput,
     toOverlay: boolean,
+    /** From the peer-link: the peer flooded this copy (`MLAG_FLOODED_GROUP_POLICY`). */
+    peerFlooded = false,
   ): void {
     const fromPeer = inPort === PEER_LINK_PORT;
     if (!isGroupMacNumber(dst)) {
       const t = bd.fdb.forwarding(dst);
       if (t?.kind === 'port') {
-        if (t.port !== inPort) this.emitLocal(t.port, frame, out, bd.config.vni);
+        if (t.port === inPort) return;
+        // Isolation covers unknown unicast the peer flooded: while the server is dual-homed the peer
+        // delivered its own copy. Unicast it redirected to us (its member port is down) passes.
+        if (peerFlooded && this.isolatedPort(t.port)) {
+          this.counters.isolationDropped++;
+          return;
+        }
+        // Seed 001 member-port failure: a member port that stopped forwarding still has its server
+        // behind the peer's; the peer-link reaches it at once, as a LAG fails over in hardware,
+        // before the control plane re-points the MAC. Never back where it came from.
+        if (!fromPeer && this.ports.get(t.port)?.up === false && this.ports.get(t.port)?.mlagId !== undefined)
+          return this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
+        this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
       }
       // From the peer-link only to our own ports: the peer reaches the overlay itself.
@@ -853,8 +880,8 @@ export class SimSwitch {
         this.emitLocal(p.name, frame, out, bd.config.vni);
       }
     }
-    // The peer's single-homed servers get one copy over the peer-link.
-    if (!fromPeer) this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
+    // The peer's single-homed servers get one copy over the peer-link, marked as flooded.
+    if (!fromPeer) this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni, true);
     if (!toOverlay) return;
     for (const vtep of bd.floodList) {
       this.encapsulate(bd.config.vni, vtep, frame, out);
@@ -876,9 +903,12 @@ export class SimSwitch {
     frame: Uint8Array,
     out: SwitchOutput,
     source: Ipv4Address = this.mlag?.virtualVtepIp ?? this.config.vtepIp,
-  ): void {
+  ): Uint8Array | undefined {
     const nextHop = this.config.resolveNextHop(vtep);
-    if (!nextHop || vtep.includes(':')) return this.drop();
+    if (!nextHop || vtep.includes(':')) {
+      this.drop();
+      return undefined;
+    }
     let tunnel = this.tunnels.get(vtep);
     if (tunnel?.nextHop !== nextHop || tunnel.source !== source) {
       const outer = vxlanOuterTemplate({
@@ -893,15 +923,30 @@ export class SimSwitch {
     encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, encapsulated, 0);
     out.transmit.push({ port: this.config.underlayPort, frame: encapsulated });
     this.counters.encapsulated++;
+    return encapsulated;
   }
 
   /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
-  private emitLocal(portName: string, frame: Uint8Array, out: SwitchOutput, vni?: number): void {
+  private emitLocal(
+    portName: string,
+    frame: Uint8Array,
+    out: SwitchOutput,
+    vni?: number,
+    flooded = false,
+  ): void {
     if (portName === PEER_LINK_PORT) {
       // Peer-link frames: VXLAN from our own VTEP address to the peer's, so the VNI travels along.
       if (!this.mlag || !this.peerLinkUp || vni === undefined) return;
       this.counters.peerLinkOut++;
-      return this.encapsulate(vni, this.mlag.peerVtepIp, frame, out, this.config.vtepIp);
+      const sent = this.encapsulate(vni, this.mlag.peerVtepIp, frame, out, this.config.vtepIp);
+      if (sent && flooded) {
+        // VXLAN-GBP: G flag, then the Group Policy ID in the last two octets of the first word.
+        const h = VXLAN_OVERHEAD - 8;
+        sent[h] = sent[h]! | VXLAN_FLAG_G;
+        sent[h + 2] = MLAG_FLOODED_GROUP_POLICY >>> 8;
+        sent[h + 3] = MLAG_FLOODED_GROUP_POLICY & 0xff;
+      }
+      return;
     }
     const p = this.ports.get(portName);
     if (!p || !p.up) return;
@@ -926,6 +971,9 @@ export class SimSwitch {
 function outerIpv4(b: Uint8Array, offset: number): number {
   return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
 }
+
+/** VXLAN-GBP's G flag (draft-smith-vxlan-group-policy §2.1), a reserved bit of RFC 7348's flags. */
+const VXLAN_FLAG_G = 0x80;
 
 /** ff:ff:ff:ff:ff:ff as a number (`macToNumber`). */
 const BROADCAST_MAC_NUMBER = 0xffff_ffff_ffff;
