@@ -87,6 +87,21 @@ export function buildProgram(): Command {
       .argParser(parseApiTarget);
 
   const show = program.command('show').description('show the state of a running daemon');
+  show
+    .command('mlag')
+    .description('the M-LAG pair: DFS state, role, peer-link, synced tables, recent events')
+    .addOption(apiOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { api: ApiTarget; json?: boolean }) => {
+      const s = await fetchApi<Record<string, unknown>>(opts.api, '/api/mlag');
+      if (opts.json) return printJson(s);
+      if (s.configured !== true) return console.log('M-LAG is not configured on this device');
+      console.log(
+        `state ${String(s.state)}, role ${String(s.role)}, peer-link ${String(s.peerLink)}, ` +
+          `${String(s.macs)} MACs and ${String(s.neighbors)} neighbours in the synced tables`,
+      );
+      for (const line of (s.log as string[] | undefined) ?? []) console.log(`  ${line}`);
+    });
   const bgp = show.command('bgp').description('BGP state');
   bgp
     .command('summary')

@@ -296,3 +296,12 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/** "2us", "10ms", "1.5s" → ns (for `ConfigNode.parsed`: a bad value throws the message to show). */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/.exec(text.trim());
+  if (!m) throw new Error('expected a number with a unit: ns, us, ms or s (e.g. 10ms)');
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+}

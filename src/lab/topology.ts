@@ -14,7 +14,7 @@
  * FRR and Cumulus use; spines share one AS, each leaf has its own. `static` computes the routes from
  * the links instead (each spine routes every VTEP /32 towards its leaf).
  */
-import { ConfigContext, type ConfigNode } from '../config/reader.js';
+import { ConfigContext, parseDuration, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
@@ -162,14 +162,7 @@ export interface Topology {
   readonly faults: readonly TopologyFault[];
 }
 
-const UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
-
-/** "2us", "10ms", "1.5s" → ns. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/.exec(text.trim());
-  if (!m) throw new Error('expected a number with a unit: ns, us, ms or s (e.g. 10ms)');
-  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
-}
+export { parseDuration } from '../config/reader.js';
 
 /** "10G", "1g", "100M", "1e9" → bits per second. */
 export function parseBandwidth(text: string): number {

@@ -181,6 +181,11 @@ export class BgpTcpDriver {
     }, delay);
   }
 
+  /** Routes were originated or withdrawn outside a BGP event (M-LAG, config): send them. */
+  routesChanged(): void {
+    if (this.speaker.hasPendingOutput()) this.scheduleFlush();
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.stopped) return;
     this.flushScheduled = true;

@@ -8,9 +8,12 @@
 import { bgpEvpnRoutes, bgpNeighbors, bgpSummary } from '../api/bgp.js';
 import { BgpSpeaker } from '../bgp/speaker.js';
 import { EvpnService } from '../evpn/service.js';
+import { SimSwitch } from '../dataplane/sim/switch.js';
+import type { Ipv4Address, Mac } from '../wire/addr.js';
 import { ApiServer } from './api-server.js';
 import { BgpTcpDriver, monotonicMs } from './bgp-tcp.js';
 import type { DeviceConfig } from './device-config.js';
+import { startMlag, type RunningMlag } from './mlag-daemon.js';
 
 export interface DaemonOptions {
   readonly log?: (line: string) => void;
@@ -21,6 +24,7 @@ export interface RunningDaemon {
   readonly evpn: EvpnService | undefined;
   readonly bgpPort: number | undefined;
   readonly apiPort: number | undefined;
+  readonly mlag: RunningMlag | undefined;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,9 @@ export function buildSpeaker(config: DeviceConfig): { speaker: BgpSpeaker; evpn:
     evpn = new EvpnService(speaker, {
       routerId: config.routerId,
       asn: config.asn,
-      vtepIp: config.vtepIp,
+      // An M-LAG pair advertises dual-homed servers at its virtual VTEP (seed 001), the rest at ours.
+      vtepIp: config.mlag ? config.mlag.virtualVtep : config.vtepIp,
+      ...(config.mlag ? { ownVtepIp: config.vtepIp as Ipv4Address } : {}),
       vnis: config.vnis,
       vrfs: config.vrfs,
     });
@@ -59,9 +65,33 @@ export async function startDaemon(config: DeviceConfig, options: DaemonOptions =
     log: (level, peer, message) => log(`${level === 'warn' ? 'WARN ' : ''}bgp:${peer} ${message}`),
   });
   await driver.start();
+  let mlag: RunningMlag | undefined;
+  if (config.mlag && evpn) {
+    // The forwarding tables the M-LAG glue keeps (synced MACs, isolation); no frames flow yet.
+    const tables = new SimSwitch({
+      vtepIp: config.vtepIp as Ipv4Address,
+      underlayMac: config.mlag.localMac as Mac,
+      underlayPort: 'underlay',
+      resolveNextHop: () => undefined,
+    });
+    for (const v of config.vnis) tables.addBridgeDomain({ vni: v.vni, mode: 'evpn' });
+    for (const m of config.mlag.members) tables.addPort({ name: m.port, mode: 'access', vni: m.vni });
+    mlag = await startMlag({
+      name: config.hostname,
+      config: config.mlag,
+      ownVtepIp: config.vtepIp as Ipv4Address,
+      vnis: config.vnis.map((v) => v.vni),
+      dataplane: tables,
+      speaker,
+      evpn,
+      routesChanged: () => driver.routesChanged(),
+      log,
+    });
+  }
   let api: ApiServer | undefined;
   if (config.api) {
     api = new ApiServer()
+      .route('/api/mlag', () => (mlag ? mlagStatus(mlag) : { configured: false }))
       .route('/api/bgp/summary', () => bgpSummary(speaker, monotonicMs()))
       .route('/api/bgp/neighbors', () => bgpNeighbors(speaker, monotonicMs()))
       // Process metrics; `?gc=1` first collects garbage when node runs with --expose-gc (benchmarks).
@@ -103,9 +133,26 @@ export async function startDaemon(config: DeviceConfig, options: DaemonOptions =
     evpn,
     bgpPort: driver.listeningPort,
     apiPort: api?.port,
+    mlag,
     async stop() {
+      await mlag?.stop();
       await driver.stop();
       await api?.close();
     },
+  };
+}
+
+/** `show mlag`: the DFS group's state, role and peer, the tables it syncs, and its recent log. */
+export function mlagStatus(m: RunningMlag): Record<string, unknown> {
+  const g = m.device.group;
+  const tables = m.device.tables();
+  return {
+    configured: true,
+    state: g.state,
+    role: g.role,
+    peerLink: m.peerLink.connected ? 'connected' : 'down',
+    macs: tables.macs.length,
+    neighbors: tables.neighbors.length,
+    log: m.device.log.slice(-20),
   };
 }

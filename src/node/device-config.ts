@@ -5,11 +5,12 @@
  * `loadDeviceConfig(text, file)` validates everything at load and reports every problem with the
  * file, line, column and field (see src/config/reader.ts).
  */
-import { ConfigContext, type ConfigNode } from '../config/reader.js';
+import { ConfigContext, parseDuration, type ConfigNode } from '../config/reader.js';
 import type { IpAddress, Ipv4Address, Mac } from '../wire/addr.js';
 import { ip, ipv4, mac } from '../wire/addr.js';
 import type { FamilyName, MaxPrefixConfig, PeerConfig } from '../bgp/speaker.js';
 import type { VniConfig, VrfConfig } from '../evpn/config.js';
+import { MLAG_DAD_PORT, MLAG_PEER_PORT } from '../wire/mlag.js';
 
 export interface DeviceConfig {
   readonly hostname: string;
@@ -23,6 +24,28 @@ export interface DeviceConfig {
   readonly vtepIp: IpAddress | undefined;
   readonly vnis: readonly VniConfig[];
   readonly vrfs: readonly VrfConfig[];
+  /** This device's half of an M-LAG pair (seed 001), when it has one. */
+  readonly mlag: DeviceMlagConfig | undefined;
+}
+
+/** An M-LAG pair as one of its two devices sees it (docs/mlag-peer-protocol.md). */
+export interface DeviceMlagConfig {
+  readonly groupId: number;
+  readonly priority: number;
+  /** The LACP system id both devices present to servers. */
+  readonly systemMac: Mac;
+  /** This device's own MAC (election tie-break); default derived from the router id. */
+  readonly localMac: Mac;
+  /** The VTEP both devices present to the fabric (EVPN next hop of dual-homed MACs). */
+  readonly virtualVtep: Ipv4Address;
+  /** The peer-link session: TCP between these addresses (the lower one connects). */
+  readonly peerLink: { readonly local: Ipv4Address; readonly peer: Ipv4Address; readonly port: number };
+  /** Dual-active detection and BFD: UDP between these addresses, never over the peer-link. */
+  readonly dad: { readonly local: Ipv4Address; readonly peer: Ipv4Address; readonly port: number };
+  readonly recoveryDelayMs: number;
+  readonly bfd: { readonly intervalMs: number; readonly multiplier: number };
+  /** Member ports by M-LAG id; each an access port of one VNI. */
+  readonly members: readonly { readonly id: number; readonly port: string; readonly vni: number }[];
 }
 
 export const DEFAULT_API_PORT = 7179;
@@ -42,7 +65,7 @@ export function loadDeviceConfig(text: string, file: string): DeviceConfig {
 
 export function readDeviceConfig(root: ConfigNode): DeviceConfig {
   if (!root.expectMap()) return emptyConfig();
-  root.allowOnly(['hostname', 'router-id', 'asn', 'dataplane', 'listen', 'api', 'bgp', 'evpn']);
+  root.allowOnly(['hostname', 'router-id', 'asn', 'dataplane', 'listen', 'api', 'bgp', 'evpn', 'mlag']);
   const routerId =
     root.field('router-id').parsed(ipv4, { required: true, what: 'IPv4 router id' }) ??
     ('0.0.0.0' as Ipv4Address);
@@ -119,7 +142,116 @@ export function readDeviceConfig(root: ConfigNode): DeviceConfig {
   if (vrfs.length > 0 && vtepIp === undefined) {
     evpn.field('vtep-ip').problem('required when VRFs are configured');
   }
-  return { hostname, routerId, asn, dataplane, listen, api, clusterId, neighbors, vtepIp, vnis, vrfs };
+  const mlagField = root.field('mlag');
+  const mlag = mlagField.present
+    ? readMlag(
+        mlagField,
+        routerId,
+        vnis.map((v) => v.vni),
+      )
+    : undefined;
+  if (mlag && vtepIp === undefined)
+    evpn.field('vtep-ip').problem("required with mlag: the device's own VTEP, beside the pair's virtual one");
+  if (mlag && mlag.virtualVtep === vtepIp)
+    mlagField
+      .field('virtual-vtep')
+      .problem(`${mlag.virtualVtep} is this device's own VTEP; the pair needs its own`);
+  return { hostname, routerId, asn, dataplane, listen, api, clusterId, neighbors, vtepIp, vnis, vrfs, mlag };
+}
+
+/** Seed 001's defaults: member ports of a rejoining device wait 240 s; BFD 100 ms × 3 on a real network. */
+const MLAG_DEFAULTS = { recoveryDelayMs: 240_000, bfdIntervalMs: 100, bfdMultiplier: 3 };
+
+function readMlag(
+  m: ConfigNode,
+  routerId: Ipv4Address,
+  vnis: readonly number[],
+): DeviceMlagConfig | undefined {
+  if (!m.expectMap()) return undefined;
+  m.allowOnly([
+    'group-id',
+    'priority',
+    'system-mac',
+    'local-mac',
+    'virtual-vtep',
+    'peer-link',
+    'dad',
+    'recovery-delay',
+    'bfd',
+    'members',
+  ]);
+  const groupId = m.field('group-id').integer({ default: 1, min: 1, max: 0xffffffff });
+  const priority = m.field('priority').integer({ default: 100, min: 0, max: 65535 });
+  const systemMac = m
+    .field('system-mac')
+    .parsed(mac, { required: true, what: 'MAC address (the LACP system id)' });
+  // A locally administered MAC from the router id, unique per device like the id itself.
+  const derived = `02:4d:${routerId
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join(':')}` as Mac;
+  const localMac = m.field('local-mac').present
+    ? (m.field('local-mac').parsed(mac, { what: 'MAC address' }) ?? derived)
+    : derived;
+  const virtualVtep = m
+    .field('virtual-vtep')
+    .parsed(ipv4, { required: true, what: 'IPv4 virtual VTEP address' });
+  const pair = (key: 'peer-link' | 'dad', defaultPort: number) => {
+    const f = m.field(key);
+    if (!f.present) {
+      f.problem(`required: { local: <our address>, peer: <the peer's address> }`);
+      return undefined;
+    }
+    if (!f.expectMap()) return undefined;
+    f.allowOnly(['local', 'peer', 'port']);
+    const local = f.field('local').parsed(ipv4, { required: true, what: 'IPv4 address' });
+    const peer = f.field('peer').parsed(ipv4, { required: true, what: 'IPv4 address' });
+    const port = f.field('port').integer({ default: defaultPort, min: 1, max: 65535 });
+    if (local && local === peer) f.field('peer').problem('the peer must have an address of its own');
+    return local && peer ? { local, peer, port } : undefined;
+  };
+  const peerLink = pair('peer-link', MLAG_PEER_PORT);
+  const dad = pair('dad', MLAG_DAD_PORT);
+  if (peerLink && dad && peerLink.local === dad.local)
+    m.field('dad').problem('the DAD path must not be the peer-link (seed 001: a separate path)');
+  const ms = (f: ConfigNode, fallback: number) =>
+    f.present ? (f.parsed(parseDuration, { what: 'duration' }) ?? fallback * 1e6) / 1e6 : fallback;
+  const recoveryDelayMs = ms(m.field('recovery-delay'), MLAG_DEFAULTS.recoveryDelayMs);
+  let bfd = { intervalMs: MLAG_DEFAULTS.bfdIntervalMs, multiplier: MLAG_DEFAULTS.bfdMultiplier };
+  const bf = m.field('bfd');
+  if (bf.present && bf.expectMap()) {
+    bf.allowOnly(['interval', 'multiplier']);
+    bfd = {
+      intervalMs: ms(bf.field('interval'), MLAG_DEFAULTS.bfdIntervalMs),
+      multiplier: bf.field('multiplier').integer({ default: MLAG_DEFAULTS.bfdMultiplier, min: 1, max: 255 }),
+    };
+  }
+  const members: { id: number; port: string; vni: number }[] = [];
+  for (const x of m.field('members').list()) {
+    if (!x.expectMap()) continue;
+    x.allowOnly(['id', 'port', 'vni']);
+    // LACP port numbers are base + id, the higher-priority device's base 0x8000, so ids stay below it.
+    const id = x.field('id').integer({ required: true, min: 1, max: 0x7fff });
+    const port = x.field('port').string({ required: true });
+    if (members.some((y) => y.id === id)) x.field('id').problem(`M-LAG id ${id} is used twice`);
+    if (members.some((y) => y.port === port)) x.field('port').problem(`port ${port} is in two M-LAGs`);
+    const vni = x.field('vni').integer({ required: true, min: 1, max: 0xffffff });
+    if (!vnis.includes(vni)) x.field('vni').problem(`VNI ${vni} is not one of evpn.vnis`);
+    members.push({ id, port, vni });
+  }
+  if (!systemMac || !virtualVtep || !peerLink || !dad) return undefined;
+  return {
+    groupId,
+    priority,
+    systemMac,
+    localMac,
+    virtualVtep,
+    peerLink,
+    dad,
+    recoveryDelayMs,
+    bfd,
+    members,
+  };
 }
 
 function emptyConfig(): DeviceConfig {
@@ -135,6 +267,7 @@ function emptyConfig(): DeviceConfig {
     vtepIp: undefined,
     vnis: [],
     vrfs: [],
+    mlag: undefined,
   };
 }
 

@@ -64,4 +64,65 @@ describe('daemon configuration', () => {
       },
     );
   });
+
+  it('loads examples/daemon-mlag-leaf1.yaml', () => {
+    const file = join(dirname(EXAMPLE), 'daemon-mlag-leaf1.yaml');
+    const c = loadDeviceConfig(readFileSync(file, 'utf8'), file);
+    assert.equal(c.mlag?.virtualVtep, '10.255.1.12');
+    assert.deepEqual(
+      c.mlag?.members.map((m) => m.id),
+      [1, 2],
+    );
+  });
+
+  it('reads an M-LAG section and names what is wrong in one', () => {
+    const base = [
+      'router-id: 10.0.0.1',
+      'asn: 65001',
+      'evpn:',
+      '  vtep-ip: 10.255.0.1',
+      '  vnis: [{ vni: 100 }]',
+    ];
+    const good = loadDeviceConfig(
+      [
+        ...base,
+        'mlag:',
+        '  priority: 200',
+        '  system-mac: 02:4d:00:00:00:01',
+        '  virtual-vtep: 10.255.1.12',
+        '  peer-link: { local: 10.253.0.0, peer: 10.253.0.1 }',
+        '  dad: { local: 10.254.0.0, peer: 10.254.0.1 }',
+        '  bfd: { interval: 50ms }',
+        '  members: [{ id: 1, port: eth1, vni: 100 }]',
+      ].join('\n'),
+      'leaf1.yaml',
+    );
+    assert.deepEqual(good.mlag?.peerLink, { local: '10.253.0.0', peer: '10.253.0.1', port: 8471 });
+    assert.equal(good.mlag?.localMac, '02:4d:0a:00:00:01', 'derived from the router id');
+    assert.equal(good.mlag?.recoveryDelayMs, 240_000, 'seed 001 default');
+    assert.deepEqual(good.mlag?.bfd, { intervalMs: 50, multiplier: 3 });
+    assert.throws(
+      () =>
+        loadDeviceConfig(
+          [
+            ...base,
+            'mlag:',
+            '  virtual-vtep: 10.255.0.1',
+            '  peer-link: { local: 10.253.0.0, peer: 10.253.0.0 }',
+            '  dad: { local: 10.253.0.0, peer: 10.253.0.1 }',
+            '  members: [{ id: 1, port: eth1, vni: 100 }, { id: 1, port: eth2, vni: 300 }]',
+          ].join('\n'),
+          'leaf1.yaml',
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /leaf1\.yaml:7:\d+: mlag\.system-mac: required field is missing/);
+        assert.match(e.message, /mlag\.dad: the DAD path must not be the peer-link/);
+        assert.match(e.message, /mlag\.peer-link\.peer: the peer must have an address of its own/);
+        assert.match(e.message, /mlag\.members\[1\]\.id: M-LAG id 1 is used twice/);
+        assert.match(e.message, /mlag\.members\[1\]\.vni: VNI 300 is not one of evpn\.vnis/);
+        return true;
+      },
+    );
+  });
 });
