@@ -17,7 +17,7 @@
 import { ConfigContext, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
-import { BgpSpeaker } from '../bgp/speaker.js';
+import { BgpSpeaker, type FamilyName } from '../bgp/speaker.js';
 import { EvpnService } from '../evpn/service.js';
 import { UnderlayFib } from '../node/underlay.js';
 import { VtepDevice } from '../node/device.js';
@@ -134,6 +134,19 @@ export const DEFAULT_MLAG_RECOVERY_DELAY_NS = 240e9;
 
 export type UnderlayMode = 'static' | 'ebgp';
 
+/**
+ * How EVPN travels between leaves. `ebgp` (the default): on the underlay's eBGP sessions, the spines
+ * relaying it with the next hop unchanged. `ibgp`: one iBGP session from each leaf's loopback to each
+ * spine's, in one overlay AS, the spines route reflectors and the leaves their clients (RFC 4456),
+ * while the underlay stays eBGP IPv4 unicast (the "eBGP underlay + iBGP overlay" design).
+ */
+export type TopologyOverlay =
+  | { readonly type: 'ebgp' }
+  | { readonly type: 'ibgp'; readonly asn: number; readonly clusterId?: Ipv4Address };
+
+/** The overlay AS of `overlay: { type: ibgp }` when `asn` is not given (RFC 6996 private range). */
+export const DEFAULT_OVERLAY_ASN = 65500;
+
 /** A bonded host's ports (`bond: lacp`); other hosts have `eth0` only. */
 const HOST_BOND_PORTS: readonly string[] = ['eth0', 'eth1'];
 
@@ -146,6 +159,7 @@ export interface Topology {
   readonly seed: number;
   readonly untilNs: number;
   readonly underlay: UnderlayMode;
+  readonly overlay: TopologyOverlay;
   /** Modelled control-plane time (see `DEFAULT_CONTROL_PLANE_COSTS`). */
   readonly costs: ControlPlaneCosts;
   readonly nodes: readonly TopologyNode[];
@@ -211,6 +225,7 @@ export function loadTopology(text: string, file: string): Topology {
     'seed',
     'until',
     'underlay',
+    'overlay',
     'control-plane',
     'nodes',
     'links',
@@ -404,6 +419,7 @@ export function loadTopology(text: string, file: string): Topology {
     underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
   if (mlag.length > 0 && !anyEvpn)
     root.field('mlag').problem('M-LAG pairs advertise their servers with EVPN: put the VNIs in mode: evpn');
+  const overlay = readOverlay(root.field('overlay'), underlay, nodes, mlag);
   let costs = DEFAULT_CONTROL_PLANE_COSTS;
   const cp = root.field('control-plane');
   if (cp.present && cp.expectMap()) {
@@ -422,6 +438,7 @@ export function loadTopology(text: string, file: string): Topology {
     seed,
     untilNs,
     underlay,
+    overlay,
     costs,
     nodes: [...nodes.values()],
     links,
@@ -431,6 +448,47 @@ export function loadTopology(text: string, file: string): Topology {
     flows,
     faults,
   };
+}
+
+/** `overlay`: `{ type: ebgp }` (the default) or `{ type: ibgp, asn, cluster-id }`. */
+function readOverlay(
+  field: ConfigNode,
+  underlay: UnderlayMode,
+  nodes: ReadonlyMap<string, TopologyNode>,
+  mlag: readonly TopologyMlagPair[],
+): TopologyOverlay {
+  if (!field.present || !field.expectMap()) return { type: 'ebgp' };
+  field.allowOnly(['type', 'asn', 'cluster-id']);
+  const type = field.field('type').oneOf(['ebgp', 'ibgp'] as const, { default: 'ebgp' });
+  if (type === 'ebgp') {
+    for (const k of ['asn', 'cluster-id'])
+      if (field.field(k).present) field.field(k).problem(`${k} applies to type: ibgp only`);
+    return { type };
+  }
+  if (underlay !== 'ebgp')
+    field.field('type').problem('an iBGP overlay runs over the eBGP underlay: use underlay: ebgp');
+  if (mlag.length > 0)
+    field.field('type').problem('M-LAG pairs are not supported with an iBGP overlay yet: use type: ebgp');
+  const asn = field.field('asn').integer({ default: DEFAULT_OVERLAY_ASN, min: 1, max: 0xffffffff });
+  // The overlay AS is its own: a device whose underlay AS it is would see iBGP where eBGP is meant.
+  for (const [device, deviceAsn] of underlayAsns(nodes.values()))
+    if (deviceAsn === asn)
+      field.field('asn').problem(`${asn} is ${device}'s underlay AS; the overlay needs an AS of its own`);
+  const clusterId = field.field('cluster-id').present
+    ? field.field('cluster-id').parsed(ipv4, { what: 'IPv4 cluster id' })
+    : undefined;
+  return { type, asn, ...(clusterId ? { clusterId } : {}) };
+}
+
+/** RFC 7938 §5.2.1 underlay ASes: spines `asn` or 65000, leaf N (in file order) `asn` or 65000 + N. */
+function underlayAsns(nodes: Iterable<TopologyNode>): Map<string, number> {
+  const asns = new Map<string, number>();
+  let leafOrdinal = 0;
+  for (const n of nodes) {
+    if (n.kind === 'spine') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN);
+    if (n.kind === 'leaf') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN + ++leafOrdinal);
+  }
+  return asns;
 }
 
 /** The other end of the link cabled at `node:port`. */
@@ -760,11 +818,20 @@ function controlPlane(
     transmit: (port, frame) => fabric.transmit(name, port, frame),
   });
   new UnderlayFib(speaker, router, {
-    schedule: (write) => control.cpu.install(write),
+    schedule: (write) =>
+      control.cpu.install(() => {
+        write();
+        control.routesChanged();
+      }),
     ...(ownedPrefixes ? { ownedPrefixes } : {}),
   });
   fabric.attachControl(name, control);
   return control;
+}
+
+/** A device's loopback (iBGP overlay sessions): a /32 the router owns, on no link. */
+function addLoopback(router: SimRouter, ip: Ipv4Address, mac: Mac): void {
+  router.addInterface({ port: 'lo', mac, ip, prefixLength: 32 });
 }
 
 /** A leaf's router MAC for symmetric IRB (RFC 9135 §5.1), one per leaf. */
@@ -930,26 +997,39 @@ export function buildLab(t: Topology): BuiltLab {
   let linkNet = ipv4ToNumber('10.254.0.0' as Ipv4Address);
   const uplinks = new Map<string, { leafPort: string; spine: string; spinePort: string }[]>();
   const controls = new Map<string, LabControlPlane>();
-  const asns = new Map<string, number>();
+  const asns = underlayAsns(t.nodes);
+  const overlay = t.overlay.type === 'ibgp' ? t.overlay : undefined;
+  // iBGP overlay sessions run between loopbacks: a spine's is its router id (10.255.255.N), leaf
+  // N's is 10.252.0.N; each device announces its own into the underlay.
+  const loopbacks = new Map<string, Ipv4Address>();
   let leafOrdinal = 0;
   let spineOrdinal = 0;
   for (const n of t.nodes) {
     if (n.kind === 'spine') {
       const router = fabric.addRouter(n.name);
       spineOrdinal++;
-      const asn = n.asn ?? DEFAULT_SPINE_ASN;
-      asns.set(n.name, asn);
+      const routerId = ipv4FromNumber(ipv4ToNumber('10.255.255.0' as Ipv4Address) + spineOrdinal);
       if (bgp) {
         const speaker = new BgpSpeaker({
-          localAs: asn,
-          routerId: ipv4FromNumber(ipv4ToNumber('10.255.255.0' as Ipv4Address) + spineOrdinal),
+          localAs: asns.get(n.name)!,
+          routerId,
           hostname: n.name,
+          // RFC 4456 §7: CLUSTER_ID, the router id unless the overlay names one for all spines.
+          ...(overlay?.clusterId ? { clusterId: overlay.clusterId } : {}),
         });
         controls.set(n.name, controlPlane(fabric, n.name, router, speaker, t));
+        if (overlay) {
+          loopbacks.set(n.name, routerId);
+          addLoopback(router, routerId, autoMac(0x0e, index.get(n.name)!, 0));
+          speaker.originateIpv4({ prefix: routerId, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
+        }
       }
     }
-    if (n.kind === 'leaf') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN + ++leafOrdinal);
+    if (n.kind === 'leaf' && overlay)
+      loopbacks.set(n.name, ipv4FromNumber(ipv4ToNumber('10.252.0.0' as Ipv4Address) + ++leafOrdinal));
   }
+  // Underlay sessions carry EVPN too unless an iBGP overlay does.
+  const underlayFamilies: FamilyName[] = overlay ? ['ipv4-unicast'] : ['ipv4-unicast', 'l2vpn-evpn'];
   for (const l of t.links) {
     for (const [x, y] of [
       [l.a, l.b],
@@ -985,6 +1065,8 @@ export function buildLab(t: Topology): BuiltLab {
     const speaker = bgp
       ? new BgpSpeaker({ localAs: leafAsn, routerId: n.vtep!, hostname: n.name })
       : undefined;
+    const loopback = loopbacks.get(n.name);
+    if (loopback) addLoopback(underlay, loopback, autoMac(0x0c, idx, 0));
     const hops: { port: string; mac: Mac }[] = [];
     (uplinks.get(n.name) ?? []).forEach((u, i) => {
       const spine = fabric.nodes.get(u.spine);
@@ -1007,16 +1089,42 @@ export function buildLab(t: Topology): BuiltLab {
           address: spineIp,
           remoteAs: asns.get(u.spine)!,
           localAddress: leafIp,
-          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          families: underlayFamilies,
           description: u.spine,
         });
-        controls.get(u.spine)!.speaker.addPeer({
+        const spineSpeaker = controls.get(u.spine)!.speaker;
+        spineSpeaker.addPeer({
           address: leafIp,
           remoteAs: leafAsn,
           localAddress: spineIp,
-          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          families: underlayFamilies,
           description: n.name,
         });
+        const spineLoopback = loopbacks.get(u.spine);
+        if (overlay && loopback && spineLoopback && !speaker.peer(spineLoopback)) {
+          // One iBGP EVPN session per leaf and spine, loopback to loopback, in the overlay AS (RFC
+          // 7705 local-as on both ends), the spine reflecting its clients' routes (RFC 4456 §6).
+          speaker.addPeer({
+            address: spineLoopback,
+            remoteAs: overlay.asn,
+            localAs: overlay.asn,
+            localAddress: loopback,
+            families: ['l2vpn-evpn'],
+            description: `${u.spine} (overlay)`,
+          });
+          spineSpeaker.addPeer({
+            address: loopback,
+            remoteAs: overlay.asn,
+            localAs: overlay.asn,
+            localAddress: spineLoopback,
+            families: ['l2vpn-evpn'],
+            routeReflectorClient: true,
+            // The reflector waits for its clients, as with FRR's `bgp listen range` (dynamic
+            // neighbours are passive), so the two ends never open colliding connections.
+            passive: true,
+            description: `${n.name} (overlay)`,
+          });
+        }
       } else {
         spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
         hops.push({ port: u.leafPort, mac: spineMac });
@@ -1078,10 +1186,13 @@ export function buildLab(t: Topology): BuiltLab {
       controls.set(n.name, control);
       // RFC 7938 §5.2.3: each leaf announces its VTEP address into the underlay.
       speaker.originateIpv4({ prefix: n.vtep!, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
+      if (loopback)
+        speaker.originateIpv4({ prefix: loopback, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
       if (evpnVnis.length > 0) {
         const evpn = new EvpnService(speaker, {
           routerId: n.vtep!,
-          asn: leafAsn,
+          // Route targets AS:VNI in the AS that carries EVPN (the overlay's when it has one).
+          asn: overlay ? overlay.asn : leafAsn,
           // An M-LAG leaf's routes (Type-3, dual-homed MACs) name the pair's virtual VTEP.
           vtepIp: mlagOf ? mlagOf.pair.virtualVtep : n.vtep!,
           ...(mlagOf ? { ownVtepIp: n.vtep! } : {}),
