@@ -348,9 +348,9 @@ export class LabControlPlane {
       payload,
     });
     this.nextIpId = (this.nextIpId + 1) & 0xffff;
-    const out = this.router.originate(packet, dst);
+    const out = this.router.originate(packet, dst, this.sim.now);
     if (!out) return false;
-    this.transmit(out.port, out.frame);
+    for (const f of out) this.transmit(f.port, f.frame);
     return true;
   }
 

@@ -863,24 +863,20 @@ interface PairLink {
   readonly ip: Ipv4Address;
   readonly mac: Mac;
   readonly peerIp: Ipv4Address;
-  readonly peerMac: Mac;
 }
 
 /** Addresses of an M-LAG leaf on its peer-link and DAD link; the first leaf takes the even one. */
 function mlagAddresses(
   of: { pair: TopologyMlagPair; side: 0 | 1; index: number },
   idx: number,
-  index: ReadonlyMap<string, number>,
 ): { peerLink: PairLink; dadLink: PairLink } {
   const { pair, side } = of;
-  const peerIdx = index.get(pair.leaves[1 - side]!)!;
   const base = ipv4ToNumber('10.253.0.0' as Ipv4Address) + of.index * 256;
   const link = (offset: number, ports: readonly [string, string], macPort: number): PairLink => ({
     port: ports[side],
     ip: ipv4FromNumber(base + offset + side),
     mac: autoMac(0x0c, idx, macPort),
     peerIp: ipv4FromNumber(base + offset + 1 - side),
-    peerMac: autoMac(0x0c, peerIdx, macPort),
   });
   return { peerLink: link(0, pair.peerLink, 0xe0), dadLink: link(2, pair.dadLink, 0xe1) };
 }
@@ -1067,7 +1063,7 @@ export function buildLab(t: Topology): BuiltLab {
       : undefined;
     const loopback = loopbacks.get(n.name);
     if (loopback) addLoopback(underlay, loopback, autoMac(0x0c, idx, 0));
-    const hops: { port: string; mac: Mac }[] = [];
+    const hops: { port: string; via: Ipv4Address }[] = [];
     (uplinks.get(n.name) ?? []).forEach((u, i) => {
       const spine = fabric.nodes.get(u.spine);
       if (spine?.kind !== 'router') return;
@@ -1080,9 +1076,7 @@ export function buildLab(t: Topology): BuiltLab {
       linkNet += 2;
       underlay.addInterface({ port: u.leafPort, mac: leafMac, ip: leafIp, prefixLength: 31 });
       spine.router.addInterface({ port: u.spinePort, mac: spineMac, ip: spineIp, prefixLength: 31 });
-      // Static neighbour entries: what ARP would resolve on a point-to-point link at link-up.
-      underlay.setNeighbor(u.leafPort, spineIp, spineMac);
-      spine.router.setNeighbor(u.spinePort, leafIp, leafMac);
+      // Each end finds the other's MAC with ARP (RFC 826) when it first sends to it.
       if (speaker) {
         // One eBGP session per link, both families (RFC 7938 §5.2; FRR's `neighbor X interface`).
         speaker.addPeer({
@@ -1126,8 +1120,8 @@ export function buildLab(t: Topology): BuiltLab {
           });
         }
       } else {
-        spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
-        hops.push({ port: u.leafPort, mac: spineMac });
+        spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, via: leafIp }]);
+        hops.push({ port: u.leafPort, via: spineIp });
       }
     });
     if (!speaker) underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
@@ -1163,14 +1157,12 @@ export function buildLab(t: Topology): BuiltLab {
     // M-LAG: the peer-link and the DAD link are routed point-to-point links between the pair
     // (10.253.<pair>.0/31 and .2/31); an eBGP session over the peer-link gives each device a way
     // into the fabric through its peer when its own uplinks fail (seed 001 "uplink failure").
-    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx, index) : undefined;
+    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx) : undefined;
     if (mlagOf && pairLinks && speaker) {
       const { pair, side } = mlagOf;
       const peerName = pair.leaves[1 - side]!;
-      for (const l of [pairLinks.peerLink, pairLinks.dadLink]) {
+      for (const l of [pairLinks.peerLink, pairLinks.dadLink])
         underlay.addInterface({ port: l.port, mac: l.mac, ip: l.ip, prefixLength: 31 });
-        underlay.setNeighbor(l.port, l.peerIp, l.peerMac);
-      }
       speaker.addPeer({
         address: pairLinks.peerLink.peerIp,
         remoteAs: asns.get(peerName)!,
