@@ -93,6 +93,8 @@ export class Fabric {
       routerMac: VtepConfig['underlayMac'];
       /** An M-LAG pair's virtual VTEP, reached inside the box like the leaf's own. */
       virtualVtepIp?: VtepConfig['vtepIp'];
+      /** MAC aging time (ns); the switch's default otherwise. */
+      agingNs?: number;
     },
   ): { dataplane: SimSwitch; underlay: SimRouter } {
     const underlay = new SimRouter(`${name}/underlay`, { wake: (at) => this.wakeRouter(name, at) });
@@ -101,6 +103,7 @@ export class Fabric {
       underlayMac: config.switchMac,
       underlayPort: INTERNAL_PORT,
       resolveNextHop: () => config.routerMac,
+      ...(config.agingNs !== undefined ? { agingNs: config.agingNs } : {}),
     });
     // The internal link: the router reaches the VTEP address through it.
     underlay.addInterface({

@@ -27,6 +27,7 @@ import { BFD_CONTROL_PORT } from '../wire/bfd.js';
 import { LabControlPlane, DEFAULT_CONTROL_PLANE_COSTS, type ControlPlaneCosts } from './control-plane.js';
 import { Fabric } from './fabric.js';
 import { nsAtOrAfterMs } from './sim.js';
+import { DEFAULT_AGING_NS } from '../dataplane/fdb.js';
 import type { SimRouter } from '../dataplane/sim/router.js';
 import type { PathAttribute } from '../wire/bgp-update.js';
 import type { Host } from './host.js';
@@ -162,6 +163,8 @@ export interface Topology {
   readonly overlay: TopologyOverlay;
   /** Modelled control-plane time (see `DEFAULT_CONTROL_PLANE_COSTS`). */
   readonly costs: ControlPlaneCosts;
+  /** How long a leaf keeps a MAC it has not heard from (`mac-aging`, default 300 s). */
+  readonly macAgingNs: number;
   readonly nodes: readonly TopologyNode[];
   readonly links: readonly TopologyLink[];
   readonly vnis: readonly TopologyVni[];
@@ -227,6 +230,7 @@ export function loadTopology(text: string, file: string): Topology {
     'underlay',
     'overlay',
     'control-plane',
+    'mac-aging',
     'nodes',
     'links',
     'vrfs',
@@ -431,6 +435,12 @@ export function loadTopology(text: string, file: string): Topology {
       perInstallNs: d('per-install', costs.perInstallNs),
     };
   }
+  // IEEE 802.1Q §8.8.3 recommends an ageing time of 300 s; switches ship with it (NX-OS, EOS, Linux).
+  const agingField = root.field('mac-aging');
+  const macAgingNs = agingField.present
+    ? (agingField.parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_AGING_NS)
+    : DEFAULT_AGING_NS;
+  if (macAgingNs <= 0) agingField.problem('MAC aging needs a time above zero, e.g. 300s');
   ctx.finish();
   return {
     name,
@@ -440,6 +450,7 @@ export function loadTopology(text: string, file: string): Topology {
     underlay,
     overlay,
     costs,
+    macAgingNs,
     nodes: [...nodes.values()],
     links,
     vnis,
@@ -829,6 +840,27 @@ function controlPlane(
   return control;
 }
 
+/** The shortest time between two aging sweeps of a leaf's FDB (Linux's bridge: HZ/10). */
+const AGING_SWEEP_NS = 100_000_000;
+
+/**
+ * Ages a leaf's FDB as a switch does: a sweep when the oldest entry is due (not sooner than
+ * `AGING_SWEEP_NS` after the last one, nor later than one aging time when the table is empty), its
+ * events (MACs aged out) going to the leaf's control plane, which withdraws their EVPN routes.
+ */
+function ageMacs(fabric: Fabric, name: string, agingNs: number): void {
+  const node = fabric.nodes.get(name);
+  if (node?.kind !== 'leaf') return;
+  const sw = node.dataplane;
+  const sweep = (): void => {
+    const now = fabric.sim.now;
+    fabric.switchEvents(name, sw.poll(now));
+    const next = sw.nextDeadline() ?? now + agingNs;
+    fabric.sim.at(Math.max(next, now + AGING_SWEEP_NS), sweep);
+  };
+  fabric.sim.at(agingNs, sweep);
+}
+
 /** A device's loopback (iBGP overlay sessions): a /32 the router owns, on no link. */
 function addLoopback(router: SimRouter, ip: Ipv4Address, mac: Mac): void {
   router.addInterface({ port: 'lo', mac, ip, prefixLength: 32 });
@@ -1053,6 +1085,7 @@ export function buildLab(t: Topology): BuiltLab {
     const routerMac = mlagOf ? autoMac(0x0c, 0x4d00 + mlagOf.index, 0xfc) : routerMacOf(idx);
     const { dataplane: leaf, underlay } = fabric.addRoutedLeaf(n.name, {
       ...(mlagOf ? { virtualVtepIp: mlagOf.pair.virtualVtep } : {}),
+      agingNs: t.macAgingNs,
       vtepIp: n.vtep!,
       switchMac: autoMac(0x0c, idx, 0xfe),
       routerMac: autoMac(0x0c, idx, 0xfd),
@@ -1235,6 +1268,7 @@ export function buildLab(t: Topology): BuiltLab {
       }
     }
   }
+  for (const n of t.nodes) if (n.kind === 'leaf') ageMacs(fabric, n.name, t.macAgingNs);
   for (const c of controls.values()) fabric.sim.at(0, () => c.start());
   for (const m of mlagDevices.values()) fabric.sim.at(0, () => m.start());
   const hosts = new Map<string, Host>();
