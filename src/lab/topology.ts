@@ -88,6 +88,13 @@ export interface TopologyVni {
 export interface TopologyVrf {
   readonly name: string;
   readonly l3vni: number;
+  /**
+   * `advertise-subnets`: each leaf announces its gateway subnets in this VRF as EVPN Type-5 prefixes
+   * (RFC 9136 §4.4.1, interface-less), so remote leaves route to hosts no Type-2 route names yet.
+   */
+  readonly advertiseSubnets: boolean;
+  /** Further Type-5 prefixes (network/length) and the leaves that announce them. */
+  readonly prefixes: readonly { readonly prefix: string; readonly at: readonly string[] }[];
 }
 
 export interface TopologyFlow {
@@ -333,14 +340,42 @@ export function loadTopology(text: string, file: string): Topology {
   }
 
   const vrfs: TopologyVrf[] = [];
+  /** Prefix announcers to check once the VNIs say which leaves hold each VRF. */
+  const announcers: { vrf: string; leaf: string; node: ConfigNode }[] = [];
   for (const v of root.field('vrfs').list()) {
     v.expectMap();
-    v.allowOnly(['name', 'l3vni']);
+    v.allowOnly(['name', 'l3vni', 'advertise-subnets', 'prefixes']);
     const vrfName = v.field('name').string({ required: true });
     const l3vni = v.field('l3vni').integer({ required: true, min: 1, max: 0xffffff });
     if (vrfs.some((x) => x.name === vrfName)) v.field('name').problem(`VRF "${vrfName}" is defined twice`);
     if (vrfs.some((x) => x.l3vni === l3vni)) v.field('l3vni').problem(`L3VNI ${l3vni} is used twice`);
-    if (vrfName && l3vni) vrfs.push({ name: vrfName, l3vni });
+    const prefixes: { prefix: string; at: string[] }[] = [];
+    for (const p of v.field('prefixes').list()) {
+      p.expectMap();
+      p.allowOnly(['prefix', 'at']);
+      const cidr = p.field('prefix').parsed(parseCidr, { required: true, what: 'IPv4 prefix' });
+      const at: string[] = [];
+      for (const x of p.field('at').list({ required: true })) {
+        const leaf = x.string({ required: true });
+        if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
+        else announcers.push({ vrf: vrfName, leaf, node: x });
+        at.push(leaf);
+      }
+      if (!cidr) continue;
+      const network = networkOf(cidr.ip, cidr.length);
+      if (network !== cidr.ip)
+        p.field('prefix').problem(
+          `${cidr.ip}/${cidr.length} has host bits set: write ${network}/${cidr.length}`,
+        );
+      prefixes.push({ prefix: `${network}/${cidr.length}`, at });
+    }
+    if (vrfName && l3vni)
+      vrfs.push({
+        name: vrfName,
+        l3vni,
+        advertiseSubnets: v.field('advertise-subnets').boolean({ default: false }),
+        prefixes,
+      });
   }
   const vnis: TopologyVni[] = [];
   for (const v of root.field('vnis').list()) {
@@ -415,6 +450,13 @@ export function loadTopology(text: string, file: string): Topology {
   for (const vrf of vrfs) {
     if (vnis.some((v) => v.vni === vrf.l3vni))
       root.field('vrfs').problem(`VRF ${vrf.name}: L3VNI ${vrf.l3vni} is also a VNI of a bridge domain`);
+  }
+  // A leaf announcing a VRF prefix must route in that VRF: hold one of its gateways.
+  for (const a of announcers) {
+    if (!vnis.some((v) => v.gateway?.vrf === a.vrf && v.gateway.at.includes(a.leaf)))
+      a.node.problem(
+        `${a.leaf} holds no gateway in VRF ${a.vrf}, so it could not route what the prefix draws`,
+      );
   }
   const anyEvpn = vnis.some((v) => v.mode === 'evpn');
   const underlayField = root.field('underlay');
@@ -840,6 +882,30 @@ function controlPlane(
   return control;
 }
 
+/** The address of `ip`'s network of `length` bits. */
+function networkOf(ip: Ipv4Address, length: number): Ipv4Address {
+  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+  return ipv4FromNumber((ipv4ToNumber(ip) & mask) >>> 0);
+}
+
+/**
+ * The Type-5 prefixes (RFC 9136) `leaf` announces in `vrf`: its gateway subnets there when the VRF
+ * says `advertise-subnets` (FRR's `advertise ipv4 unicast` with connected routes), and the VRF's
+ * `prefixes` it is named for.
+ */
+function type5Prefixes(t: Topology, vrf: TopologyVrf, leaf: string): string[] {
+  const out = new Set<string>();
+  if (vrf.advertiseSubnets) {
+    for (const v of t.vnis) {
+      const g = v.gateway;
+      if (g?.vrf === vrf.name && g.at.includes(leaf))
+        out.add(`${networkOf(g.ip, g.prefixLength)}/${g.prefixLength}`);
+    }
+  }
+  for (const p of vrf.prefixes) if (p.at.includes(leaf)) out.add(p.prefix);
+  return [...out];
+}
+
 /** The shortest time between two aging sweeps of a leaf's FDB (Linux's bridge: HZ/10). */
 const AGING_SWEEP_NS = 100_000_000;
 
@@ -1236,7 +1302,7 @@ export function buildLab(t: Topology): BuiltLab {
             rd: 'auto',
             importTargets: ['auto'],
             exportTargets: ['auto'],
-            prefixes: [],
+            prefixes: type5Prefixes(t, v, n.name),
           })),
         });
         const device = new VtepDevice({
