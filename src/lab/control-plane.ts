@@ -186,6 +186,7 @@ export class LabControlPlane {
   private readonly portListeners: ((port: string, up: boolean) => void)[] = [];
   /** Multihop peers (not on a connected subnet) the underlay FIB reaches, for peer tracking. */
   private readonly reachablePeers = new Set<string>();
+  private multihopPeers: Ipv4Address[] | undefined;
   malformed = 0;
   /** Sessions this device dropped because the peer's hold timer ran out (NOTIFICATIONs it sent). */
   holdTimerExpiries = 0;
@@ -376,9 +377,12 @@ export class LabControlPlane {
    */
   routesChanged(): void {
     if (!this.running) return;
-    for (const p of this.speaker.peerList()) {
-      const peer = p.config.address as Ipv4Address;
-      if (this.router.connectedInterface(peer)) continue;
+    // Peers are configured before the device starts: which are multihop is found once.
+    this.multihopPeers ??= this.speaker
+      .peerList()
+      .map((p) => p.config.address as Ipv4Address)
+      .filter((a) => !this.router.connectedInterface(a));
+    for (const peer of this.multihopPeers) {
       const reachable = this.router.lookup(peer).length > 0;
       if (reachable === this.reachablePeers.has(peer)) continue;
       if (reachable) {

@@ -12,7 +12,10 @@
  * leaf over the emulated links, one eBGP session per spine–leaf link carrying IPv4 unicast (VTEP
  * addresses, ECMP) and L2VPN EVPN (spines relay it with the next hop unchanged), the RFC 7938 design
  * FRR and Cumulus use; spines share one AS, each leaf has its own. `static` computes the routes from
- * the links instead (each spine routes every VTEP /32 towards its leaf).
+ * the links instead (each spine routes every VTEP /32 towards its leaf). Either way neighbours on
+ * routed links are found with ARP. `overlay: { type: ibgp }` moves EVPN onto iBGP sessions between
+ * loopbacks, the spines route reflectors. Leaves age their FDBs (`mac-aging`); VRFs may announce
+ * Type-5 prefixes (`advertise-subnets`, `prefixes`).
  */
 import { ConfigContext, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
