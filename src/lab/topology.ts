@@ -523,8 +523,6 @@ function readOverlay(
   }
   if (underlay !== 'ebgp')
     field.field('type').problem('an iBGP overlay runs over the eBGP underlay: use underlay: ebgp');
-  if (mlag.length > 0)
-    field.field('type').problem('M-LAG pairs are not supported with an iBGP overlay yet: use type: ebgp');
   const asn = field.field('asn').integer({ default: DEFAULT_OVERLAY_ASN, min: 1, max: 0xffffffff });
   // The overlay AS is its own: a device whose underlay AS it is would see iBGP where eBGP is meant.
   for (const [device, deviceAsn] of underlayAsns(nodes.values()))
@@ -1269,7 +1267,7 @@ export function buildLab(t: Topology): BuiltLab {
         address: pairLinks.peerLink.peerIp,
         remoteAs: asns.get(peerName)!,
         localAddress: pairLinks.peerLink.ip,
-        families: ['ipv4-unicast', 'l2vpn-evpn'],
+        families: underlayFamilies,
         description: `${peerName} (peer-link)`,
       });
       leaf.setMlag({ virtualVtepIp: pair.virtualVtep, peerVtepIp: byName.get(peerName)!.vtep! });

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Ipv4Address } from '../../src/wire/addr.js';
 import { labReport } from '../../src/lab/report.js';
-import { buildLab, loadTopology, type BuiltLab } from '../../src/lab/topology.js';
+import {
+  buildLab,
+  loadScenario,
+  loadTopology,
+  mlagTablesAgree,
+  type BuiltLab,
+} from '../../src/lab/topology.js';
 import { ConfigError } from '../../src/config/reader.js';
 
 const FILE = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/evpn-fabric-ibgp.yaml');
@@ -105,6 +111,36 @@ describe('iBGP EVPN overlay with route-reflector spines (examples/evpn-fabric-ib
     // spine1 is back: leaves 1-3 reflect through it again (leaf4 lost its link to it at 2.2 s).
     for (const leaf of ['leaf1', 'leaf2', 'leaf3'])
       assert.equal(overlayPeer(lab, leaf, '10.255.255.1').session.state, 'Established', leaf);
+  });
+
+  it('works with M-LAG pairs: the peer-link carries IPv4 only, and a leaf that lost its uplinks reflects through its peer', () => {
+    const file = join(dirname(FILE), 'mlag.yaml');
+    const text = readFileSync(file, 'utf8').replace(/^until: .*$/m, '$&\noverlay: { type: ibgp }');
+    const scenario = `faults:
+  - { name: uplinks, at: 3000ms, action: link-down, target: [leaf1:up1, leaf1:up2] }
+flows:
+  - { name: srv1-srv4, from: srv1, to: srv4, rate: 5000, start: 2500ms, stop: 3900ms }
+  - { name: srv4-srv1, from: srv4, to: srv1, rate: 5000, start: 2500ms, stop: 3900ms }
+`;
+    const t = loadScenario(scenario, 'uplinks.yaml', loadTopology(text, file));
+    const lab = buildLab(t);
+    lab.fabric.sim.runUntil(2_900_000_000);
+    for (const leaf of ['leaf1', 'leaf2', 'leaf3', 'leaf4']) {
+      for (const p of peers(lab, leaf))
+        assert.equal(p.session.state, 'Established', `${leaf} → ${p.config.address}`);
+      const peerLink = peers(lab, leaf).find((p) => p.config.description?.endsWith('(peer-link)'))!;
+      assert.deepEqual(peerLink.config.families, ['ipv4-unicast']);
+    }
+    lab.fabric.sim.runUntil(t.untilNs);
+    // leaf1's loopback routes now go through leaf2: its overlay sessions come back that way.
+    for (const spine of SPINE_LOOPBACKS)
+      assert.equal(overlayPeer(lab, 'leaf1', spine).session.state, 'Established', spine);
+    const r = labReport(lab);
+    const fault = r.faults[0]!;
+    // As with the eBGP overlay: the carrier delay, plus the overlay sessions' move to the peer-link.
+    assert.ok(fault.lost > 0 && fault.convergenceMs! < 15, `lost ${fault.lost} in ${fault.convergenceMs} ms`);
+    for (const f of r.flows) assert.equal(f.duplicated, 0, f.name);
+    assert.equal(fault.tablesAgree ?? mlagTablesAgree(t, lab.mlagDevices), true);
   });
 
   it('reports overlay mistakes with file, line and field', () => {
