@@ -468,7 +468,7 @@ export function loadTopology(text: string, file: string): Topology {
     underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
   if (mlag.length > 0 && !anyEvpn)
     root.field('mlag').problem('M-LAG pairs advertise their servers with EVPN: put the VNIs in mode: evpn');
-  const overlay = readOverlay(root.field('overlay'), underlay, nodes, mlag);
+  const overlay = readOverlay(root.field('overlay'), underlay, nodes);
   let costs = DEFAULT_CONTROL_PLANE_COSTS;
   const cp = root.field('control-plane');
   if (cp.present && cp.expectMap()) {
@@ -511,7 +511,6 @@ function readOverlay(
   field: ConfigNode,
   underlay: UnderlayMode,
   nodes: ReadonlyMap<string, TopologyNode>,
-  mlag: readonly TopologyMlagPair[],
 ): TopologyOverlay {
   if (!field.present || !field.expectMap()) return { type: 'ebgp' };
   field.allowOnly(['type', 'asn', 'cluster-id']);
