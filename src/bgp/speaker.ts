@@ -76,6 +76,12 @@ export interface MaxPrefixConfig {
 export interface PeerConfig {
   readonly address: string;
   readonly remoteAs: number;
+  /**
+   * The AS this session speaks as, instead of the speaker's (RFC 7705 local-as with `no-prepend
+   * replace-as`: only this AS is prepended towards the peer). Lets one device run an eBGP underlay
+   * and an iBGP overlay in another AS, as Junos groups and Arista/FRR `local-as` do.
+   */
+  readonly localAs?: number;
   readonly port?: number;
   readonly localAddress?: string;
   readonly passive?: boolean;
@@ -128,6 +134,8 @@ interface FamilyState {
 interface Peer {
   readonly config: PeerConfig;
   readonly session: BgpSession;
+  /** The AS of this session (the speaker's unless the peer has a local-as). */
+  readonly localAs: number;
   rib: RibPeer;
   readonly ibgp: boolean;
   readonly families: Map<string, FamilyState>;
@@ -201,9 +209,10 @@ export class BgpSpeaker {
   addPeer(config: PeerConfig): void {
     if (this.peers.has(config.address)) throw new Error(`neighbor ${config.address} is configured twice`);
     const families = (config.families ?? ['l2vpn-evpn']).map((f) => FAMILIES[f]);
+    const localAs = config.localAs ?? this.config.localAs;
     const session = new BgpSession({
       name: config.address,
-      localAs: this.config.localAs,
+      localAs,
       peerAs: config.remoteAs,
       routerId: this.config.routerId,
       families,
@@ -219,10 +228,11 @@ export class BgpSpeaker {
       ...(this.config.hostname !== undefined ? { hostname: this.config.hostname } : {}),
     });
     const id = this.nextPeerId++;
-    const ibgp = config.remoteAs === this.config.localAs;
+    const ibgp = config.remoteAs === localAs;
     this.peers.set(config.address, {
       config,
       session,
+      localAs,
       rib: {
         id,
         address: config.address,
@@ -623,7 +633,7 @@ export class BgpSpeaker {
           break;
         case 'as-path':
           hasAsPath = true;
-          out.push(to.ibgp ? a : { type: 'as-path', segments: prependAs(a.segments, this.config.localAs) });
+          out.push(to.ibgp ? a : { type: 'as-path', segments: prependAs(a.segments, to.localAs) });
           break;
         case 'local-pref':
         case 'originator-id':
@@ -645,7 +655,7 @@ export class BgpSpeaker {
     if (!hasAsPath) {
       out.splice(1, 0, {
         type: 'as-path',
-        segments: to.ibgp ? [] : [{ kind: 'sequence', asns: [this.config.localAs as never] }],
+        segments: to.ibgp ? [] : [{ kind: 'sequence', asns: [to.localAs as never] }],
       });
     }
     if (to.ibgp) {
@@ -898,7 +908,7 @@ export class BgpSpeaker {
     const asPath = getAttribute({ attributes }, 'as-path');
     if (!p.ibgp && asPath) {
       for (const s of asPath.segments)
-        for (const a of s.asns) if (a === this.config.localAs) return undefined;
+        for (const a of s.asns) if (a === this.config.localAs || a === p.localAs) return undefined;
     }
     const originator = getAttribute({ attributes }, 'originator-id');
     if (originator && originator.originatorId === this.config.routerId) return undefined;

@@ -155,6 +155,8 @@ export interface LabControlPlaneOptions {
 
 /** Per-session TTL: single-hop eBGP sends with TTL 1 like FRR (RFC 5082 GTSM is not configured). */
 const EBGP_TTL = 1;
+/** Sessions to a neighbour that is not on a connected subnet (iBGP between loopbacks): TTL 255. */
+const MULTIHOP_TTL = 255;
 
 /** A datagram for a local UDP port (M-LAG peer messages, DAD probes, BFD). */
 export type UdpHandler = (datagram: {
@@ -182,6 +184,9 @@ export class LabControlPlane {
   private running = false;
   private readonly udpHandlers = new Map<number, UdpHandler>();
   private readonly portListeners: ((port: string, up: boolean) => void)[] = [];
+  /** Multihop peers (not on a connected subnet) the underlay FIB reaches, for peer tracking. */
+  private readonly reachablePeers = new Set<string>();
+  private multihopPeers: Ipv4Address[] | undefined;
   malformed = 0;
   /** Sessions this device dropped because the peer's hold timer ran out (NOTIFICATIONs it sent). */
   holdTimerExpiries = 0;
@@ -195,7 +200,7 @@ export class LabControlPlane {
     this.tcp = new TcpStack(options.sim, options.random, (src, dst, segment, ttl) =>
       this.sendIp(src, dst, IPPROTO_TCP, segment, ttl),
     );
-    this.tcp.listen(TCP_PORT_BGP, (remote) => this.accept(remote.ip), { ttl: EBGP_TTL });
+    this.tcp.listen(TCP_PORT_BGP, (remote) => this.accept(remote.ip));
   }
 
   private get nowMs(): number {
@@ -293,6 +298,7 @@ export class LabControlPlane {
     this.tcp.forgetAll();
     this.connections.clear();
     this.opened.clear();
+    this.reachablePeers.clear();
   }
 
   /** Datagrams to local UDP `port` go to `handler` (while the device runs). */
@@ -343,9 +349,9 @@ export class LabControlPlane {
       payload,
     });
     this.nextIpId = (this.nextIpId + 1) & 0xffff;
-    const out = this.router.originate(packet, dst);
+    const out = this.router.originate(packet, dst, this.sim.now);
     if (!out) return false;
-    this.transmit(out.port, out.frame);
+    for (const f of out) this.transmit(f.port, f.frame);
     return true;
   }
 
@@ -356,7 +362,45 @@ export class LabControlPlane {
     const peer = this.speaker.peerForAddress(remote);
     if (!peer) return undefined;
     const id = this.nextConnection++;
-    return this.handlers(id, peer, 'inbound');
+    return { ...this.handlers(id, peer, 'inbound'), ttl: this.ttlFor(remote) };
+  }
+
+  private ttlFor(peer: Ipv4Address): number {
+    return this.router.connectedInterface(peer) ? EBGP_TTL : MULTIHOP_TTL;
+  }
+
+  /**
+   * Peer tracking for multihop sessions (iBGP between loopbacks), after an underlay FIB change: a
+   * peer that became reachable is connected to at once rather than at the next connect-retry, and
+   * a session whose peer became unreachable ends now instead of at hold-timer expiry. FRR does both
+   * through next-hop tracking of its peers (the second with `bgp fast-convergence`).
+   */
+  routesChanged(): void {
+    if (!this.running) return;
+    // Peers are configured before the device starts: which are multihop is found once.
+    this.multihopPeers ??= this.speaker
+      .peerList()
+      .map((p) => p.config.address as Ipv4Address)
+      .filter((a) => !this.router.connectedInterface(a));
+    for (const peer of this.multihopPeers) {
+      const reachable = this.router.lookup(peer).length > 0;
+      if (reachable === this.reachablePeers.has(peer)) continue;
+      if (reachable) {
+        this.reachablePeers.add(peer);
+        this.submitSpeaker(() => this.speaker.peerReachable(peer, this.nowMs));
+        continue;
+      }
+      this.reachablePeers.delete(peer);
+      for (const [id, c] of [...this.connections]) {
+        if (c.remote.ip !== peer) continue;
+        c.forget();
+        this.connections.delete(id);
+        // Connections not open yet are our own attempts (accepted ones are added when they open).
+        if (this.opened.delete(id))
+          this.submitSpeaker(() => this.speaker.connectionClosed(id, this.nowMs, 'peer unreachable'));
+        else this.submitSpeaker(() => this.speaker.connectFailed(peer, this.nowMs, 'peer unreachable'));
+      }
+    }
   }
 
   private handlers(id: number, peer: string, direction: 'inbound' | 'outbound'): TcpHandlers {
@@ -444,7 +488,9 @@ export class LabControlPlane {
     const id = this.nextConnection++;
     this.connections.set(
       id,
-      this.tcp.connect(local, { ip: peer, port }, this.handlers(id, peer, 'outbound'), { ttl: EBGP_TTL }),
+      this.tcp.connect(local, { ip: peer, port }, this.handlers(id, peer, 'outbound'), {
+        ttl: this.ttlFor(peer),
+      }),
     );
   }
 

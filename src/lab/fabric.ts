@@ -5,7 +5,7 @@
  * Each node has named ports; a port is one end of a link. A node's output frames go onto its links
  * and arrive at the peer node after the link's serialization and latency.
  */
-import { SimRouter } from '../dataplane/sim/router.js';
+import { SimRouter, type RouterOutput } from '../dataplane/sim/router.js';
 import { SimSwitch, type SwitchEvent, type VtepConfig } from '../dataplane/sim/switch.js';
 import { Host, type HostConfig } from './host.js';
 import { Link, type LinkEndpoint, type LinkOptions } from './link.js';
@@ -93,14 +93,17 @@ export class Fabric {
       routerMac: VtepConfig['underlayMac'];
       /** An M-LAG pair's virtual VTEP, reached inside the box like the leaf's own. */
       virtualVtepIp?: VtepConfig['vtepIp'];
+      /** MAC aging time (ns); the switch's default otherwise. */
+      agingNs?: number;
     },
   ): { dataplane: SimSwitch; underlay: SimRouter } {
-    const underlay = new SimRouter(`${name}/underlay`);
+    const underlay = new SimRouter(`${name}/underlay`, { wake: (at) => this.wakeRouter(name, at) });
     const dataplane = new SimSwitch({
       vtepIp: config.vtepIp,
       underlayMac: config.switchMac,
       underlayPort: INTERNAL_PORT,
       resolveNextHop: () => config.routerMac,
+      ...(config.agingNs !== undefined ? { agingNs: config.agingNs } : {}),
     });
     // The internal link: the router reaches the VTEP address through it.
     underlay.addInterface({
@@ -121,7 +124,7 @@ export class Fabric {
   }
 
   addRouter(name: string): SimRouter {
-    const router = new SimRouter(name);
+    const router = new SimRouter(name, { wake: (at) => this.wakeRouter(name, at) });
     this.add({ kind: 'router', name, router });
     return router;
   }
@@ -231,7 +234,7 @@ export class Fabric {
         return;
       }
       case 'router': {
-        const out = node.router.receive(port, frame);
+        const out = node.router.receive(port, frame, this.sim.now);
         for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
         this.toControl(node.name, out.toHost);
         return;
@@ -255,7 +258,22 @@ export class Fabric {
   }
 
   private throughUnderlay(node: LabNode & { kind: 'leaf' }, port: string, frame: Uint8Array): void {
-    const out = node.underlay!.receive(port, frame);
+    this.fromUnderlay(node, node.underlay!.receive(port, frame, this.sim.now));
+  }
+
+  /** A router's ARP timer is due at `at` (ns): its retransmissions and probes go out then. */
+  private wakeRouter(name: string, at: number): void {
+    this.sim.at(Math.max(at, this.sim.now), () => {
+      const node = this.nodes.get(name);
+      if (node?.kind === 'router') {
+        for (const t of node.router.poll(this.sim.now).transmit) this.transmit(name, t.port, t.frame);
+      } else if (node?.kind === 'leaf' && node.underlay) {
+        this.fromUnderlay(node, node.underlay.poll(this.sim.now));
+      }
+    });
+  }
+
+  private fromUnderlay(node: LabNode & { kind: 'leaf' }, out: RouterOutput): void {
     for (const t of out.transmit) {
       if (t.port === INTERNAL_PORT) {
         const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);

@@ -40,6 +40,8 @@ export interface TcpHandlers {
   onData(connection: TcpConnection, bytes: Uint8Array): void;
   /** The connection ended without the application asking: refused, reset, closed by the peer, timed out. */
   onClose(connection: TcpConnection, reason: string): void;
+  /** IP TTL of an accepted connection's segments, when it differs from the listener's. */
+  readonly ttl?: number;
 }
 
 /** Sends one segment inside an IPv4 packet; false when there is no route (network unreachable). */
@@ -564,7 +566,7 @@ export class TcpStack {
       local,
       remote,
       handlers,
-      listener!.ttl,
+      handlers.ttl ?? listener!.ttl,
       'syn-received',
       this.random.nextU32(),
     );

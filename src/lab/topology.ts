@@ -12,12 +12,15 @@
  * leaf over the emulated links, one eBGP session per spine–leaf link carrying IPv4 unicast (VTEP
  * addresses, ECMP) and L2VPN EVPN (spines relay it with the next hop unchanged), the RFC 7938 design
  * FRR and Cumulus use; spines share one AS, each leaf has its own. `static` computes the routes from
- * the links instead (each spine routes every VTEP /32 towards its leaf).
+ * the links instead (each spine routes every VTEP /32 towards its leaf). Either way neighbours on
+ * routed links are found with ARP. `overlay: { type: ibgp }` moves EVPN onto iBGP sessions between
+ * loopbacks, the spines route reflectors. Leaves age their FDBs (`mac-aging`); VRFs may announce
+ * Type-5 prefixes (`advertise-subnets`, `prefixes`).
  */
 import { ConfigContext, parseDuration, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
-import { BgpSpeaker } from '../bgp/speaker.js';
+import { BgpSpeaker, type FamilyName } from '../bgp/speaker.js';
 import { EvpnService } from '../evpn/service.js';
 import { UnderlayFib } from '../node/underlay.js';
 import { VtepDevice } from '../node/device.js';
@@ -27,6 +30,7 @@ import { BFD_CONTROL_PORT } from '../wire/bfd.js';
 import { LabControlPlane, DEFAULT_CONTROL_PLANE_COSTS, type ControlPlaneCosts } from './control-plane.js';
 import { Fabric } from './fabric.js';
 import { nsAtOrAfterMs } from './sim.js';
+import { DEFAULT_AGING_NS } from '../dataplane/fdb.js';
 import type { SimRouter } from '../dataplane/sim/router.js';
 import type { PathAttribute } from '../wire/bgp-update.js';
 import type { Host } from './host.js';
@@ -87,6 +91,13 @@ export interface TopologyVni {
 export interface TopologyVrf {
   readonly name: string;
   readonly l3vni: number;
+  /**
+   * `advertise-subnets`: each leaf announces its gateway subnets in this VRF as EVPN Type-5 prefixes
+   * (RFC 9136 §4.4.1, interface-less), so remote leaves route to hosts no Type-2 route names yet.
+   */
+  readonly advertiseSubnets: boolean;
+  /** Further Type-5 prefixes (network/length) and the leaves that announce them. */
+  readonly prefixes: readonly { readonly prefix: string; readonly at: readonly string[] }[];
 }
 
 export interface TopologyFlow {
@@ -139,6 +150,19 @@ export const DEFAULT_MONITOR_LINK_RECOVERY_NS = 3e9;
 
 export type UnderlayMode = 'static' | 'ebgp';
 
+/**
+ * How EVPN travels between leaves. `ebgp` (the default): on the underlay's eBGP sessions, the spines
+ * relaying it with the next hop unchanged. `ibgp`: one iBGP session from each leaf's loopback to each
+ * spine's, in one overlay AS, the spines route reflectors and the leaves their clients (RFC 4456),
+ * while the underlay stays eBGP IPv4 unicast (the "eBGP underlay + iBGP overlay" design).
+ */
+export type TopologyOverlay =
+  | { readonly type: 'ebgp' }
+  | { readonly type: 'ibgp'; readonly asn: number; readonly clusterId?: Ipv4Address };
+
+/** The overlay AS of `overlay: { type: ibgp }` when `asn` is not given (RFC 6996 private range). */
+export const DEFAULT_OVERLAY_ASN = 65500;
+
 /** A bonded host's ports (`bond: lacp`); other hosts have `eth0` only. */
 const HOST_BOND_PORTS: readonly string[] = ['eth0', 'eth1'];
 
@@ -151,8 +175,11 @@ export interface Topology {
   readonly seed: number;
   readonly untilNs: number;
   readonly underlay: UnderlayMode;
+  readonly overlay: TopologyOverlay;
   /** Modelled control-plane time (see `DEFAULT_CONTROL_PLANE_COSTS`). */
   readonly costs: ControlPlaneCosts;
+  /** How long a leaf keeps a MAC it has not heard from (`mac-aging`, default 300 s). */
+  readonly macAgingNs: number;
   readonly nodes: readonly TopologyNode[];
   readonly links: readonly TopologyLink[];
   readonly vnis: readonly TopologyVni[];
@@ -209,7 +236,9 @@ export function loadTopology(text: string, file: string): Topology {
     'seed',
     'until',
     'underlay',
+    'overlay',
     'control-plane',
+    'mac-aging',
     'nodes',
     'links',
     'vrfs',
@@ -312,14 +341,42 @@ export function loadTopology(text: string, file: string): Topology {
   }
 
   const vrfs: TopologyVrf[] = [];
+  /** Prefix announcers to check once the VNIs say which leaves hold each VRF. */
+  const announcers: { vrf: string; leaf: string; node: ConfigNode }[] = [];
   for (const v of root.field('vrfs').list()) {
     v.expectMap();
-    v.allowOnly(['name', 'l3vni']);
+    v.allowOnly(['name', 'l3vni', 'advertise-subnets', 'prefixes']);
     const vrfName = v.field('name').string({ required: true });
     const l3vni = v.field('l3vni').integer({ required: true, min: 1, max: 0xffffff });
     if (vrfs.some((x) => x.name === vrfName)) v.field('name').problem(`VRF "${vrfName}" is defined twice`);
     if (vrfs.some((x) => x.l3vni === l3vni)) v.field('l3vni').problem(`L3VNI ${l3vni} is used twice`);
-    if (vrfName && l3vni) vrfs.push({ name: vrfName, l3vni });
+    const prefixes: { prefix: string; at: string[] }[] = [];
+    for (const p of v.field('prefixes').list()) {
+      p.expectMap();
+      p.allowOnly(['prefix', 'at']);
+      const cidr = p.field('prefix').parsed(parseCidr, { required: true, what: 'IPv4 prefix' });
+      const at: string[] = [];
+      for (const x of p.field('at').list({ required: true })) {
+        const leaf = x.string({ required: true });
+        if (nodes.get(leaf)?.kind !== 'leaf') x.problem(`"${leaf}" is not a leaf`);
+        else announcers.push({ vrf: vrfName, leaf, node: x });
+        at.push(leaf);
+      }
+      if (!cidr) continue;
+      const network = networkOf(cidr.ip, cidr.length);
+      if (network !== cidr.ip)
+        p.field('prefix').problem(
+          `${cidr.ip}/${cidr.length} has host bits set: write ${network}/${cidr.length}`,
+        );
+      prefixes.push({ prefix: `${network}/${cidr.length}`, at });
+    }
+    if (vrfName && l3vni)
+      vrfs.push({
+        name: vrfName,
+        l3vni,
+        advertiseSubnets: v.field('advertise-subnets').boolean({ default: false }),
+        prefixes,
+      });
   }
   const vnis: TopologyVni[] = [];
   for (const v of root.field('vnis').list()) {
@@ -395,6 +452,13 @@ export function loadTopology(text: string, file: string): Topology {
     if (vnis.some((v) => v.vni === vrf.l3vni))
       root.field('vrfs').problem(`VRF ${vrf.name}: L3VNI ${vrf.l3vni} is also a VNI of a bridge domain`);
   }
+  // A leaf announcing a VRF prefix must route in that VRF: hold one of its gateways.
+  for (const a of announcers) {
+    if (!vnis.some((v) => v.gateway?.vrf === a.vrf && v.gateway.at.includes(a.leaf)))
+      a.node.problem(
+        `${a.leaf} holds no gateway in VRF ${a.vrf}, so it could not route what the prefix draws`,
+      );
+  }
   const anyEvpn = vnis.some((v) => v.mode === 'evpn');
   const underlayField = root.field('underlay');
   const underlay = underlayField.oneOf(['static', 'ebgp'] as const, { default: anyEvpn ? 'ebgp' : 'static' });
@@ -402,6 +466,7 @@ export function loadTopology(text: string, file: string): Topology {
     underlayField.problem('EVPN VNIs need BGP: use underlay: ebgp (the default when a VNI is in evpn mode)');
   if (mlag.length > 0 && !anyEvpn)
     root.field('mlag').problem('M-LAG pairs advertise their servers with EVPN: put the VNIs in mode: evpn');
+  const overlay = readOverlay(root.field('overlay'), underlay, nodes);
   let costs = DEFAULT_CONTROL_PLANE_COSTS;
   const cp = root.field('control-plane');
   if (cp.present && cp.expectMap()) {
@@ -413,6 +478,12 @@ export function loadTopology(text: string, file: string): Topology {
       perInstallNs: d('per-install', costs.perInstallNs),
     };
   }
+  // IEEE 802.1Q §8.8.3 recommends an ageing time of 300 s; switches ship with it (NX-OS, EOS, Linux).
+  const agingField = root.field('mac-aging');
+  const macAgingNs = agingField.present
+    ? (agingField.parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_AGING_NS)
+    : DEFAULT_AGING_NS;
+  if (macAgingNs <= 0) agingField.problem('MAC aging needs a time above zero, e.g. 300s');
   ctx.finish();
   return {
     name,
@@ -420,7 +491,9 @@ export function loadTopology(text: string, file: string): Topology {
     seed,
     untilNs,
     underlay,
+    overlay,
     costs,
+    macAgingNs,
     nodes: [...nodes.values()],
     links,
     vnis,
@@ -429,6 +502,44 @@ export function loadTopology(text: string, file: string): Topology {
     flows,
     faults,
   };
+}
+
+/** `overlay`: `{ type: ebgp }` (the default) or `{ type: ibgp, asn, cluster-id }`. */
+function readOverlay(
+  field: ConfigNode,
+  underlay: UnderlayMode,
+  nodes: ReadonlyMap<string, TopologyNode>,
+): TopologyOverlay {
+  if (!field.present || !field.expectMap()) return { type: 'ebgp' };
+  field.allowOnly(['type', 'asn', 'cluster-id']);
+  const type = field.field('type').oneOf(['ebgp', 'ibgp'] as const, { default: 'ebgp' });
+  if (type === 'ebgp') {
+    for (const k of ['asn', 'cluster-id'])
+      if (field.field(k).present) field.field(k).problem(`${k} applies to type: ibgp only`);
+    return { type };
+  }
+  if (underlay !== 'ebgp')
+    field.field('type').problem('an iBGP overlay runs over the eBGP underlay: use underlay: ebgp');
+  const asn = field.field('asn').integer({ default: DEFAULT_OVERLAY_ASN, min: 1, max: 0xffffffff });
+  // The overlay AS is its own: a device whose underlay AS it is would see iBGP where eBGP is meant.
+  for (const [device, deviceAsn] of underlayAsns(nodes.values()))
+    if (deviceAsn === asn)
+      field.field('asn').problem(`${asn} is ${device}'s underlay AS; the overlay needs an AS of its own`);
+  const clusterId = field.field('cluster-id').present
+    ? field.field('cluster-id').parsed(ipv4, { what: 'IPv4 cluster id' })
+    : undefined;
+  return { type, asn, ...(clusterId ? { clusterId } : {}) };
+}
+
+/** RFC 7938 §5.2.1 underlay ASes: spines `asn` or 65000, leaf N (in file order) `asn` or 65000 + N. */
+function underlayAsns(nodes: Iterable<TopologyNode>): Map<string, number> {
+  const asns = new Map<string, number>();
+  let leafOrdinal = 0;
+  for (const n of nodes) {
+    if (n.kind === 'spine') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN);
+    if (n.kind === 'leaf') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN + ++leafOrdinal);
+  }
+  return asns;
 }
 
 /** The other end of the link cabled at `node:port`. */
@@ -778,11 +889,65 @@ function controlPlane(
     transmit: (port, frame) => fabric.transmit(name, port, frame),
   });
   new UnderlayFib(speaker, router, {
-    schedule: (write) => control.cpu.install(write),
+    schedule: (write) =>
+      control.cpu.install(() => {
+        write();
+        control.routesChanged();
+      }),
     ...(ownedPrefixes ? { ownedPrefixes } : {}),
   });
   fabric.attachControl(name, control);
   return control;
+}
+
+/** The address of `ip`'s network of `length` bits. */
+function networkOf(ip: Ipv4Address, length: number): Ipv4Address {
+  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+  return ipv4FromNumber((ipv4ToNumber(ip) & mask) >>> 0);
+}
+
+/**
+ * The Type-5 prefixes (RFC 9136) `leaf` announces in `vrf`: its gateway subnets there when the VRF
+ * says `advertise-subnets` (FRR's `advertise ipv4 unicast` with connected routes), and the VRF's
+ * `prefixes` it is named for.
+ */
+function type5Prefixes(t: Topology, vrf: TopologyVrf, leaf: string): string[] {
+  const out = new Set<string>();
+  if (vrf.advertiseSubnets) {
+    for (const v of t.vnis) {
+      const g = v.gateway;
+      if (g?.vrf === vrf.name && g.at.includes(leaf))
+        out.add(`${networkOf(g.ip, g.prefixLength)}/${g.prefixLength}`);
+    }
+  }
+  for (const p of vrf.prefixes) if (p.at.includes(leaf)) out.add(p.prefix);
+  return [...out];
+}
+
+/** The shortest time between two aging sweeps of a leaf's FDB (Linux's bridge: HZ/10). */
+const AGING_SWEEP_NS = 100_000_000;
+
+/**
+ * Ages a leaf's FDB as a switch does: a sweep when the oldest entry is due (not sooner than
+ * `AGING_SWEEP_NS` after the last one, nor later than one aging time when the table is empty), its
+ * events (MACs aged out) going to the leaf's control plane, which withdraws their EVPN routes.
+ */
+function ageMacs(fabric: Fabric, name: string, agingNs: number): void {
+  const node = fabric.nodes.get(name);
+  if (node?.kind !== 'leaf') return;
+  const sw = node.dataplane;
+  const sweep = (): void => {
+    const now = fabric.sim.now;
+    fabric.switchEvents(name, sw.poll(now));
+    const next = sw.nextDeadline() ?? now + agingNs;
+    fabric.sim.at(Math.max(next, now + AGING_SWEEP_NS), sweep);
+  };
+  fabric.sim.at(agingNs, sweep);
+}
+
+/** A device's loopback (iBGP overlay sessions): a /32 the router owns, on no link. */
+function addLoopback(router: SimRouter, ip: Ipv4Address, mac: Mac): void {
+  router.addInterface({ port: 'lo', mac, ip, prefixLength: 32 });
 }
 
 /** A leaf's router MAC for symmetric IRB (RFC 9135 §5.1), one per leaf. */
@@ -814,24 +979,20 @@ interface PairLink {
   readonly ip: Ipv4Address;
   readonly mac: Mac;
   readonly peerIp: Ipv4Address;
-  readonly peerMac: Mac;
 }
 
 /** Addresses of an M-LAG leaf on its peer-link and DAD link; the first leaf takes the even one. */
 function mlagAddresses(
   of: { pair: TopologyMlagPair; side: 0 | 1; index: number },
   idx: number,
-  index: ReadonlyMap<string, number>,
 ): { peerLink: PairLink; dadLink: PairLink } {
   const { pair, side } = of;
-  const peerIdx = index.get(pair.leaves[1 - side]!)!;
   const base = ipv4ToNumber('10.253.0.0' as Ipv4Address) + of.index * 256;
   const link = (offset: number, ports: readonly [string, string], macPort: number): PairLink => ({
     port: ports[side],
     ip: ipv4FromNumber(base + offset + side),
     mac: autoMac(0x0c, idx, macPort),
     peerIp: ipv4FromNumber(base + offset + 1 - side),
-    peerMac: autoMac(0x0c, peerIdx, macPort),
   });
   return { peerLink: link(0, pair.peerLink, 0xe0), dadLink: link(2, pair.dadLink, 0xe1) };
 }
@@ -952,26 +1113,39 @@ export function buildLab(t: Topology): BuiltLab {
   let linkNet = ipv4ToNumber('10.254.0.0' as Ipv4Address);
   const uplinks = new Map<string, { leafPort: string; spine: string; spinePort: string }[]>();
   const controls = new Map<string, LabControlPlane>();
-  const asns = new Map<string, number>();
+  const asns = underlayAsns(t.nodes);
+  const overlay = t.overlay.type === 'ibgp' ? t.overlay : undefined;
+  // iBGP overlay sessions run between loopbacks: a spine's is its router id (10.255.255.N), leaf
+  // N's is 10.252.0.N; each device announces its own into the underlay.
+  const loopbacks = new Map<string, Ipv4Address>();
   let leafOrdinal = 0;
   let spineOrdinal = 0;
   for (const n of t.nodes) {
     if (n.kind === 'spine') {
       const router = fabric.addRouter(n.name);
       spineOrdinal++;
-      const asn = n.asn ?? DEFAULT_SPINE_ASN;
-      asns.set(n.name, asn);
+      const routerId = ipv4FromNumber(ipv4ToNumber('10.255.255.0' as Ipv4Address) + spineOrdinal);
       if (bgp) {
         const speaker = new BgpSpeaker({
-          localAs: asn,
-          routerId: ipv4FromNumber(ipv4ToNumber('10.255.255.0' as Ipv4Address) + spineOrdinal),
+          localAs: asns.get(n.name)!,
+          routerId,
           hostname: n.name,
+          // RFC 4456 §7: CLUSTER_ID, the router id unless the overlay names one for all spines.
+          ...(overlay?.clusterId ? { clusterId: overlay.clusterId } : {}),
         });
         controls.set(n.name, controlPlane(fabric, n.name, router, speaker, t));
+        if (overlay) {
+          loopbacks.set(n.name, routerId);
+          addLoopback(router, routerId, autoMac(0x0e, index.get(n.name)!, 0));
+          speaker.originateIpv4({ prefix: routerId, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
+        }
       }
     }
-    if (n.kind === 'leaf') asns.set(n.name, n.asn ?? DEFAULT_SPINE_ASN + ++leafOrdinal);
+    if (n.kind === 'leaf' && overlay)
+      loopbacks.set(n.name, ipv4FromNumber(ipv4ToNumber('10.252.0.0' as Ipv4Address) + ++leafOrdinal));
   }
+  // Underlay sessions carry EVPN too unless an iBGP overlay does.
+  const underlayFamilies: FamilyName[] = overlay ? ['ipv4-unicast'] : ['ipv4-unicast', 'l2vpn-evpn'];
   for (const l of t.links) {
     for (const [x, y] of [
       [l.a, l.b],
@@ -999,6 +1173,7 @@ export function buildLab(t: Topology): BuiltLab {
     const routerMac = mlagOf ? autoMac(0x0c, 0x4d00 + mlagOf.index, 0xfc) : routerMacOf(idx);
     const { dataplane: leaf, underlay } = fabric.addRoutedLeaf(n.name, {
       ...(mlagOf ? { virtualVtepIp: mlagOf.pair.virtualVtep } : {}),
+      agingNs: t.macAgingNs,
       vtepIp: n.vtep!,
       switchMac: autoMac(0x0c, idx, 0xfe),
       routerMac: autoMac(0x0c, idx, 0xfd),
@@ -1007,7 +1182,9 @@ export function buildLab(t: Topology): BuiltLab {
     const speaker = bgp
       ? new BgpSpeaker({ localAs: leafAsn, routerId: n.vtep!, hostname: n.name })
       : undefined;
-    const hops: { port: string; mac: Mac }[] = [];
+    const loopback = loopbacks.get(n.name);
+    if (loopback) addLoopback(underlay, loopback, autoMac(0x0c, idx, 0));
+    const hops: { port: string; via: Ipv4Address }[] = [];
     (uplinks.get(n.name) ?? []).forEach((u, i) => {
       const spine = fabric.nodes.get(u.spine);
       if (spine?.kind !== 'router') return;
@@ -1020,28 +1197,52 @@ export function buildLab(t: Topology): BuiltLab {
       linkNet += 2;
       underlay.addInterface({ port: u.leafPort, mac: leafMac, ip: leafIp, prefixLength: 31 });
       spine.router.addInterface({ port: u.spinePort, mac: spineMac, ip: spineIp, prefixLength: 31 });
-      // Static neighbour entries: what ARP would resolve on a point-to-point link at link-up.
-      underlay.setNeighbor(u.leafPort, spineIp, spineMac);
-      spine.router.setNeighbor(u.spinePort, leafIp, leafMac);
+      // Each end finds the other's MAC with ARP (RFC 826) when it first sends to it.
       if (speaker) {
         // One eBGP session per link, both families (RFC 7938 §5.2; FRR's `neighbor X interface`).
         speaker.addPeer({
           address: spineIp,
           remoteAs: asns.get(u.spine)!,
           localAddress: leafIp,
-          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          families: underlayFamilies,
           description: u.spine,
         });
-        controls.get(u.spine)!.speaker.addPeer({
+        const spineSpeaker = controls.get(u.spine)!.speaker;
+        spineSpeaker.addPeer({
           address: leafIp,
           remoteAs: leafAsn,
           localAddress: spineIp,
-          families: ['ipv4-unicast', 'l2vpn-evpn'],
+          families: underlayFamilies,
           description: n.name,
         });
+        const spineLoopback = loopbacks.get(u.spine);
+        if (overlay && loopback && spineLoopback && !speaker.peer(spineLoopback)) {
+          // One iBGP EVPN session per leaf and spine, loopback to loopback, in the overlay AS (RFC
+          // 7705 local-as on both ends), the spine reflecting its clients' routes (RFC 4456 §6).
+          speaker.addPeer({
+            address: spineLoopback,
+            remoteAs: overlay.asn,
+            localAs: overlay.asn,
+            localAddress: loopback,
+            families: ['l2vpn-evpn'],
+            description: `${u.spine} (overlay)`,
+          });
+          spineSpeaker.addPeer({
+            address: loopback,
+            remoteAs: overlay.asn,
+            localAs: overlay.asn,
+            localAddress: spineLoopback,
+            families: ['l2vpn-evpn'],
+            routeReflectorClient: true,
+            // The reflector waits for its clients, as with FRR's `bgp listen range` (dynamic
+            // neighbours are passive), so the two ends never open colliding connections.
+            passive: true,
+            description: `${n.name} (overlay)`,
+          });
+        }
       } else {
-        spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, mac: leafMac }]);
-        hops.push({ port: u.leafPort, mac: spineMac });
+        spine.router.setRoute(n.vtep!, 32, [{ port: u.spinePort, via: leafIp }]);
+        hops.push({ port: u.leafPort, via: spineIp });
       }
     });
     if (!speaker) underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
@@ -1077,19 +1278,17 @@ export function buildLab(t: Topology): BuiltLab {
     // M-LAG: the peer-link and the DAD link are routed point-to-point links between the pair
     // (10.253.<pair>.0/31 and .2/31); an eBGP session over the peer-link gives each device a way
     // into the fabric through its peer when its own uplinks fail (seed 001 "uplink failure").
-    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx, index) : undefined;
+    const pairLinks = mlagOf ? mlagAddresses(mlagOf, idx) : undefined;
     if (mlagOf && pairLinks && speaker) {
       const { pair, side } = mlagOf;
       const peerName = pair.leaves[1 - side]!;
-      for (const l of [pairLinks.peerLink, pairLinks.dadLink]) {
+      for (const l of [pairLinks.peerLink, pairLinks.dadLink])
         underlay.addInterface({ port: l.port, mac: l.mac, ip: l.ip, prefixLength: 31 });
-        underlay.setNeighbor(l.port, l.peerIp, l.peerMac);
-      }
       speaker.addPeer({
         address: pairLinks.peerLink.peerIp,
         remoteAs: asns.get(peerName)!,
         localAddress: pairLinks.peerLink.ip,
-        families: ['ipv4-unicast', 'l2vpn-evpn'],
+        families: underlayFamilies,
         description: `${peerName} (peer-link)`,
       });
       leaf.setMlag({ virtualVtepIp: pair.virtualVtep, peerVtepIp: byName.get(peerName)!.vtep! });
@@ -1100,10 +1299,13 @@ export function buildLab(t: Topology): BuiltLab {
       controls.set(n.name, control);
       // RFC 7938 §5.2.3: each leaf announces its VTEP address into the underlay.
       speaker.originateIpv4({ prefix: n.vtep!, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
+      if (loopback)
+        speaker.originateIpv4({ prefix: loopback, length: 32 }, LOCAL_ORIGIN, '0.0.0.0' as Ipv4Address);
       if (evpnVnis.length > 0) {
         const evpn = new EvpnService(speaker, {
           routerId: n.vtep!,
-          asn: leafAsn,
+          // Route targets AS:VNI in the AS that carries EVPN (the overlay's when it has one).
+          asn: overlay ? overlay.asn : leafAsn,
           // An M-LAG leaf's routes (Type-3, dual-homed MACs) name the pair's virtual VTEP.
           vtepIp: mlagOf ? mlagOf.pair.virtualVtep : n.vtep!,
           ...(mlagOf ? { ownVtepIp: n.vtep! } : {}),
@@ -1122,7 +1324,7 @@ export function buildLab(t: Topology): BuiltLab {
             rd: 'auto',
             importTargets: ['auto'],
             exportTargets: ['auto'],
-            prefixes: [],
+            prefixes: type5Prefixes(t, v, n.name),
           })),
         });
         const device = new VtepDevice({
@@ -1154,6 +1356,7 @@ export function buildLab(t: Topology): BuiltLab {
       }
     }
   }
+  for (const n of t.nodes) if (n.kind === 'leaf') ageMacs(fabric, n.name, t.macAgingNs);
   for (const c of controls.values()) fabric.sim.at(0, () => c.start());
   for (const m of mlagDevices.values()) fabric.sim.at(0, () => m.start());
   const hosts = new Map<string, Host>();

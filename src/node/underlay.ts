@@ -2,7 +2,7 @@
  * The underlay FIB from BGP IPv4 unicast (RFC 7938 §5: eBGP as the data-center routing protocol).
  *
  * Every change to a prefix's paths (best or not) reinstalls the prefix with all its equal-cost
- * paths as ECMP next hops (RFC 7938 §6.3), resolved to the neighbour's port and MAC. Locally
+ * paths as ECMP next hops (RFC 7938 §6.3), each the neighbour's port and address. Locally
  * originated prefixes (our VTEP address) are not installed: the device already owns them.
  *
  * The same code drives the lab's router and, later, the kernel's routes in the daemon: only the
@@ -12,15 +12,16 @@ import type { BgpSpeaker } from '../bgp/speaker.js';
 import { LOCAL_PEER } from '../bgp/rib.js';
 import type { Ipv4Address } from '../wire/addr.js';
 
+/** A BGP next hop on a connected subnet: the port it is on and its address (ARP finds its MAC). */
 export interface UnderlayNextHop {
   readonly port: string;
-  readonly mac: import('../wire/addr.js').Mac;
+  readonly via: Ipv4Address;
 }
 
 /** The forwarding table the routes go into (the sim router; the kernel's main table in the daemon). */
 export interface RouteTable {
   setRoute(prefix: Ipv4Address, length: number, nextHops: readonly UnderlayNextHop[]): void;
-  /** The port and MAC of a directly connected BGP next hop. */
+  /** The port of a directly connected BGP next hop. */
   resolveNeighbor(ip: Ipv4Address): UnderlayNextHop | undefined;
 }
 
@@ -71,7 +72,7 @@ export class UnderlayFib {
     const hops: UnderlayNextHop[] = [];
     for (const p of paths) {
       const hop = this.table.resolveNeighbor(p.attrs.nextHop as Ipv4Address);
-      if (hop && !hops.some((h) => h.port === hop.port && h.mac === hop.mac)) hops.push(hop);
+      if (hop && !hops.some((h) => h.port === hop.port && h.via === hop.via)) hops.push(hop);
     }
     this.table.setRoute(prefix, length, hops);
     if (hops.length > 0) this.installed.set(key, hops.length);

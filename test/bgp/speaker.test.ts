@@ -184,6 +184,31 @@ describe('two speakers in memory', () => {
     assert.equal(leaf1.evpn.destinations.values().next().value!.paths.length, 1);
   });
 
+  it('speaks a per-neighbour local-as: iBGP reflection in an overlay AS beside eBGP in its own', () => {
+    // RFC 7705: the spine is AS 65000 and each leaf its own AS, but their sessions here speak 65500.
+    const net = new MemoryNet();
+    const spine = new BgpSpeaker({ localAs: 65000, routerId: C });
+    const leaf1 = new BgpSpeaker({ localAs: 65001, routerId: A });
+    const leaf2 = new BgpSpeaker({ localAs: 65002, routerId: B });
+    const overlay = { remoteAs: 65500, localAs: 65500 };
+    spine.addPeer({ address: A, ...overlay, routeReflectorClient: true });
+    spine.addPeer({ address: B, ...overlay, routeReflectorClient: true });
+    leaf1.addPeer({ address: C, ...overlay });
+    leaf2.addPeer({ address: C, ...overlay });
+    net.add(C, spine);
+    net.add(A, leaf1);
+    net.add(B, leaf2);
+    net.start();
+    leaf1.originateEvpn(routes(1)[0]!, ATTRS, A);
+    net.drain();
+    assert.ok(spine.peer(A)!.ibgp && leaf2.peer(C)!.ibgp);
+    assert.equal(leaf2.peer(C)!.session.state, 'Established');
+    const best = leaf2.evpn.destinations.values().next().value!.best!;
+    assert.equal(best.attrs.nextHop, A);
+    assert.equal(best.attrs.originatorId, A);
+    assert.equal(best.attrs.asPathLength, 0, 'iBGP: no AS prepended');
+  });
+
   it('closes the session with Cease/Maximum Number of Prefixes when a peer sends too many', () => {
     const { net, a, b } = pair(65001, 65002, { maxPrefix: 100 });
     for (const r of routes(150)) a.originateEvpn(r, ATTRS, A);

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Ipv4Address } from '../../src/wire/addr.js';
-import { decodeEthernet, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
+import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
+import { ARP_OP_REQUEST, decodeArp } from '../../src/wire/arp.js';
 import { decodeIpv4, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { decodeUdp } from '../../src/wire/udp.js';
 import { decodeVxlan } from '../../src/wire/vxlan.js';
@@ -128,6 +129,37 @@ describe('EVPN fabric over BGP in the lab (examples/evpn-fabric.yaml)', () => {
     // The BGP withdrawal also has to reach leaf3 through spine1: carrier delay + UPDATE + FIB write.
     assert.ok(cut.convergenceMs! >= 9.8 && cut.convergenceMs! < 11, `uplink cut ${cut.convergenceMs} ms`);
     for (const f of r.flows) assert.equal(f.duplicated, 0, f.name);
+  });
+
+  it('resolves neighbours on spine-leaf links with ARP, and again after a spine comes back', () => {
+    const lab = load();
+    const leaf1 = lab.fabric.nodes.get('leaf1')!;
+    const spine1 = lab.fabric.nodes.get('spine1')!;
+    assert.ok(leaf1.kind === 'leaf' && leaf1.underlay && spine1.kind === 'router');
+    const requests: { t: number; from: string }[] = [];
+    lab.fabric.link('leaf1', 'up1')!.onCapture((t, frame) => {
+      const eth = decodeEthernet(frame);
+      if (eth.etherType === ETHERTYPE_ARP && decodeArp(eth.payload).op === ARP_OP_REQUEST)
+        requests.push({ t, from: eth.src });
+    });
+    lab.fabric.sim.runUntil(15_000_000);
+    // leaf1:up1 is 10.254.0.1/31 (MAC 0c:00:00:00:03:01), spine1:p1 10.254.0.0 (0e:00:00:00:01:01).
+    assert.deepEqual(leaf1.underlay.neighborEntry('up1', '10.254.0.0' as Ipv4Address), {
+      state: 'reachable',
+      mac: '0e:00:00:00:01:01',
+    });
+    assert.equal(spine1.router.neighborEntry('p1', '10.254.0.1' as Ipv4Address)?.mac, '0c:00:00:00:03:01');
+    // Both ends connect BGP at once: one request from each, before the first SYN left.
+    assert.deepEqual(requests.map((r) => r.from).sort(), ['0c:00:00:00:03:01', '0e:00:00:00:01:01']);
+    assert.ok(requests.every((r) => r.t < 1_000_000));
+    lab.fabric.sim.runUntil(520_000_000);
+    assert.equal(leaf1.underlay.neighborEntry('up1', '10.254.0.0' as Ipv4Address)?.state, 'none');
+    lab.fabric.sim.runUntil(900_000_000);
+    assert.equal(leaf1.underlay.neighborEntry('up1', '10.254.0.0' as Ipv4Address)?.state, 'reachable');
+    // After spine1 booted again: resolved anew as the sessions reconnect, and nothing in between.
+    const after = requests.slice(2);
+    assert.ok(after.length >= 1 && after.every((r) => r.t > 800_000_000 && r.t < 820_000_000));
+    assert.equal(leaf1.underlay.counters.arpQueueDrops + spine1.router.counters.arpQueueDrops, 0);
   });
 
   it('modelled control-plane time: UPDATEs and FIB writes take time, so convergence is not zero', () => {

@@ -4,13 +4,30 @@
  * 5-tuple (RFC 7938 §6.3 ECMP; VXLAN's source-port entropy makes flows distinct), decrements TTL,
  * and answers ARP for its own interface addresses.
  *
- * Sans-IO: `receive(port, frame)` returns frames to transmit, and frames for the router itself
- * (BGP, BFD) go to `toHost`; `originate(packet)` routes the router's own packets. Neighbours on
- * connected subnets are static entries (`setNeighbor`), as if ARP had resolved them at link-up.
+ * Sans-IO: `receive(port, frame, now)` returns frames to transmit, and frames for the router
+ * itself (BGP, BFD) go to `toHost`; `originate(packet, dst, now)` routes the router's own packets;
+ * `poll(now)` runs the ARP timers, and the `wake` callback tells the driver when to call it next.
+ *
+ * Next hops are either a neighbour's address on a connected subnet (`{ port, via }`), whose MAC the
+ * router resolves with ARP (RFC 826) into a neighbour table kept as Linux keeps its own (NUD states:
+ * reachable for 30 s after a reply, then stale, still used, and probed by unicast 5 s after its
+ * next use; 3 requests 1 s apart before giving up), or a fixed MAC (`{ port, mac }`, a link inside
+ * a device). Packets for a neighbour being resolved wait in a queue of at most `ARP_QUEUE_LIMIT`;
+ * the oldest is dropped when it is full, and the whole queue when resolution fails or the link goes
+ * down (`arpQueueDrops`). A port that loses carrier forgets its neighbours; they are resolved again
+ * when next used.
  */
 import type { Ipv4Address, Mac } from '../../wire/addr.js';
-import { ipv4ToNumber, macToBytes } from '../../wire/addr.js';
-import { arpReplyFor, ARP_OP_REQUEST, decodeArp, encodeArp } from '../../wire/arp.js';
+import { BROADCAST_MAC, ipv4ToNumber, macToBytes } from '../../wire/addr.js';
+import {
+  arpReplyFor,
+  arpRequest,
+  ARP_OP_REPLY,
+  ARP_OP_REQUEST,
+  decodeArp,
+  encodeArp,
+  type ArpPacket,
+} from '../../wire/arp.js';
 import { allocBytes, internetChecksum } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../wire/ethernet.js';
@@ -23,11 +40,58 @@ export interface RouterInterface {
   readonly prefixLength: number;
 }
 
+/** A next hop with a fixed MAC (a link inside a device, or a test's router). */
 export interface NextHop {
   readonly port: string;
   /** The neighbour's MAC on that port. */
   readonly mac: Mac;
 }
+
+/** A next hop by the neighbour's address on `port`'s connected subnet: its MAC comes from ARP. */
+export interface GatewayHop {
+  readonly port: string;
+  readonly via: Ipv4Address;
+}
+
+export type RouteNextHop = NextHop | GatewayHop;
+
+/** A next hop as `lookup` reports it: the MAC of a gateway once ARP has resolved it. */
+export interface ResolvedHop {
+  readonly port: string;
+  readonly via?: Ipv4Address;
+  readonly mac?: Mac;
+}
+
+/**
+ * Neighbour states as Linux's NUD names them (ARP has none of its own): `none` holds no MAC and sends
+ * nothing until used; `incomplete` is being resolved by broadcast; `reachable` was confirmed by a
+ * reply less than `ARP_REACHABLE_NS` ago; `stale` is still used; `delay` waits before a `probe` by
+ * unicast; `permanent` is a fixed MAC.
+ */
+export type NeighborState = 'none' | 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'permanent';
+
+interface Neighbor {
+  readonly port: string;
+  readonly ip: Ipv4Address | undefined;
+  mac: Mac | undefined;
+  macOctets: Uint8Array | undefined;
+  state: NeighborState;
+  confirmedAt: number;
+  /** ARP requests sent in this resolution or probe. */
+  requests: number;
+  deadline: number | undefined;
+  /** Frames waiting for the MAC (destination left zero), oldest first. */
+  queue: Uint8Array[];
+}
+
+/** Linux's defaults (net.ipv4.neigh.*): base_reachable_time 30 s, delay_first_probe_time 5 s. */
+export const ARP_REACHABLE_NS = 30e9;
+export const ARP_DELAY_NS = 5e9;
+/** retrans_time 1 s; mcast_solicit and ucast_solicit 3 (RFC 1122 §2.3.2.1: at most one a second). */
+export const ARP_RETRANSMIT_NS = 1e9;
+export const ARP_MAX_REQUESTS = 3;
+/** Frames held per unresolved neighbour (Linux's unres_qlen is 101). */
+export const ARP_QUEUE_LIMIT = 101;
 
 interface Route {
   readonly prefix: number;
@@ -36,10 +100,11 @@ interface Route {
   nextHops: Hop[];
 }
 
-/** A next hop with what forwarding writes resolved once: the egress interface and the MAC's octets. */
-interface Hop extends NextHop {
+/** A next hop with what forwarding needs resolved once: the egress interface and the neighbour. */
+interface Hop {
+  readonly port: string;
   readonly egress: Interface | undefined;
-  readonly macOctets: Uint8Array;
+  readonly neighbor: Neighbor;
 }
 
 interface Interface extends RouterInterface {
@@ -59,6 +124,16 @@ export interface RouterCounters {
   ttlExpired: number;
   malformed: number;
   arpReplies: number;
+  arpRequests: number;
+  /** Resolutions and probes that got no reply after `ARP_MAX_REQUESTS` requests. */
+  arpFailures: number;
+  /** Frames dropped while waiting for ARP: queue full, resolution failed, or link down. */
+  arpQueueDrops: number;
+}
+
+export interface RouterOptions {
+  /** Asks the driver to call `poll` at this time (ns), the next ARP timer. */
+  readonly wake?: (at: number) => void;
 }
 
 export interface RouterOutput {
@@ -73,6 +148,9 @@ export class SimRouter {
     ttlExpired: 0,
     malformed: 0,
     arpReplies: 0,
+    arpRequests: 0,
+    arpFailures: 0,
+    arpQueueDrops: 0,
   };
   private readonly interfaces = new Map<string, Interface>();
   private readonly routes = new Map<string, Route>();
@@ -81,8 +159,13 @@ export class SimRouter {
   private shorterRoutes: Route[] | undefined;
   /** Our interface addresses, as numbers. */
   private readonly localAddresses = new Set<number>();
-  /** port → neighbour IP → MAC. */
-  private readonly neighbors = new Map<string, Map<Ipv4Address, Mac>>();
+  /** port → neighbour IP → entry. */
+  private readonly neighbors = new Map<string, Map<Ipv4Address, Neighbor>>();
+  /** Neighbours with a timer running. */
+  private readonly timed = new Set<Neighbor>();
+  /** The earliest `poll` asked of the driver and not yet run. */
+  private wakeAt: number | undefined;
+  private readonly wake: ((at: number) => void) | undefined;
 
   /**
    * Per-device ECMP hash seed (from the name), as switches configure one: with one shared hash, a
@@ -91,17 +174,42 @@ export class SimRouter {
    */
   private readonly hashSeed: number;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    options: RouterOptions = {},
+  ) {
     let h = 0x811c9dc5;
     for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
     this.hashSeed = h >>> 0;
+    this.wake = options.wake;
   }
 
-  /** The MAC of `ip`, a neighbour on `port`'s connected subnet. */
-  setNeighbor(port: string, ip: Ipv4Address, mac: Mac): void {
+  /** The neighbour entry of `ip` on `port`, made (state `none`) when first asked for. */
+  private neighbor(port: string, ip: Ipv4Address): Neighbor {
     let m = this.neighbors.get(port);
     if (!m) this.neighbors.set(port, (m = new Map()));
-    m.set(ip, mac);
+    let n = m.get(ip);
+    if (!n) {
+      n = {
+        port,
+        ip,
+        mac: undefined,
+        macOctets: undefined,
+        state: 'none',
+        confirmedAt: 0,
+        requests: 0,
+        deadline: undefined,
+        queue: [],
+      };
+      m.set(ip, n);
+    }
+    return n;
+  }
+
+  /** The state and MAC of the neighbour `ip` on `port` (for `show` and tests). */
+  neighborEntry(port: string, ip: Ipv4Address): { state: NeighborState; mac: Mac | undefined } | undefined {
+    const n = this.neighbors.get(port)?.get(ip);
+    return n && { state: n.state, mac: n.mac };
   }
 
   /** The interface whose connected subnet holds `ip` (up or down), if any. */
@@ -111,11 +219,10 @@ export class SimRouter {
     return undefined;
   }
 
-  /** A next hop for a directly connected neighbour address (a BGP next hop), if its port is known. */
-  resolveNeighbor(ip: Ipv4Address): NextHop | undefined {
+  /** A next hop for a directly connected neighbour address (a BGP next hop); ARP finds its MAC. */
+  resolveNeighbor(ip: Ipv4Address): GatewayHop | undefined {
     const i = this.connectedInterface(ip);
-    const mac = i && this.neighbors.get(i.port)?.get(ip);
-    return i && mac ? { port: i.port, mac } : undefined;
+    return i && { port: i.port, via: ip };
   }
 
   isPortUp(port: string): boolean {
@@ -129,32 +236,181 @@ export class SimRouter {
 
   /**
    * Sends one of the router's own packets (BGP, BFD): to a connected neighbour directly, otherwise
-   * by longest prefix match. Returns the frame to transmit, or undefined when there is no usable
-   * route (the caller reports "network unreachable", as a socket would).
+   * by longest prefix match. Returns the frames to transmit now (the packet, or an ARP request while
+   * the packet waits for the reply), or undefined when there is no usable route (the caller reports
+   * "network unreachable", as a socket would).
    */
-  originate(packet: Uint8Array, dst: Ipv4Address): { port: string; frame: Uint8Array } | undefined {
+  originate(packet: Uint8Array, dst: Ipv4Address, now: number): RouterOutput['transmit'] | undefined {
     const connected = this.connectedInterface(dst);
-    let hop: NextHop | undefined;
+    let neighbor: Neighbor;
     if (connected) {
-      const mac = this.neighbors.get(connected.port)?.get(dst);
-      if (!connected.up || !mac) return undefined;
-      hop = { port: connected.port, mac };
+      if (!connected.up || connected.prefixLength === 32) return undefined;
+      neighbor = this.neighbor(connected.port, dst);
     } else {
-      const hops = this.lookup(dst);
+      const hops = this.lookupNumber(ipv4ToNumber(dst));
       if (hops.length === 0) return undefined;
-      hop = hops.length === 1 ? hops[0]! : hops[hashBucket(flowHash(packet, this.hashSeed), hops.length)]!;
+      neighbor = (
+        hops.length === 1 ? hops[0]! : hops[hashBucket(flowHash(packet, this.hashSeed), hops.length)]!
+      ).neighbor;
     }
-    const egress = this.interfaces.get(hop.port)!;
-    return {
-      port: hop.port,
+    const egress = this.interfaces.get(neighbor.port)!;
+    const frame = encodeEthernet({
+      dst: BROADCAST_MAC,
+      src: egress.mac,
+      vlans: [],
+      etherType: ETHERTYPE_IPV4,
+      payload: packet,
+    });
+    const out: RouterOutput = { transmit: [], toHost: [] };
+    this.sendVia(neighbor, frame, now, out);
+    return out.transmit;
+  }
+
+  // ---- ARP (RFC 826) ------------------------------------------------------------------------
+
+  /** Sends `frame` (destination MAC to be written) to a neighbour, resolving it first if need be. */
+  private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: RouterOutput): void {
+    const mac = this.macFor(n, now, out);
+    if (mac) {
+      frame.set(mac, 0);
+      out.transmit.push({ port: n.port, frame });
+      return;
+    }
+    if (n.queue.length >= ARP_QUEUE_LIMIT) {
+      n.queue.shift();
+      this.counters.arpQueueDrops++;
+    }
+    n.queue.push(frame);
+  }
+
+  /** The neighbour's MAC for a frame about to leave, moving its state on as its use requires. */
+  private macFor(n: Neighbor, now: number, out: RouterOutput): Uint8Array | undefined {
+    switch (n.state) {
+      case 'permanent':
+      case 'delay':
+      case 'probe':
+        return n.macOctets;
+      case 'reachable':
+      case 'stale':
+        if (n.state === 'reachable' && now - n.confirmedAt < ARP_REACHABLE_NS) return n.macOctets;
+        // Used while stale (or unconfirmed for too long): probed by unicast unless confirmed meanwhile.
+        n.state = 'delay';
+        this.arm(n, now + ARP_DELAY_NS);
+        return n.macOctets;
+      case 'none':
+        n.state = 'incomplete';
+        n.requests = 0;
+        this.request(n, now, out);
+        return undefined;
+      case 'incomplete':
+        return undefined;
+    }
+  }
+
+  /** One ARP request for `n`: broadcast while incomplete, unicast to its known MAC when probing. */
+  private request(n: Neighbor, now: number, out: RouterOutput): void {
+    const i = this.interfaces.get(n.port);
+    if (!i || !n.ip) return;
+    n.requests++;
+    this.arm(n, now + ARP_RETRANSMIT_NS);
+    out.transmit.push({
+      port: n.port,
       frame: encodeEthernet({
-        dst: hop.mac,
-        src: egress.mac,
+        dst: n.state === 'probe' && n.mac ? n.mac : BROADCAST_MAC,
+        src: i.mac,
         vlans: [],
-        etherType: ETHERTYPE_IPV4,
-        payload: packet,
+        etherType: ETHERTYPE_ARP,
+        payload: encodeArp(arpRequest(i.mac, i.ip, n.ip)),
       }),
-    };
+    });
+    this.counters.arpRequests++;
+  }
+
+  private arm(n: Neighbor, at: number): void {
+    n.deadline = at;
+    this.timed.add(n);
+    if (this.wakeAt === undefined || at < this.wakeAt) {
+      this.wakeAt = at;
+      this.wake?.(at);
+    }
+  }
+
+  private disarm(n: Neighbor): void {
+    n.deadline = undefined;
+    this.timed.delete(n);
+  }
+
+  /** The earliest ARP timer, if any. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const n of this.timed) if (next === undefined || n.deadline! < next) next = n.deadline;
+    return next;
+  }
+
+  /** Runs the ARP timers due at `now`: retransmissions, probes, failures. */
+  poll(now: number): RouterOutput {
+    const out: RouterOutput = { transmit: [], toHost: [] };
+    if (this.wakeAt !== undefined && this.wakeAt <= now) this.wakeAt = undefined;
+    for (const n of [...this.timed]) {
+      if (n.deadline === undefined || n.deadline > now) continue;
+      this.disarm(n);
+      if (n.state === 'delay') {
+        // RFC 1122 §2.3.2.1 unicast poll: ask the neighbour itself whether it is still there.
+        n.state = 'probe';
+        n.requests = 0;
+        this.request(n, now, out);
+      } else if (n.state === 'incomplete' || n.state === 'probe') {
+        if (n.requests < ARP_MAX_REQUESTS) this.request(n, now, out);
+        else {
+          this.counters.arpFailures++;
+          this.forget(n);
+        }
+      }
+    }
+    const next = this.nextDeadline();
+    if (next !== undefined && (this.wakeAt === undefined || next < this.wakeAt)) {
+      this.wakeAt = next;
+      this.wake?.(next);
+    }
+    return out;
+  }
+
+  /** The neighbour is unknown again: its MAC, timers and waiting frames are gone. */
+  private forget(n: Neighbor): void {
+    this.disarm(n);
+    this.counters.arpQueueDrops += n.queue.length;
+    n.queue = [];
+    n.mac = undefined;
+    n.macOctets = undefined;
+    n.state = 'none';
+  }
+
+  /**
+   * RFC 826 reception: the sender's entry is updated if we have one ("merge"), and made if the
+   * packet is for us. A reply confirms the neighbour (reachable); a request only tells its MAC
+   * (stale until used and confirmed). Frames waiting for it leave now.
+   */
+  private learn(i: Interface, arp: ArpPacket, now: number, out: RouterOutput): void {
+    if ((ipv4ToNumber(arp.spa) & i.mask) >>> 0 !== i.network || arp.spa === i.ip) return;
+    const forUs = arp.tpa === i.ip;
+    const n = forUs ? this.neighbor(i.port, arp.spa) : this.neighbors.get(i.port)?.get(arp.spa);
+    if (!n) return;
+    const changed = n.mac !== arp.sha;
+    if (changed) {
+      n.mac = arp.sha;
+      n.macOctets = macToBytes(arp.sha);
+    }
+    if (arp.op === ARP_OP_REPLY && forUs) {
+      n.state = 'reachable';
+      n.confirmedAt = now;
+      this.disarm(n);
+    } else if (changed || n.state === 'none' || n.state === 'incomplete') {
+      n.state = 'stale';
+      this.disarm(n);
+    }
+    const waiting = n.queue;
+    n.queue = [];
+    for (const f of waiting) this.sendVia(n, f, now, out);
   }
 
   addInterface(i: RouterInterface): void {
@@ -172,14 +428,18 @@ export class SimRouter {
     return this.interfaces.has(port);
   }
 
-  /** Link state: routes through a down port are not used (the fast reroute of a real ASIC). */
+  /**
+   * Link state: routes through a down port are not used (the fast reroute of a real ASIC), and its
+   * neighbours are forgotten, as Linux flushes them at carrier loss; they resolve again when used.
+   */
   setPortUp(port: string, up: boolean): void {
     const i = this.interfaces.get(port);
     if (i) i.up = up;
+    if (!up) for (const n of this.neighbors.get(port)?.values() ?? []) this.forget(n);
   }
 
   /** Installs (or replaces) the next hops of a prefix, e.g. from BGP or static configuration. */
-  setRoute(prefix: Ipv4Address, length: number, nextHops: readonly NextHop[]): void {
+  setRoute(prefix: Ipv4Address, length: number, nextHops: readonly RouteNextHop[]): void {
     const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
     const key = `${prefix}/${length}`;
     const value = (ipv4ToNumber(prefix) & mask) >>> 0;
@@ -189,9 +449,8 @@ export class SimRouter {
     } else {
       const hops = nextHops.map((h): Hop => ({
         port: h.port,
-        mac: h.mac,
         egress: this.interfaces.get(h.port),
-        macOctets: macToBytes(h.mac),
+        neighbor: 'via' in h ? this.neighbor(h.port, h.via) : permanentNeighbor(h),
       }));
       const route: Route = { prefix: value, length, mask, nextHops: hops };
       this.routes.set(key, route);
@@ -201,8 +460,12 @@ export class SimRouter {
   }
 
   /** Longest-prefix match, over next hops whose port is up. */
-  lookup(dst: Ipv4Address): NextHop[] {
-    return this.lookupNumber(ipv4ToNumber(dst)).map((h) => ({ port: h.port, mac: h.mac }));
+  lookup(dst: Ipv4Address): ResolvedHop[] {
+    return this.lookupNumber(ipv4ToNumber(dst)).map(({ port, neighbor: n }) => ({
+      port,
+      ...(n.ip !== undefined ? { via: n.ip } : {}),
+      ...(n.mac !== undefined ? { mac: n.mac } : {}),
+    }));
   }
 
   private lookupNumber(d: number): readonly Hop[] {
@@ -244,7 +507,7 @@ export class SimRouter {
    * writes (new Ethernet header, TTL one less, header checksum recomputed; padding dropped) and
    * returns false to leave everything else to it.
    */
-  private forwardFast(iface: Interface, frame: Uint8Array, out: RouterOutput): boolean {
+  private forwardFast(iface: Interface, frame: Uint8Array, now: number, out: RouterOutput): boolean {
     const n = frame.length;
     if (n < ETHERNET_HEADER + IPV4_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
     const mac = iface.macOctets;
@@ -274,7 +537,6 @@ export class SimRouter {
         : hops[hashBucket(flowHashAt(frame, ETHERNET_HEADER, this.hashSeed), hops.length)]!;
     const egress = this.egressOf(hop)!;
     const copy = allocBytes(ETHERNET_HEADER + totalLength);
-    copy.set(hop.macOctets, 0);
     copy.set(egress.macOctets, 6);
     copy[12] = 0x08;
     copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
@@ -284,20 +546,21 @@ export class SimRouter {
     const c = internetChecksum(copy, ETHERNET_HEADER, ETHERNET_HEADER + headerLength);
     copy[ETHERNET_HEADER + 10] = c >>> 8;
     copy[ETHERNET_HEADER + 11] = c & 0xff;
-    out.transmit.push({ port: hop.port, frame: copy });
+    this.sendVia(hop.neighbor, copy, now, out);
     this.counters.forwarded++;
     return true;
   }
 
-  receive(port: string, frame: Uint8Array): RouterOutput {
+  receive(port: string, frame: Uint8Array, now: number): RouterOutput {
     const out: RouterOutput = { transmit: [], toHost: [] };
     const iface = this.interfaces.get(port);
     if (!iface || !iface.up) return out;
-    if (this.forwardFast(iface, frame, out)) return out;
+    if (this.forwardFast(iface, frame, now, out)) return out;
     try {
       const eth = decodeEthernet(frame);
       if (eth.etherType === ETHERTYPE_ARP) {
         const arp = decodeArp(eth.payload);
+        this.learn(iface, arp, now, out);
         if (arp.op === ARP_OP_REQUEST && arp.tpa === iface.ip) {
           const reply = encodeArp(arpReplyFor(arp, iface.mac));
           out.transmit.push({
@@ -324,7 +587,7 @@ export class SimRouter {
         this.counters.ttlExpired++;
         return out;
       }
-      const hops = this.lookup(ip.dst);
+      const hops = this.lookupNumber(ipv4ToNumber(ip.dst));
       if (hops.length === 0) {
         this.counters.noRoute++;
         return out;
@@ -333,16 +596,14 @@ export class SimRouter {
         hops.length === 1 ? hops[0]! : hops[hashBucket(flowHash(eth.payload, this.hashSeed), hops.length)]!;
       const egress = this.interfaces.get(hop.port)!;
       const packet = encodeIpv4({ ...ip, ttl: ip.ttl - 1 });
-      out.transmit.push({
-        port: hop.port,
-        frame: encodeEthernet({
-          dst: hop.mac,
-          src: egress.mac,
-          vlans: [],
-          etherType: ETHERTYPE_IPV4,
-          payload: packet,
-        }),
+      const forwarded = encodeEthernet({
+        dst: BROADCAST_MAC,
+        src: egress.mac,
+        vlans: [],
+        etherType: ETHERTYPE_IPV4,
+        payload: packet,
       });
+      this.sendVia(hop.neighbor, forwarded, now, out);
       this.counters.forwarded++;
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
@@ -365,6 +626,21 @@ export function hashBucket(hash: number, buckets: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) % buckets;
+}
+
+/** A next hop with a fixed MAC: a neighbour entry that never changes, outside the table. */
+function permanentNeighbor(h: NextHop): Neighbor {
+  return {
+    port: h.port,
+    ip: undefined,
+    mac: h.mac,
+    macOctets: macToBytes(h.mac),
+    state: 'permanent',
+    confirmedAt: 0,
+    requests: 0,
+    deadline: undefined,
+    queue: [],
+  };
 }
 
 /** FNV-1a over source/destination address, protocol and the first 4 octets of the transport header (ports). */
