@@ -314,11 +314,20 @@ export class FamilyRib<R> {
   readonly destinations = new DestinationTable<R>(this.table);
   /** Routes held per peer id (for max-prefix and `show bgp summary`). */
   readonly countByPeer = new Map<number, number>();
+  /** Peers whose paths markStale flagged (End-of-RIB scans the table only for these). */
+  private readonly stalePeers = new Set<number>();
   private readonly macRoute: (route: R) => boolean;
   /** Called with a destination's key whenever its set of paths changes, best or not (ECMP installers). */
   private pathWatcher: ((key: string) => void) | undefined;
 
-  constructor(macRoute: (route: R) => boolean = () => false) {
+  /**
+   * `sameRoute(held, received)`: a received route equal to the one held for its key is replaced by
+   * the held object, so paths from several peers (a leaf hears each route from every spine) share one.
+   */
+  constructor(
+    macRoute: (route: R) => boolean = () => false,
+    private readonly sameRoute: (held: R, received: R) => boolean = () => false,
+  ) {
     this.macRoute = macRoute;
   }
 
@@ -382,14 +391,17 @@ export class FamilyRib<R> {
     return change;
   }
 
-  private updatePaths(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
+  private updatePaths(key: string, received: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
     const slot = this.table.get(key);
-    const path: RibPath<R> = { peer, route, attrs };
     if (slot === undefined) {
+      const path: RibPath<R> = { peer, route: received, attrs };
       this.table.set(key, path);
       this.bump(peer.id, 1);
-      return { key, route, previous: undefined, best: path };
+      return { key, route: received, previous: undefined, best: path };
     }
+    const held = (slot instanceof MultiPath ? slot.paths[0]! : slot).route;
+    const route = this.sameRoute(held, received) ? held : received;
+    const path: RibPath<R> = { peer, route, attrs };
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id === peer.id) {
         // A replaced path object from the same peer is a change even if the peer stays best.
@@ -442,6 +454,8 @@ export class FamilyRib<R> {
   /** Removes every path of a peer (session down without graceful restart). */
   withdrawPeer(peerId: number, onlyStale = false): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
+    if (onlyStale && !this.stalePeers.has(peerId)) return changes;
+    this.stalePeers.delete(peerId);
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
     for (const [key, slot] of [...this.table]) {
       const path =
@@ -461,6 +475,7 @@ export class FamilyRib<R> {
   markStale(peerId: number): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
     if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    this.stalePeers.add(peerId);
     for (const [key, slot] of this.table) {
       if (!(slot instanceof MultiPath)) {
         if (slot.peer.id === peerId) slot.stale = true;

@@ -34,7 +34,13 @@ import {
   type PathAttribute,
   type UpdateMessage,
 } from '../wire/bgp-update.js';
-import { evpnRouteKey, writeEvpnNlri, type EvpnRoute, type RouteDistinguisher } from '../wire/evpn.js';
+import {
+  PackedMacIpRoute,
+  evpnRouteKey,
+  writeEvpnNlri,
+  type EvpnRoute,
+  type RouteDistinguisher,
+} from '../wire/evpn.js';
 import {
   FamilyRib,
   LOCAL_PEER,
@@ -171,7 +177,8 @@ const BGP_HEADER = 19;
 export class BgpSpeaker {
   readonly config: SpeakerConfig;
   readonly ipv4 = new FamilyRib<Ipv4Prefix>();
-  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip');
+  /** Every peer sends its own copy of a route: the RIB keeps one object per route (sameEvpnRoute). */
+  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip', sameEvpnRoute);
   private readonly peers = new Map<string, Peer>();
   private readonly byConnection = new Map<number, Peer>();
   private nextPeerId = 1;
@@ -848,13 +855,8 @@ export class BgpSpeaker {
     }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
-        for (const received of reach.nlri.routes) {
-          const key = evpnRouteKey(received);
-          // Every peer sends its own copy of a route (a leaf hears each from every spine): paths keep
-          // the one already held when it is the same, so the RIB holds one object per route.
-          const held = this.evpn.best(key)?.route;
-          const route = held !== undefined && sameEvpnRoute(held, received) ? held : received;
-          this.applyChange('l2vpn-evpn', this.evpn.update(key, route, p.rib, attrs.mp));
+        for (const route of reach.nlri.routes) {
+          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
         }
       } else if (reach.nlri.kind === 'ipv4') {
         for (const prefix of reach.nlri.prefixes) {
@@ -1030,9 +1032,12 @@ function replacer(_k: string, v: unknown): unknown {
   return v instanceof Uint8Array ? Array.from(v) : v;
 }
 
-/** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
 /** Two decoded EVPN routes are the same (MAC/IP routes, the bulk, compared field by field). */
 function sameEvpnRoute(a: EvpnRoute, b: EvpnRoute): boolean {
+  if (a instanceof PackedMacIpRoute && b instanceof PackedMacIpRoute) {
+    // The key holds RD, Ethernet Tag, MAC and IP; the rest are fields.
+    return a.key === b.key && a.esi === b.esi && a.label1 === b.label1 && a.label2 === b.label2;
+  }
   if (a.type === 'mac-ip' && b.type === 'mac-ip') {
     return (
       a.mac === b.mac &&
@@ -1072,6 +1077,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
 function chunkEvpn(
   routes: readonly EvpnRoute[],
   budget: number,

@@ -142,6 +142,11 @@ export interface BgpCodecOptions {
    * an `afi-safi-disable` error (the attribute kept with raw NLRI) instead of throwing session-reset.
    */
   readonly afiSafiDisable?: boolean;
+  /**
+   * Decode EVPN Type-2 routes as `PackedMacIpRoute`s (identity kept as the RIB key's octets), for a
+   * RIB that stores millions of them. Same checks and errors as the plain form.
+   */
+  readonly compactEvpn?: boolean;
 }
 
 /**
@@ -1194,7 +1199,7 @@ function readMpNlri(st: DecodeState, kind: MpNlri['kind'], start: number, end: n
     const rdCache = newRdCache();
     while (sub.offset < end) {
       const at = sub.offset;
-      routes.push(readEvpnNlri(sub, rdCache));
+      routes.push(readEvpnNlri(sub, rdCache, st.opts.compactEvpn === true));
       if (sub.offset <= at) return 'EVPN NLRI decoder did not advance';
     }
     return { kind: 'evpn', routes };
