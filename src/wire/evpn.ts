@@ -26,7 +26,7 @@ import {
   type Ipv6Address,
   type Mac,
 } from './addr.js';
-import { Reader, toHex, Writer } from './bytes.js';
+import { Reader, toHex, u24At, u32At, Writer } from './bytes.js';
 import { WireError } from './errors.js';
 import { emitMac } from './ethernet.js';
 import { emitIpv4Address } from './ipv4.js';
@@ -773,7 +773,6 @@ function readMacIp(
   // RFC 7432 §7.2: "The MAC Address Length field is in bits, and it is set to 48."
   if (macBits !== 48)
     s.fail('malformed', 'mac-length', `MAC address length ${macBits}, expected 48`, macLenAt);
-  const macAt = s.offset;
   s.skip(6, 'mac');
   const ipLenAt = s.offset;
   const ipBits = s.u8('ip-length');
@@ -787,14 +786,77 @@ function readMacIp(
     const one = MAC_IP_FIXED + ipLen + 3;
     routeLengthError(s, lenAt, EVPN_ROUTE_MAC_IP, len, `${one} or ${one + 3}`);
   }
-  const ipAt = s.offset;
   s.skip(ipLen, 'ip');
   const label1 = s.u24('label1');
   const label2 = labels === 6 ? s.u24('label2') : -1;
-  if (compact) return new PackedMacIpRoute(macIpKey(s.buf, body, ipLen), rd, esi, label1, label2);
-  const ip = ipLen === 0 ? undefined : ipLen === 4 ? ipv4FromBytes(s.buf, ipAt) : ipv6FromBytes(s.buf, ipAt);
-  const mac = macFromBytes(s.buf, macAt);
-  return macIpFields(rd, esi, ethernetTag, mac, ip, label1, label2 < 0 ? undefined : label2);
+  return macIpRouteAt(s.buf, body, ipLen, rd, esi, label1, label2, compact);
+}
+
+/** The Type-2 route whose (checked) body starts at `o`, packed or plain. */
+function macIpRouteAt(
+  b: Uint8Array,
+  o: number,
+  ipLen: number,
+  rd: RouteDistinguisher,
+  esi: Esi,
+  label1: number,
+  label2: number,
+  compact: boolean,
+): MacIpRoute {
+  if (compact) return new PackedMacIpRoute(macIpKey(b, o, ipLen), rd, esi, label1, label2);
+  const ipAt = o + MAC_IP_FIXED;
+  const ip = ipLen === 0 ? undefined : ipLen === 4 ? ipv4FromBytes(b, ipAt) : ipv6FromBytes(b, ipAt);
+  const tag = u32At(b, o + 8 + ESI_LENGTH);
+  return macIpFields(rd, esi, tag, macFromBytes(b, o + 23), ip, label1, label2 < 0 ? undefined : label2);
+}
+
+/**
+ * Reads the EVPN NLRI from r.offset to `end` (an MP_REACH/MP_UNREACH NLRI field). Well-formed Type-2
+ * routes, the bulk of any table, are read straight off the octets (no Reader per route); any other
+ * route, and every malformed one, goes through `readEvpnNlri`, so checks and errors are the same.
+ */
+export function readEvpnNlriList(r: Reader, end: number, compact = false): EvpnRoute[] {
+  const b = r.buf;
+  const routes: EvpnRoute[] = [];
+  const rdCache = newRdCache();
+  let p = r.offset;
+  while (p < end) {
+    const o = p + 2;
+    const len = o <= end ? b[p + 1]! : 0;
+    if (b[p] === EVPN_ROUTE_MAC_IP && len >= MAC_IP_FIXED + 3 && o + len <= end && b[o + 22] === 48) {
+      // RFC 7432 §7.2: MAC Address Length 48; IP Address Length 0, 32 or 128; then 1 or 2 labels.
+      const ipBits = b[o + MAC_IP_FIXED - 1]!;
+      const ipLen = ipBits === 0 ? 0 : ipBits === 32 ? 4 : ipBits === 128 ? 16 : -1;
+      const labels = len - MAC_IP_FIXED - ipLen;
+      if (ipLen >= 0 && (labels === 3 || labels === 6)) {
+        const at = o + MAC_IP_FIXED + ipLen;
+        routes.push(
+          macIpRouteAt(
+            b,
+            o,
+            ipLen,
+            rdAt(b, o, rdCache),
+            esiFromBytes(b, o + 8),
+            u24At(b, at),
+            labels === 6 ? u24At(b, at + 3) : -1,
+            compact,
+          ),
+        );
+        p = o + len;
+        continue;
+      }
+    }
+    r.offset = p;
+    routes.push(readEvpnNlri(r, rdCache, compact));
+    p = r.offset;
+  }
+  r.offset = p;
+  return routes;
+}
+
+/** The RD at `o` (8 octets known to be there), shared through `cache` while it repeats. */
+function rdAt(b: Uint8Array, o: number, cache: RdCache): RouteDistinguisher {
+  return readRd(new Reader(b, PROTOCOL, o, o + RD_LENGTH), cache);
 }
 
 /**
@@ -918,11 +980,7 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
 
 /** Decodes a whole NLRI field (a sequence of EVPN NLRI). */
 export function decodeEvpnNlriList(buf: Uint8Array): EvpnRoute[] {
-  const r = new Reader(buf, PROTOCOL);
-  const out: EvpnRoute[] = [];
-  const rdCache = newRdCache();
-  while (!r.atEnd) out.push(readEvpnNlri(r, rdCache));
-  return out;
+  return readEvpnNlriList(new Reader(buf, PROTOCOL), buf.length);
 }
 
 export function encodeEvpnNlriList(routes: readonly EvpnRoute[]): Uint8Array {

@@ -24,6 +24,7 @@ import {
   PackedMacIpRoute,
   readEsi,
   readEvpnNlri,
+  readEvpnNlriList,
   readRd,
   writeEsi,
   writeEvpnNlri,
@@ -482,6 +483,29 @@ describe('EVPN NLRI: properties', () => {
         assert.deepEqual(e1, e2);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('a list reads as route by route, Type-2 fast path or not, corrupted anywhere', () => {
+    const oneByOne = (buf: Uint8Array) => {
+      const r = new Reader(buf, 'bgp');
+      const out: EvpnRoute[] = [];
+      while (!r.atEnd) out.push(readEvpnNlri(r));
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.array(arbEvpnRoute, { maxLength: 4 }), fc.nat(), fc.nat(0xff), (v, at, byte) => {
+        const good = encodeEvpnNlriList(v);
+        const buf = good.length === 0 ? good : withByte(good, at % good.length, byte);
+        const expected = catchWire(() => oneByOne(buf));
+        assert.deepEqual(
+          catchWire(() => readEvpnNlriList(new Reader(buf, 'bgp'), buf.length)),
+          expected,
+        );
+        const compact = catchWire(() => readEvpnNlriList(new Reader(buf, 'bgp'), buf.length, true));
+        assert.deepEqual(compact, expected);
+      }),
+      { numRuns: 1000 },
     );
   });
 
