@@ -767,7 +767,7 @@ function readMacIp(
   const body = s.offset;
   const rd = readRd(s, rdCache);
   const esi = readEsi(s);
-  const ethernetTag = s.u32('ethernet-tag');
+  s.skip(4, 'ethernet-tag');
   const macLenAt = s.offset;
   const macBits = s.u8('mac-length');
   // RFC 7432 §7.2: "The MAC Address Length field is in bits, and it is set to 48."
