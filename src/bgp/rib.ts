@@ -312,8 +312,8 @@ const TIE_BREAKS: ReadonlySet<BestPathReason> = new Set(['router-id', 'cluster-l
 export class FamilyRib<R> {
   private readonly table = new Map<string, Slot<R>>();
   readonly destinations = new DestinationTable<R>(this.table);
-  /** Routes held per peer id (for max-prefix and `show bgp summary`). */
-  readonly countByPeer = new Map<number, number>();
+  /** Routes held per peer id (for max-prefix and `show bgp summary`); ids are small integers. */
+  private readonly counts: number[] = [];
   /** Peers whose paths markStale flagged (End-of-RIB scans the table only for these). */
   private readonly stalePeers = new Set<number>();
   private readonly macRoute: (route: R) => boolean;
@@ -381,7 +381,7 @@ export class FamilyRib<R> {
   }
 
   private bump(peerId: number, by: number): void {
-    this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 0) + by);
+    this.counts[peerId] = (this.counts[peerId] ?? 0) + by;
   }
 
   /** Adds or replaces `peer`'s path for `key`; returns the best-path change, if any. */
@@ -456,7 +456,7 @@ export class FamilyRib<R> {
     const changes: BestChange<R>[] = [];
     if (onlyStale && !this.stalePeers.has(peerId)) return changes;
     this.stalePeers.delete(peerId);
-    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    if (this.count(peerId) === 0) return changes;
     for (const [key, slot] of [...this.table]) {
       const path =
         slot instanceof MultiPath
@@ -474,7 +474,7 @@ export class FamilyRib<R> {
   /** RFC 4724 §4.2: marks every path of a restarting peer stale; they are kept but lose ties. */
   markStale(peerId: number): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
-    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    if (this.count(peerId) === 0) return changes;
     this.stalePeers.add(peerId);
     for (const [key, slot] of this.table) {
       if (!(slot instanceof MultiPath)) {
@@ -492,7 +492,7 @@ export class FamilyRib<R> {
   }
 
   count(peerId: number): number {
-    return this.countByPeer.get(peerId) ?? 0;
+    return this.counts[peerId] ?? 0;
   }
 
   private reselect(key: string, dest: MultiPath<R>, route: R): BestChange<R> | undefined {

@@ -1014,7 +1014,7 @@ function attrOrder(a: PathAttribute): number {
   return a.type === 'unknown' ? a.code : (ATTR_ORDER[a.type] ?? 255);
 }
 
-/** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or same encoding. */
+/** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or equal values. */
 function sameAttributes(a: readonly PathAttribute[], b: readonly PathAttribute[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -1023,13 +1023,9 @@ function sameAttributes(a: readonly PathAttribute[], b: readonly PathAttribute[]
     const y = b[i]!;
     if (x.type !== y.type) return false;
     if (x.type === 'mp-reach-nlri' || x.type === 'mp-unreach-nlri') continue;
-    if (JSON.stringify(x, replacer) !== JSON.stringify(y, replacer)) return false;
+    if (!sameValue(x, y)) return false;
   }
   return true;
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Array.from(v) : v;
 }
 
 /** Two decoded EVPN routes are the same (MAC/IP routes, the bulk, compared field by field). */
