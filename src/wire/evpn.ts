@@ -344,15 +344,11 @@ export function newRdCache(): RdCache {
 }
 
 export function readRd(r: Reader, cache?: RdCache): RouteDistinguisher {
-  if (cache?.rd && cache.bytes && r.remaining >= RD_LENGTH) {
-    const b = r.buf;
-    const o = r.offset;
-    const c = cache.bytes;
-    let same = true;
-    for (let i = 0; i < RD_LENGTH && same; i++) same = b[o + i] === c[i];
-    if (same) {
+  if (cache && r.remaining >= RD_LENGTH) {
+    const rd = cachedRd(r.buf, r.offset, cache);
+    if (rd) {
       r.skip(RD_LENGTH, 'rd');
-      return cache.rd;
+      return rd;
     }
   }
   const at = r.offset;
@@ -362,6 +358,14 @@ export function readRd(r: Reader, cache?: RdCache): RouteDistinguisher {
     cache.rd = rd;
   }
   return rd;
+}
+
+/** The cached RD when the 8 octets at `o` are the cached ones. */
+function cachedRd(b: Uint8Array, o: number, cache: RdCache): RouteDistinguisher | undefined {
+  const c = cache.bytes;
+  if (cache.rd === undefined || c === undefined) return undefined;
+  for (let i = 0; i < RD_LENGTH; i++) if (b[o + i] !== c[i]) return undefined;
+  return cache.rd;
 }
 
 function readRdFields(r: Reader): RouteDistinguisher {
@@ -856,7 +860,7 @@ export function readEvpnNlriList(r: Reader, end: number, compact = false): EvpnR
 
 /** The RD at `o` (8 octets known to be there), shared through `cache` while it repeats. */
 function rdAt(b: Uint8Array, o: number, cache: RdCache): RouteDistinguisher {
-  return readRd(new Reader(b, PROTOCOL, o, o + RD_LENGTH), cache);
+  return cachedRd(b, o, cache) ?? readRd(new Reader(b, PROTOCOL, o, o + RD_LENGTH), cache);
 }
 
 /**
