@@ -847,8 +847,8 @@ export class BgpSpeaker {
       }
       return;
     }
-    if (update.nlri.length > 0 && p.families.has(familyKey(FAMILY_IPV4_UNICAST))) {
-      const v4 = attrs.v4;
+    const v4 = attrs.v4;
+    if (v4 && p.families.has(familyKey(FAMILY_IPV4_UNICAST))) {
       for (const prefix of update.nlri) {
         this.applyChange('ipv4-unicast', this.ipv4.update(ipv4PrefixToString(prefix), prefix, p.rib, v4));
       }
@@ -892,7 +892,7 @@ export class BgpSpeaker {
     p: Peer,
     update: UpdateMessage,
     reach: ReturnType<typeof getAttribute<'mp-reach-nlri'>>,
-  ): { v4: PathAttrs; mp: PathAttrs | undefined } | undefined {
+  ): { v4: PathAttrs | undefined; mp: PathAttrs | undefined } | undefined {
     const attributes =
       p.session.negotiated?.fourOctetAs === false
         ? fromTwoOctetAsAttributes(update.attributes)
@@ -906,8 +906,13 @@ export class BgpSpeaker {
     if (originator && originator.originatorId === this.config.routerId) return undefined;
     const clusters = getAttribute({ attributes }, 'cluster-list');
     if (clusters && clusters.clusterIds.includes(this.clusterId)) return undefined;
-    const nh = getAttribute({ attributes }, 'next-hop');
-    const v4 = this.summaryFor(p, attributes, (nh?.nextHop ?? '0.0.0.0') as IpAddress);
+    // Only the summaries this UPDATE's routes need: the one-entry cache in summaryFor then hits on
+    // every UPDATE of a table (an MP_REACH-only UPDATE must not evict it with an unused IPv4 summary).
+    let v4: PathAttrs | undefined;
+    if (update.nlri.length > 0) {
+      const nh = getAttribute({ attributes }, 'next-hop');
+      v4 = this.summaryFor(p, attributes, (nh?.nextHop ?? '0.0.0.0') as IpAddress);
+    }
     let mp: PathAttrs | undefined;
     if (reach && reach.nextHop.kind === 'ip') mp = this.summaryFor(p, attributes, reach.nextHop.address);
     return { v4, mp };
