@@ -226,7 +226,23 @@ export interface Comparison {
   readonly reason: BestPathReason;
 }
 
+/** Dotted-quad text (already valid) as a number, without allocating: next hops compare per route. */
+function dottedOrder(a: string): number {
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c !== 46) octet = octet * 10 + c - 48;
+    else {
+      n = n * 256 + octet;
+      octet = 0;
+    }
+  }
+  return n * 256 + octet;
+}
+
 function compareIp(a: IpAddress, b: IpAddress): number {
+  if (a.indexOf(':') < 0 && b.indexOf(':') < 0) return dottedOrder(a) - dottedOrder(b);
   const x = ipToBytes(a);
   const y = ipToBytes(b);
   if (x.length !== y.length) return x.length - y.length;

@@ -336,9 +336,10 @@ export class BgpSpeaker {
   nextDeadline(): number | undefined {
     let next: number | undefined;
     for (const p of this.peers.values()) {
-      for (const t of [p.session.nextDeadline(), p.staleDeadline]) {
-        if (t !== undefined && (next === undefined || t < next)) next = t;
-      }
+      const t = p.session.nextDeadline();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+      const s = p.staleDeadline;
+      if (s !== undefined && (next === undefined || s < next)) next = s;
     }
     return next;
   }

@@ -929,6 +929,10 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
       w.u24(checkUint(route.label, 0xffffff, 'label'));
       break;
     case 'mac-ip':
+      if (route instanceof PackedMacIpRoute) {
+        writePackedMacIp(w, route);
+        break;
+      }
       writeRd(w, route.rd);
       writeEsi(w, route.esi);
       w.u32(checkUint(route.ethernetTag, 0xffffffff, 'ethernet-tag'));
@@ -980,6 +984,16 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
       invalid('route-type', `not an EVPN route: ${String((route as { type: unknown }).type)}`, start);
   }
   w.patchU8(lenAt, w.offset - lenAt - 1);
+}
+
+/** A packed Type-2 body from its key's octets (checked when decoded): no MAC or IP text on the way. */
+function writePackedMacIp(w: Writer, route: PackedMacIpRoute): void {
+  const key = route.key;
+  for (let i = 1; i < 1 + RD_LENGTH; i++) w.u8(key.charCodeAt(i));
+  writeEsi(w, route.esi);
+  for (let i = 1 + RD_LENGTH; i < key.length; i++) w.u8(key.charCodeAt(i));
+  w.u24(route.label1);
+  if (route.label2 !== undefined) w.u24(route.label2);
 }
 
 /** Decodes a whole NLRI field (a sequence of EVPN NLRI). */
