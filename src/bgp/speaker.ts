@@ -425,15 +425,20 @@ export class BgpSpeaker {
     return false;
   }
 
-  /** Builds and sends UPDATEs for at most `budget` routes in all (then call again). */
+  /**
+   * Builds and sends UPDATEs for at most `budget` routes in all (then call again). Peers that get
+   * the same routes with the same outbound attributes share the encoded UPDATEs (update groups, as
+   * FRR and GoBGP form them): a spine encodes a leaf's routes once, not once per other leaf.
+   */
   flush(now: number, budget = 20_000): SpeakerAction[] {
     const out: SpeakerAction[] = [];
+    const groups: UpdateGroups = new Map();
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established' || budget <= 0) continue;
       for (const [key, f] of p.families) {
         if (budget <= 0) break;
         const ops = key === familyKey(FAMILY_IPV4_UNICAST) ? IPV4_OPS : EVPN_OPS;
-        budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out);
+        budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out, groups);
       }
     }
     return out;
@@ -446,6 +451,7 @@ export class BgpSpeaker {
     now: number,
     budget: number,
     out: SpeakerAction[],
+    groups: UpdateGroups,
   ): number {
     const rib =
       ops.name === 'l2vpn-evpn' ? (this.evpn as FamilyRib<unknown>) : (this.ipv4 as FamilyRib<unknown>);
@@ -489,8 +495,21 @@ export class BgpSpeaker {
     const options = p.session.messageOptions;
     const maxBytes = options.extendedMessage ? 65535 : (this.config.maxUpdateBytes ?? DEFAULT_MAX_UPDATE);
     if (withdraw.length > 0) this.packWithdrawals(ops, withdraw, maxBytes, options, messages);
+    // What makes two peers' UPDATEs for the same routes differ: exportAttributes and exportNextHop.
+    const groupKey =
+      `${ops.name} ${p.ibgp} ${options.fourOctetAs} ${maxBytes}` +
+      (ops.name === 'ipv4-unicast' ? ` ${p.localAddress}` : '');
+    let group = groups.get(groupKey);
+    if (!group) groups.set(groupKey, (group = new Map()));
     for (const [attrs, routes] of announce) {
+      const shared = group.get(attrs);
+      if (shared && sameList(shared.routes, routes)) {
+        for (const m of shared.messages) messages.push(m);
+        continue;
+      }
+      const first = messages.length;
       this.packAnnouncements(p, ops, attrs, routes, maxBytes, options, messages);
+      group.set(attrs, { routes, messages: messages.slice(first) });
     }
     if (!f.endOfRibSent && !f.dump && f.pending.size === 0) {
       // RFC 4724 §2: End-of-RIB once the initial table has been sent.
@@ -1018,6 +1037,19 @@ const ATTR_ORDER: Record<string, number> = {
 
 function attrOrder(a: PathAttribute): number {
   return a.type === 'unknown' ? a.code : (ATTR_ORDER[a.type] ?? 255);
+}
+
+/**
+ * UPDATEs encoded during one flush, per peer group (family, iBGP or eBGP, message options, and for
+ * IPv4 the local address that becomes the next hop) and source attribute set, with the routes they
+ * carry: a peer whose routes for that attribute set are the same objects in the same order reuses them.
+ */
+type UpdateGroups = Map<string, Map<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or equal values. */
