@@ -5,7 +5,8 @@
  * A twinleaf-built sender in this process streams pre-encoded UPDATEs (EVPN Type-2 MAC+IP, about 100
  * per 4096-byte message) over TCP to each receiver running in its own network namespace: the twinleaf
  * daemon, FRR's bgpd (+ zebra) and gobgpd. It reports the seconds from the first UPDATE until the
- * receiver's RIB holds every route, routes/s, and the receiver's peak RSS (VmHWM); for twinleaf also
+ * receiver's RIB holds every route, routes/s, the CPU seconds the receiver used meanwhile (steadier
+ * than seconds on a shared machine), and its peak RSS (VmHWM); for twinleaf also
  * the heap bytes per route. A receiver that does not finish within the timeout is reported as such.
  *
  * Needs root (network namespaces) and the Debian packages frr and gobgpd.
@@ -42,6 +43,11 @@ export interface IngestResult {
   readonly seconds: number | null;
   readonly routesPerSec: number | null;
   readonly peakRssMB: number | null;
+  /**
+   * CPU seconds (user + system, all threads) the receiver process used from the first UPDATE until
+   * it held every route: less sensitive than `seconds` to other work on a shared machine.
+   */
+  readonly cpuSeconds: number | null;
   readonly heapBytesPerRoute?: number;
   /** Seconds the sender needed to hand the whole table to TCP: a floor under every receiver's time. */
   readonly senderSeconds: number | null;
@@ -189,6 +195,18 @@ export class Sender {
   }
 }
 
+/** utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after it follow its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function peakRssMB(pid: number): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -284,15 +302,18 @@ async function measure(
       const heapBefore = receiver.heapUsed ? await receiver.heapUsed() : undefined;
       const sender = new Sender();
       await sender.establish(RECEIVER_IP, 179);
+      const cpuBefore = cpuSeconds(receiver.pid);
       const streaming = sender.stream(chunks);
       const deadline = performance.now() + timeoutS * 1000;
       let count = 0;
       let finishedAt: number | undefined;
+      let cpuAfter: number | null = null;
       try {
         while (performance.now() < deadline) {
           count = await receiver.count().catch(() => count);
           if (count >= routes) {
             finishedAt = performance.now();
+            cpuAfter = cpuSeconds(receiver.pid);
             break;
           }
           if (sender.error) break;
@@ -309,6 +330,7 @@ async function measure(
           seconds,
           routesPerSec: seconds ? routes / seconds : null,
           peakRssMB: rss,
+          cpuSeconds: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
           ...(heapBefore !== undefined && heapAfter !== undefined
             ? { heapBytesPerRoute: (heapAfter - heapBefore) / routes }
             : {}),
@@ -354,6 +376,7 @@ export async function run(args: string[]): Promise<void> {
           seconds: null,
           routesPerSec: null,
           peakRssMB: null,
+          cpuSeconds: null,
           senderSeconds: null,
           finished: false,
           note: (e as Error).message.split('\n')[0]!,
@@ -367,12 +390,23 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`bgp-ingest — ${machineLine()}`);
   printTable(
-    ['receiver', 'routes', 'seconds', 'routes/s', 'peak RSS MB', 'heap B/route', 'sender s', 'finished'],
+    [
+      'receiver',
+      'routes',
+      'seconds',
+      'routes/s',
+      'CPU s',
+      'peak RSS MB',
+      'heap B/route',
+      'sender s',
+      'finished',
+    ],
     results.map((r) => [
       r.receiver,
       String(r.routes),
       r.seconds === null ? '—' : r.seconds.toFixed(2),
       r.routesPerSec === null ? '—' : Math.round(r.routesPerSec).toLocaleString('en-US'),
+      r.cpuSeconds === null ? '—' : r.cpuSeconds.toFixed(2),
       r.peakRssMB === null ? '—' : r.peakRssMB.toFixed(0),
       r.heapBytesPerRoute === undefined ? '' : r.heapBytesPerRoute.toFixed(0),
       r.senderSeconds === null ? '—' : r.senderSeconds.toFixed(2),

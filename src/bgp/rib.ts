@@ -226,7 +226,23 @@ export interface Comparison {
   readonly reason: BestPathReason;
 }
 
+/** Dotted-quad text (already valid) as a number, without allocating: next hops compare per route. */
+function dottedOrder(a: string): number {
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c !== 46) octet = octet * 10 + c - 48;
+    else {
+      n = n * 256 + octet;
+      octet = 0;
+    }
+  }
+  return n * 256 + octet;
+}
+
 function compareIp(a: IpAddress, b: IpAddress): number {
+  if (a.indexOf(':') < 0 && b.indexOf(':') < 0) return dottedOrder(a) - dottedOrder(b);
   const x = ipToBytes(a);
   const y = ipToBytes(b);
   if (x.length !== y.length) return x.length - y.length;
@@ -312,13 +328,22 @@ const TIE_BREAKS: ReadonlySet<BestPathReason> = new Set(['router-id', 'cluster-l
 export class FamilyRib<R> {
   private readonly table = new Map<string, Slot<R>>();
   readonly destinations = new DestinationTable<R>(this.table);
-  /** Routes held per peer id (for max-prefix and `show bgp summary`). */
-  readonly countByPeer = new Map<number, number>();
+  /** Routes held per peer id (for max-prefix and `show bgp summary`); ids are small integers. */
+  private readonly counts: number[] = [];
+  /** Peers whose paths markStale flagged (End-of-RIB scans the table only for these). */
+  private readonly stalePeers = new Set<number>();
   private readonly macRoute: (route: R) => boolean;
   /** Called with a destination's key whenever its set of paths changes, best or not (ECMP installers). */
   private pathWatcher: ((key: string) => void) | undefined;
 
-  constructor(macRoute: (route: R) => boolean = () => false) {
+  /**
+   * `sameRoute(held, received)`: a received route equal to the one held for its key is replaced by
+   * the held object, so paths from several peers (a leaf hears each route from every spine) share one.
+   */
+  constructor(
+    macRoute: (route: R) => boolean = () => false,
+    private readonly sameRoute: (held: R, received: R) => boolean = () => false,
+  ) {
     this.macRoute = macRoute;
   }
 
@@ -372,7 +397,7 @@ export class FamilyRib<R> {
   }
 
   private bump(peerId: number, by: number): void {
-    this.countByPeer.set(peerId, (this.countByPeer.get(peerId) ?? 0) + by);
+    this.counts[peerId] = (this.counts[peerId] ?? 0) + by;
   }
 
   /** Adds or replaces `peer`'s path for `key`; returns the best-path change, if any. */
@@ -382,14 +407,17 @@ export class FamilyRib<R> {
     return change;
   }
 
-  private updatePaths(key: string, route: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
+  private updatePaths(key: string, received: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
     const slot = this.table.get(key);
-    const path: RibPath<R> = { peer, route, attrs };
     if (slot === undefined) {
+      const path: RibPath<R> = { peer, route: received, attrs };
       this.table.set(key, path);
       this.bump(peer.id, 1);
-      return { key, route, previous: undefined, best: path };
+      return { key, route: received, previous: undefined, best: path };
     }
+    const held = (slot instanceof MultiPath ? slot.paths[0]! : slot).route;
+    const route = this.sameRoute(held, received) ? held : received;
+    const path: RibPath<R> = { peer, route, attrs };
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id === peer.id) {
         // A replaced path object from the same peer is a change even if the peer stays best.
@@ -442,7 +470,9 @@ export class FamilyRib<R> {
   /** Removes every path of a peer (session down without graceful restart). */
   withdrawPeer(peerId: number, onlyStale = false): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
-    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    if (onlyStale && !this.stalePeers.has(peerId)) return changes;
+    this.stalePeers.delete(peerId);
+    if (this.count(peerId) === 0) return changes;
     for (const [key, slot] of [...this.table]) {
       const path =
         slot instanceof MultiPath
@@ -460,7 +490,8 @@ export class FamilyRib<R> {
   /** RFC 4724 §4.2: marks every path of a restarting peer stale; they are kept but lose ties. */
   markStale(peerId: number): BestChange<R>[] {
     const changes: BestChange<R>[] = [];
-    if ((this.countByPeer.get(peerId) ?? 0) === 0) return changes;
+    if (this.count(peerId) === 0) return changes;
+    this.stalePeers.add(peerId);
     for (const [key, slot] of this.table) {
       if (!(slot instanceof MultiPath)) {
         if (slot.peer.id === peerId) slot.stale = true;
@@ -477,7 +508,7 @@ export class FamilyRib<R> {
   }
 
   count(peerId: number): number {
-    return this.countByPeer.get(peerId) ?? 0;
+    return this.counts[peerId] ?? 0;
   }
 
   private reselect(key: string, dest: MultiPath<R>, route: R): BestChange<R> | undefined {

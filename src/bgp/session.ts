@@ -347,6 +347,7 @@ export class BgpSession {
         message = decodeBgpMessage(frame, {
           fourOctetAs: c.negotiated?.fourOctetAs ?? true,
           extendedMessage: c.negotiated?.extendedMessage ?? false,
+          compactEvpn: true,
         });
       } catch (e) {
         this.protocolError(c, now, actions, e);

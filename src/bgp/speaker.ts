@@ -34,7 +34,13 @@ import {
   type PathAttribute,
   type UpdateMessage,
 } from '../wire/bgp-update.js';
-import { evpnRouteKey, writeEvpnNlri, type EvpnRoute, type RouteDistinguisher } from '../wire/evpn.js';
+import {
+  PackedMacIpRoute,
+  evpnRouteKey,
+  writeEvpnNlri,
+  type EvpnRoute,
+  type RouteDistinguisher,
+} from '../wire/evpn.js';
 import {
   FamilyRib,
   LOCAL_PEER,
@@ -179,7 +185,8 @@ const BGP_HEADER = 19;
 export class BgpSpeaker {
   readonly config: SpeakerConfig;
   readonly ipv4 = new FamilyRib<Ipv4Prefix>();
-  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip');
+  /** Every peer sends its own copy of a route: the RIB keeps one object per route (sameEvpnRoute). */
+  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip', sameEvpnRoute);
   private readonly peers = new Map<string, Peer>();
   private readonly byConnection = new Map<number, Peer>();
   private nextPeerId = 1;
@@ -339,9 +346,10 @@ export class BgpSpeaker {
   nextDeadline(): number | undefined {
     let next: number | undefined;
     for (const p of this.peers.values()) {
-      for (const t of [p.session.nextDeadline(), p.staleDeadline]) {
-        if (t !== undefined && (next === undefined || t < next)) next = t;
-      }
+      const t = p.session.nextDeadline();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+      const s = p.staleDeadline;
+      if (s !== undefined && (next === undefined || s < next)) next = s;
     }
     return next;
   }
@@ -427,15 +435,20 @@ export class BgpSpeaker {
     return false;
   }
 
-  /** Builds and sends UPDATEs for at most `budget` routes in all (then call again). */
+  /**
+   * Builds and sends UPDATEs for at most `budget` routes in all (then call again). Peers that get
+   * the same routes with the same outbound attributes share the encoded UPDATEs (update groups, as
+   * FRR and GoBGP form them): a spine encodes a leaf's routes once, not once per other leaf.
+   */
   flush(now: number, budget = 20_000): SpeakerAction[] {
     const out: SpeakerAction[] = [];
+    const groups: UpdateGroups = new Map();
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established' || budget <= 0) continue;
       for (const [key, f] of p.families) {
         if (budget <= 0) break;
         const ops = key === familyKey(FAMILY_IPV4_UNICAST) ? IPV4_OPS : EVPN_OPS;
-        budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out);
+        budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out, groups);
       }
     }
     return out;
@@ -448,6 +461,7 @@ export class BgpSpeaker {
     now: number,
     budget: number,
     out: SpeakerAction[],
+    groups: UpdateGroups,
   ): number {
     const rib =
       ops.name === 'l2vpn-evpn' ? (this.evpn as FamilyRib<unknown>) : (this.ipv4 as FamilyRib<unknown>);
@@ -491,8 +505,21 @@ export class BgpSpeaker {
     const options = p.session.messageOptions;
     const maxBytes = options.extendedMessage ? 65535 : (this.config.maxUpdateBytes ?? DEFAULT_MAX_UPDATE);
     if (withdraw.length > 0) this.packWithdrawals(ops, withdraw, maxBytes, options, messages);
+    // What makes two peers' UPDATEs for the same routes differ: exportAttributes and exportNextHop.
+    const groupKey =
+      `${ops.name} ${p.ibgp} ${options.fourOctetAs} ${maxBytes}` +
+      (ops.name === 'ipv4-unicast' ? ` ${p.localAddress}` : '');
+    let group = groups.get(groupKey);
+    if (!group) groups.set(groupKey, (group = new Map()));
     for (const [attrs, routes] of announce) {
+      const shared = group.get(attrs);
+      if (shared && sameList(shared.routes, routes)) {
+        for (const m of shared.messages) messages.push(m);
+        continue;
+      }
+      const first = messages.length;
       this.packAnnouncements(p, ops, attrs, routes, maxBytes, options, messages);
+      group.set(attrs, { routes, messages: messages.slice(first) });
     }
     if (!f.endOfRibSent && !f.dump && f.pending.size === 0) {
       // RFC 4724 §2: End-of-RIB once the initial table has been sent.
@@ -850,21 +877,16 @@ export class BgpSpeaker {
       }
       return;
     }
-    if (update.nlri.length > 0 && p.families.has(familyKey(FAMILY_IPV4_UNICAST))) {
-      const v4 = attrs.v4;
+    const v4 = attrs.v4;
+    if (v4 && p.families.has(familyKey(FAMILY_IPV4_UNICAST))) {
       for (const prefix of update.nlri) {
         this.applyChange('ipv4-unicast', this.ipv4.update(ipv4PrefixToString(prefix), prefix, p.rib, v4));
       }
     }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
-        for (const received of reach.nlri.routes) {
-          const key = evpnRouteKey(received);
-          // Every peer sends its own copy of a route (a leaf hears each from every spine): paths keep
-          // the one already held when it is the same, so the RIB holds one object per route.
-          const held = this.evpn.best(key)?.route;
-          const route = held !== undefined && sameEvpnRoute(held, received) ? held : received;
-          this.applyChange('l2vpn-evpn', this.evpn.update(key, route, p.rib, attrs.mp));
+        for (const route of reach.nlri.routes) {
+          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
         }
       } else if (reach.nlri.kind === 'ipv4') {
         for (const prefix of reach.nlri.prefixes) {
@@ -900,7 +922,7 @@ export class BgpSpeaker {
     p: Peer,
     update: UpdateMessage,
     reach: ReturnType<typeof getAttribute<'mp-reach-nlri'>>,
-  ): { v4: PathAttrs; mp: PathAttrs | undefined } | undefined {
+  ): { v4: PathAttrs | undefined; mp: PathAttrs | undefined } | undefined {
     const attributes =
       p.session.negotiated?.fourOctetAs === false
         ? fromTwoOctetAsAttributes(update.attributes)
@@ -914,8 +936,13 @@ export class BgpSpeaker {
     if (originator && originator.originatorId === this.config.routerId) return undefined;
     const clusters = getAttribute({ attributes }, 'cluster-list');
     if (clusters && clusters.clusterIds.includes(this.clusterId)) return undefined;
-    const nh = getAttribute({ attributes }, 'next-hop');
-    const v4 = this.summaryFor(p, attributes, (nh?.nextHop ?? '0.0.0.0') as IpAddress);
+    // Only the summaries this UPDATE's routes need: the one-entry cache in summaryFor then hits on
+    // every UPDATE of a table (an MP_REACH-only UPDATE must not evict it with an unused IPv4 summary).
+    let v4: PathAttrs | undefined;
+    if (update.nlri.length > 0) {
+      const nh = getAttribute({ attributes }, 'next-hop');
+      v4 = this.summaryFor(p, attributes, (nh?.nextHop ?? '0.0.0.0') as IpAddress);
+    }
     let mp: PathAttrs | undefined;
     if (reach && reach.nextHop.kind === 'ip') mp = this.summaryFor(p, attributes, reach.nextHop.address);
     return { v4, mp };
@@ -1022,7 +1049,20 @@ function attrOrder(a: PathAttribute): number {
   return a.type === 'unknown' ? a.code : (ATTR_ORDER[a.type] ?? 255);
 }
 
-/** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or same encoding. */
+/**
+ * UPDATEs encoded during one flush, per peer group (family, iBGP or eBGP, message options, and for
+ * IPv4 the local address that becomes the next hop) and source attribute set, with the routes they
+ * carry: a peer whose routes for that attribute set are the same objects in the same order reuses them.
+ */
+type UpdateGroups = Map<string, Map<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Cheap equality for consecutive UPDATEs from one peer: same attribute objects or equal values. */
 function sameAttributes(a: readonly PathAttribute[], b: readonly PathAttribute[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -1031,18 +1071,17 @@ function sameAttributes(a: readonly PathAttribute[], b: readonly PathAttribute[]
     const y = b[i]!;
     if (x.type !== y.type) return false;
     if (x.type === 'mp-reach-nlri' || x.type === 'mp-unreach-nlri') continue;
-    if (JSON.stringify(x, replacer) !== JSON.stringify(y, replacer)) return false;
+    if (!sameValue(x, y)) return false;
   }
   return true;
 }
 
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Array.from(v) : v;
-}
-
-/** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
 /** Two decoded EVPN routes are the same (MAC/IP routes, the bulk, compared field by field). */
 function sameEvpnRoute(a: EvpnRoute, b: EvpnRoute): boolean {
+  if (a instanceof PackedMacIpRoute && b instanceof PackedMacIpRoute) {
+    // The key holds RD, Ethernet Tag, MAC and IP; the rest are fields.
+    return a.key === b.key && a.esi === b.esi && a.label1 === b.label1 && a.label2 === b.label2;
+  }
   if (a.type === 'mac-ip' && b.type === 'mac-ip') {
     return (
       a.mac === b.mac &&
@@ -1082,6 +1121,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** Encodes EVPN routes and groups their bytes into chunks of at most `budget` bytes. */
 function chunkEvpn(
   routes: readonly EvpnRoute[],
   budget: number,

@@ -51,7 +51,7 @@ import {
   UPDATE_ERR_OPTIONAL_ATTRIBUTE as SUB_OPTIONAL_ATTRIBUTE,
   UPDATE_ERR_UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE as SUB_UNRECOGNIZED_WELL_KNOWN,
 } from './bgp-constants.js';
-import { Reader, Writer } from './bytes.js';
+import { Reader, u16At, u32At, Writer } from './bytes.js';
 import {
   extendedCommunityFromBytes,
   extendedCommunityToBytes,
@@ -66,7 +66,7 @@ import {
   type BgpErrorHandling,
   type BgpNotifyData,
 } from './errors.js';
-import { newRdCache, readEvpnNlri, writeEvpnNlri, type EvpnRoute } from './evpn.js';
+import { readEvpnNlriList, writeEvpnNlri, type EvpnRoute } from './evpn.js';
 
 // ---------------------------------------------------------------------------------------------
 // Registry constants
@@ -142,6 +142,11 @@ export interface BgpCodecOptions {
    * an `afi-safi-disable` error (the attribute kept with raw NLRI) instead of throwing session-reset.
    */
   readonly afiSafiDisable?: boolean;
+  /**
+   * Decode EVPN Type-2 routes as `PackedMacIpRoute`s (identity kept as the RIB key's octets), for a
+   * RIB that stores millions of them. Same checks and errors as the plain form.
+   */
+  readonly compactEvpn?: boolean;
 }
 
 /**
@@ -431,14 +436,6 @@ const SEGMENT_KINDS: readonly AsPathSegmentKind[] = ['set', 'sequence', 'confed-
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
-
-function u16At(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32At(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
-}
 
 function ipv4At(b: Uint8Array, o: number): Ipv4Address {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}` as Ipv4Address;
@@ -1190,14 +1187,7 @@ function readMpNlri(st: DecodeState, kind: MpNlri['kind'], start: number, end: n
   const sub = new Reader(r.buf, r.protocol, start, end);
   try {
     if (kind === 'ipv4') return { kind: 'ipv4', prefixes: readPrefixList(sub, end, 'mpNlri') };
-    const routes: EvpnRoute[] = [];
-    const rdCache = newRdCache();
-    while (sub.offset < end) {
-      const at = sub.offset;
-      routes.push(readEvpnNlri(sub, rdCache));
-      if (sub.offset <= at) return 'EVPN NLRI decoder did not advance';
-    }
-    return { kind: 'evpn', routes };
+    return { kind: 'evpn', routes: readEvpnNlriList(sub, end, st.opts.compactEvpn === true) };
   } catch (e) {
     if (e instanceof WireError) return `${e.field}: ${e.reason}`;
     throw e;

@@ -282,6 +282,21 @@ export abstract class StreamFramer {
   protected abstract split(chunk: Uint8Array): Uint8Array[];
 }
 
+/** Big-endian 16-bit value at `o` (bounds checked by the caller). */
+export function u16At(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+/** Big-endian 24-bit value at `o` (bounds checked by the caller). */
+export function u24At(b: Uint8Array, o: number): number {
+  return (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
+}
+
+/** Big-endian 32-bit value at `o`, unsigned (bounds checked by the caller). */
+export function u32At(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+
 export function onesComplementSum(buf: Uint8Array, start = 0, end: number = buf.length, initial = 0): number {
   let sum = initial;
   let i = start;

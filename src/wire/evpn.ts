@@ -15,6 +15,9 @@
  */
 import {
   colonHexFromBytes,
+  ipv4FromBytes,
+  ipv6FromBytes,
+  macFromBytes,
   readIpv4,
   readIpv6,
   readMac,
@@ -23,7 +26,7 @@ import {
   type Ipv6Address,
   type Mac,
 } from './addr.js';
-import { Reader, toHex, Writer } from './bytes.js';
+import { Reader, toHex, u24At, u32At, Writer } from './bytes.js';
 import { WireError } from './errors.js';
 import { emitMac } from './ethernet.js';
 import { emitIpv4Address } from './ipv4.js';
@@ -109,12 +112,12 @@ export interface MacIpRoute {
   readonly esi: Esi;
   readonly ethernetTag: number;
   readonly mac: Mac;
-  /** Absent: IP Address Length 0. */
-  readonly ip?: IpAddress;
+  /** Absent (undefined in a `PackedMacIpRoute`): IP Address Length 0. */
+  readonly ip?: IpAddress | undefined;
   /** MPLS Label1 field (RFC 8365 §5.1.3: the L2 VNI for VXLAN). */
   readonly label1: number;
   /** MPLS Label2 field (RFC 9135 §5.1: the L3 VNI with symmetric IRB); absent: one label on the wire. */
-  readonly label2?: number;
+  readonly label2?: number | undefined;
 }
 
 /** RFC 7432 §7.3: Inclusive Multicast Ethernet Tag route. */
@@ -164,6 +167,90 @@ export type EvpnRoute =
   | EthernetSegmentRoute
   | IpPrefixRoute
   | UnknownEvpnRoute;
+
+/** Octets of a Type-2 key (`evpnRouteKey`) before the MAC, the IP Address Length and the IP. */
+const KEY_MAC = 1 + 8 + 4 + 1;
+const KEY_IP_LENGTH = KEY_MAC + 6;
+
+/**
+ * A Type-2 route decoded straight into its RIB key (`compact` decoding, the ingest path): RD,
+ * Ethernet Tag, MAC and IP stay as the key's octets and are read back on demand; the RD object
+ * (shared by an UPDATE's routes), ESI and labels are fields. Five fields instead of a plain route's
+ * eight plus a MAC and an IP string. Reads as a `MacIpRoute`; `toJSON` gives the plain form.
+ */
+export class PackedMacIpRoute implements MacIpRoute {
+  constructor(
+    /** `evpnRouteKey` of the route. */
+    readonly key: string,
+    readonly rd: RouteDistinguisher,
+    readonly esi: Esi,
+    readonly label1: number,
+    /** Label2, or -1 when the route carries one label. */
+    private readonly label2Field: number,
+  ) {}
+
+  get type(): 'mac-ip' {
+    return 'mac-ip';
+  }
+
+  get routeType(): 2 {
+    return 2;
+  }
+
+  get ethernetTag(): number {
+    return keyU32At(this.key, 1 + 8);
+  }
+
+  get mac(): Mac {
+    return macFromBytes(keyOctets(this.key, KEY_MAC, 6));
+  }
+
+  get ip(): IpAddress | undefined {
+    const bits = this.key.charCodeAt(KEY_IP_LENGTH);
+    if (bits === 0) return undefined;
+    const octets = keyOctets(this.key, KEY_IP_LENGTH + 1, bits >>> 3);
+    return bits === 32 ? ipv4FromBytes(octets) : ipv6FromBytes(octets);
+  }
+
+  get label2(): number | undefined {
+    return this.label2Field < 0 ? undefined : this.label2Field;
+  }
+
+  toJSON(): MacIpRoute {
+    return macIpFields(this.rd, this.esi, this.ethernetTag, this.mac, this.ip, this.label1, this.label2);
+  }
+}
+
+/** A plain Type-2 route, optional fields absent rather than undefined. */
+function macIpFields(
+  rd: RouteDistinguisher,
+  esi: Esi,
+  ethernetTag: number,
+  mac: Mac,
+  ip: IpAddress | undefined,
+  label1: number,
+  label2: number | undefined,
+): MacIpRoute {
+  const base = { type: 'mac-ip', routeType: 2, rd, esi, ethernetTag, mac } as const;
+  if (ip === undefined) return label2 === undefined ? { ...base, label1 } : { ...base, label1, label2 };
+  return label2 === undefined ? { ...base, ip, label1 } : { ...base, ip, label1, label2 };
+}
+
+function keyOctets(key: string, from: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = key.charCodeAt(from + i);
+  return out;
+}
+
+function keyU32At(key: string, at: number): number {
+  return (
+    ((key.charCodeAt(at) << 24) |
+      (key.charCodeAt(at + 1) << 16) |
+      (key.charCodeAt(at + 2) << 8) |
+      key.charCodeAt(at + 3)) >>>
+    0
+  );
+}
 
 export function evpnRouteTypeName(routeType: number): string {
   switch (routeType) {
@@ -257,15 +344,11 @@ export function newRdCache(): RdCache {
 }
 
 export function readRd(r: Reader, cache?: RdCache): RouteDistinguisher {
-  if (cache?.rd && cache.bytes && r.remaining >= RD_LENGTH) {
-    const b = r.buf;
-    const o = r.offset;
-    const c = cache.bytes;
-    let same = true;
-    for (let i = 0; i < RD_LENGTH && same; i++) same = b[o + i] === c[i];
-    if (same) {
+  if (cache && r.remaining >= RD_LENGTH) {
+    const rd = cachedRd(r.buf, r.offset, cache);
+    if (rd) {
       r.skip(RD_LENGTH, 'rd');
-      return cache.rd;
+      return rd;
     }
   }
   const at = r.offset;
@@ -275,6 +358,14 @@ export function readRd(r: Reader, cache?: RdCache): RouteDistinguisher {
     cache.rd = rd;
   }
   return rd;
+}
+
+/** The cached RD when the 8 octets at `o` are the cached ones. */
+function cachedRd(b: Uint8Array, o: number, cache: RdCache): RouteDistinguisher | undefined {
+  const c = cache.bytes;
+  if (cache.rd === undefined || c === undefined) return undefined;
+  for (let i = 0; i < RD_LENGTH; i++) if (b[o + i] !== c[i]) return undefined;
+  return cache.rd;
 }
 
 function readRdFields(r: Reader): RouteDistinguisher {
@@ -596,9 +687,12 @@ function readIp(r: Reader, octets: number, field: string): IpAddress {
   return octets === 4 ? readIpv4(r, field) : readIpv6(r, field);
 }
 
-/** Reads one EVPN NLRI (route type, length, body) starting at r.offset; errors name protocol 'evpn'. */
-/** Reads one EVPN NLRI; pass one `rdCache` (newRdCache()) across a list so equal RDs share an object. */
-export function readEvpnNlri(r: Reader, rdCache?: RdCache): EvpnRoute {
+/**
+ * Reads one EVPN NLRI (route type, length, body) starting at r.offset; errors name protocol 'evpn'.
+ * Pass one `rdCache` (newRdCache()) across a list so equal RDs share an object; `compact` decodes
+ * Type-2 routes as `PackedMacIpRoute`s (same checks, same errors).
+ */
+export function readEvpnNlri(r: Reader, rdCache?: RdCache, compact = false): EvpnRoute {
   const s = new Reader(r.buf, PROTOCOL, r.offset, r.end);
   const routeType = s.u8('route-type');
   const lenAt = s.offset;
@@ -615,50 +709,9 @@ export function readEvpnNlri(r: Reader, rdCache?: RdCache): EvpnRoute {
       route = { type: 'ethernet-ad', routeType: 1, rd, esi, ethernetTag, label: s.u24('label') };
       break;
     }
-    case EVPN_ROUTE_MAC_IP: {
-      if (len < MAC_IP_FIXED + 3) routeLengthError(s, lenAt, routeType, len, 'at least 33');
-      const rd = readRd(s, rdCache);
-      const esi = readEsi(s);
-      const ethernetTag = s.u32('ethernet-tag');
-      const macLenAt = s.offset;
-      const macBits = s.u8('mac-length');
-      // RFC 7432 §7.2: "The MAC Address Length field is in bits, and it is set to 48."
-      if (macBits !== 48)
-        s.fail('malformed', 'mac-length', `MAC address length ${macBits}, expected 48`, macLenAt);
-      const mac = readMac(s, 'mac');
-      const ipLenAt = s.offset;
-      const ipBits = s.u8('ip-length');
-      // §7.2: the IP Address Length is 0, 32 or 128 bits.
-      const ipLen = ipBits === 0 ? 0 : ipBits === 32 ? 4 : ipBits === 128 ? 16 : -1;
-      if (ipLen < 0)
-        s.fail('malformed', 'ip-length', `IP address length ${ipBits}, expected 0, 32 or 128`, ipLenAt);
-      // What is left after the IP address is one label (3 octets) or two (6).
-      const labels = len - MAC_IP_FIXED - ipLen;
-      if (labels !== 3 && labels !== 6) {
-        routeLengthError(
-          s,
-          lenAt,
-          routeType,
-          len,
-          `${MAC_IP_FIXED + ipLen + 3} or ${MAC_IP_FIXED + ipLen + 6}`,
-        );
-      }
-      if (ipLen === 0) {
-        const label1 = s.u24('label1');
-        route =
-          labels === 6
-            ? { type: 'mac-ip', routeType: 2, rd, esi, ethernetTag, mac, label1, label2: s.u24('label2') }
-            : { type: 'mac-ip', routeType: 2, rd, esi, ethernetTag, mac, label1 };
-      } else {
-        const ip = readIp(s, ipLen, 'ip');
-        const label1 = s.u24('label1');
-        route =
-          labels === 6
-            ? { type: 'mac-ip', routeType: 2, rd, esi, ethernetTag, mac, ip, label1, label2: s.u24('label2') }
-            : { type: 'mac-ip', routeType: 2, rd, esi, ethernetTag, mac, ip, label1 };
-      }
+    case EVPN_ROUTE_MAC_IP:
+      route = readMacIp(s, len, lenAt, rdCache, compact);
       break;
-    }
     case EVPN_ROUTE_INCLUSIVE_MULTICAST: {
       if (len !== 17 && len !== 29) routeLengthError(s, lenAt, routeType, len, '17 or 29');
       const rd = readRd(s, rdCache);
@@ -706,6 +759,152 @@ export function readEvpnNlri(r: Reader, rdCache?: RdCache): EvpnRoute {
   return route;
 }
 
+/** RFC 7432 §7.2 MAC/IP Advertisement route body (after the Route Length octet). */
+function readMacIp(
+  s: Reader,
+  len: number,
+  lenAt: number,
+  rdCache: RdCache | undefined,
+  compact: boolean,
+): EvpnRoute {
+  if (len < MAC_IP_FIXED + 3) routeLengthError(s, lenAt, EVPN_ROUTE_MAC_IP, len, 'at least 33');
+  const body = s.offset;
+  const rd = readRd(s, rdCache);
+  const esi = readEsi(s);
+  s.skip(4, 'ethernet-tag');
+  const macLenAt = s.offset;
+  const macBits = s.u8('mac-length');
+  // RFC 7432 §7.2: "The MAC Address Length field is in bits, and it is set to 48."
+  if (macBits !== 48)
+    s.fail('malformed', 'mac-length', `MAC address length ${macBits}, expected 48`, macLenAt);
+  s.skip(6, 'mac');
+  const ipLenAt = s.offset;
+  const ipBits = s.u8('ip-length');
+  // §7.2: the IP Address Length is 0, 32 or 128 bits.
+  const ipLen = ipBits === 0 ? 0 : ipBits === 32 ? 4 : ipBits === 128 ? 16 : -1;
+  if (ipLen < 0)
+    s.fail('malformed', 'ip-length', `IP address length ${ipBits}, expected 0, 32 or 128`, ipLenAt);
+  // What is left after the IP address is one label (3 octets) or two (6).
+  const labels = len - MAC_IP_FIXED - ipLen;
+  if (labels !== 3 && labels !== 6) {
+    const one = MAC_IP_FIXED + ipLen + 3;
+    routeLengthError(s, lenAt, EVPN_ROUTE_MAC_IP, len, `${one} or ${one + 3}`);
+  }
+  s.skip(ipLen, 'ip');
+  const label1 = s.u24('label1');
+  const label2 = labels === 6 ? s.u24('label2') : -1;
+  return macIpRouteAt(s.buf, body, ipLen, rd, esi, label1, label2, compact);
+}
+
+/** The Type-2 route whose (checked) body starts at `o`, packed or plain. */
+function macIpRouteAt(
+  b: Uint8Array,
+  o: number,
+  ipLen: number,
+  rd: RouteDistinguisher,
+  esi: Esi,
+  label1: number,
+  label2: number,
+  compact: boolean,
+): MacIpRoute {
+  if (compact) return new PackedMacIpRoute(macIpKey(b, o, ipLen), rd, esi, label1, label2);
+  const ipAt = o + MAC_IP_FIXED;
+  const ip = ipLen === 0 ? undefined : ipLen === 4 ? ipv4FromBytes(b, ipAt) : ipv6FromBytes(b, ipAt);
+  const tag = u32At(b, o + 8 + ESI_LENGTH);
+  return macIpFields(rd, esi, tag, macFromBytes(b, o + 23), ip, label1, label2 < 0 ? undefined : label2);
+}
+
+/**
+ * Reads the EVPN NLRI from r.offset to `end` (an MP_REACH/MP_UNREACH NLRI field). Well-formed Type-2
+ * routes, the bulk of any table, are read straight off the octets (no Reader per route); any other
+ * route, and every malformed one, goes through `readEvpnNlri`, so checks and errors are the same.
+ */
+export function readEvpnNlriList(r: Reader, end: number, compact = false): EvpnRoute[] {
+  const b = r.buf;
+  const routes: EvpnRoute[] = [];
+  const rdCache = newRdCache();
+  let p = r.offset;
+  while (p < end) {
+    const o = p + 2;
+    const len = o <= end ? b[p + 1]! : 0;
+    if (b[p] === EVPN_ROUTE_MAC_IP && len >= MAC_IP_FIXED + 3 && o + len <= end && b[o + 22] === 48) {
+      // RFC 7432 §7.2: MAC Address Length 48; IP Address Length 0, 32 or 128; then 1 or 2 labels.
+      const ipBits = b[o + MAC_IP_FIXED - 1]!;
+      const ipLen = ipBits === 0 ? 0 : ipBits === 32 ? 4 : ipBits === 128 ? 16 : -1;
+      const labels = len - MAC_IP_FIXED - ipLen;
+      if (ipLen >= 0 && (labels === 3 || labels === 6)) {
+        const at = o + MAC_IP_FIXED + ipLen;
+        routes.push(
+          macIpRouteAt(
+            b,
+            o,
+            ipLen,
+            rdAt(b, o, rdCache),
+            esiFromBytes(b, o + 8),
+            u24At(b, at),
+            labels === 6 ? u24At(b, at + 3) : -1,
+            compact,
+          ),
+        );
+        p = o + len;
+        continue;
+      }
+    }
+    r.offset = p;
+    routes.push(readEvpnNlri(r, rdCache, compact));
+    p = r.offset;
+  }
+  r.offset = p;
+  return routes;
+}
+
+/** The RD at `o` (8 octets known to be there), shared through `cache` while it repeats. */
+function rdAt(b: Uint8Array, o: number, cache: RdCache): RouteDistinguisher {
+  return cachedRd(b, o, cache) ?? readRd(new Reader(b, PROTOCOL, o, o + RD_LENGTH), cache);
+}
+
+/**
+ * `evpnRouteKey` of the Type-2 body at `o`, straight from its octets: route type, RD, then Ethernet
+ * Tag through the IP (MAC Address Length, MAC, IP Address Length, IP) as they lie on the wire.
+ */
+function macIpKey(b: Uint8Array, o: number, ipLen: number): string {
+  const t = o + 8 + ESI_LENGTH;
+  if (ipLen === 4) {
+    // The common case in one call: a flat string (concatenating parts would make a rope).
+    return String.fromCharCode(
+      EVPN_ROUTE_MAC_IP,
+      b[o]!,
+      b[o + 1]!,
+      b[o + 2]!,
+      b[o + 3]!,
+      b[o + 4]!,
+      b[o + 5]!,
+      b[o + 6]!,
+      b[o + 7]!,
+      b[t]!,
+      b[t + 1]!,
+      b[t + 2]!,
+      b[t + 3]!,
+      b[t + 4]!,
+      b[t + 5]!,
+      b[t + 6]!,
+      b[t + 7]!,
+      b[t + 8]!,
+      b[t + 9]!,
+      b[t + 10]!,
+      b[t + 11]!,
+      b[t + 12]!,
+      b[t + 13]!,
+      b[t + 14]!,
+      b[t + 15]!,
+    );
+  }
+  const c: number[] = [EVPN_ROUTE_MAC_IP];
+  for (let i = 0; i < 8; i++) c.push(b[o + i]!);
+  for (let i = 0; i < 12 + ipLen; i++) c.push(b[t + i]!);
+  return String.fromCharCode(...c);
+}
+
 const EVPN_ROUTE_CODES = {
   'ethernet-ad': 1,
   'mac-ip': 2,
@@ -730,6 +929,10 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
       w.u24(checkUint(route.label, 0xffffff, 'label'));
       break;
     case 'mac-ip':
+      if (route instanceof PackedMacIpRoute) {
+        writePackedMacIp(w, route);
+        break;
+      }
       writeRd(w, route.rd);
       writeEsi(w, route.esi);
       w.u32(checkUint(route.ethernetTag, 0xffffffff, 'ethernet-tag'));
@@ -783,13 +986,19 @@ export function writeEvpnNlri(w: Writer, route: EvpnRoute): void {
   w.patchU8(lenAt, w.offset - lenAt - 1);
 }
 
+/** A packed Type-2 body from its key's octets (checked when decoded): no MAC or IP text on the way. */
+function writePackedMacIp(w: Writer, route: PackedMacIpRoute): void {
+  const key = route.key;
+  for (let i = 1; i < 1 + RD_LENGTH; i++) w.u8(key.charCodeAt(i));
+  writeEsi(w, route.esi);
+  for (let i = 1 + RD_LENGTH; i < key.length; i++) w.u8(key.charCodeAt(i));
+  w.u24(route.label1);
+  if (route.label2 !== undefined) w.u24(route.label2);
+}
+
 /** Decodes a whole NLRI field (a sequence of EVPN NLRI). */
 export function decodeEvpnNlriList(buf: Uint8Array): EvpnRoute[] {
-  const r = new Reader(buf, PROTOCOL);
-  const out: EvpnRoute[] = [];
-  const rdCache = newRdCache();
-  while (!r.atEnd) out.push(readEvpnNlri(r, rdCache));
-  return out;
+  return readEvpnNlriList(new Reader(buf, PROTOCOL), buf.length);
 }
 
 export function encodeEvpnNlriList(routes: readonly EvpnRoute[]): Uint8Array {
@@ -819,11 +1028,14 @@ export function encodeEvpnRoute(route: EvpnRoute): Uint8Array {
  * then the identity fields in wire form. RFC 7432 §7.2: a Type-2's key is RD + Ethernet Tag + MAC
  * + IP (not the ESI, not the labels); Type-1: RD + ESI + Ethernet Tag; Type-3: RD + Ethernet Tag +
  * originator; Type-4: RD + ESI + originator; Type-5 (RFC 9136 §3.2): RD + Ethernet Tag + prefix
- * length + prefix; unknown types: route type + body. About 24 octets for a Type-2 with IPv4:
- * RIBs hold millions of these, so they are flat one-byte strings, never ropes.
+ * length + prefix; unknown types: route type + body. Addresses carry their length in bits before
+ * them, so a Type-2 key is its NLRI's octets from the Ethernet Tag to the IP (with the MAC and IP
+ * Address Lengths) after the RD: what `compact` decoding reads straight off the wire. 25 octets for
+ * a Type-2 with IPv4: RIBs hold millions of these, so they are flat one-byte strings, never ropes.
  */
 export function evpnRouteKey(route: EvpnRoute): string {
-  // Char codes straight from the fields: no Writer, no subarray views (this runs per received route).
+  if (route instanceof PackedMacIpRoute) return route.key;
+  // Char codes straight from the fields: no Writer, no subarray views.
   const c: number[] = [route.routeType];
   switch (route.type) {
     case 'ethernet-ad':
@@ -834,6 +1046,7 @@ export function evpnRouteKey(route: EvpnRoute): string {
     case 'mac-ip':
       keyRd(c, route.rd);
       keyU32(c, route.ethernetTag);
+      c.push(48);
       keyColonHex(c, route.mac);
       if (route.ip === undefined) c.push(0);
       else keyIp(c, route.ip);
@@ -872,7 +1085,7 @@ function keyRd(c: number[], rd: RouteDistinguisher): void {
       return;
     case 1:
       c.push(0, 1);
-      keyIp(c, rd.ip);
+      keyIpv4Octets(c, rd.ip);
       c.push((rd.assigned >>> 8) & 0xff, rd.assigned & 0xff);
       return;
     case 2:
@@ -893,25 +1106,29 @@ function keyColonHex(c: number[], text: string): void {
   }
 }
 
-/** An address as length then octets (IPv4 parsed by hand: the common case). */
+/** An address as its length in bits, then its octets (IPv4 parsed by hand: the common case). */
 function keyIp(c: number[], a: IpAddress): void {
   if (a.indexOf(':') < 0) {
-    c.push(4);
-    let n = 0;
-    for (let i = 0; i < a.length; i++) {
-      const ch = a.charCodeAt(i);
-      if (ch === 46) {
-        c.push(n);
-        n = 0;
-      } else n = n * 10 + (ch - 48);
-    }
-    c.push(n);
+    c.push(32);
+    keyIpv4Octets(c, a);
     return;
   }
   const b = new Uint8Array(16);
   emitIpv6Address(a as Ipv6Address, b, 0, PROTOCOL, 'ip');
-  c.push(16);
+  c.push(128);
   for (const x of b) c.push(x);
+}
+
+function keyIpv4Octets(c: number[], a: string): void {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ch = a.charCodeAt(i);
+    if (ch === 46) {
+      c.push(n);
+      n = 0;
+    } else n = n * 10 + (ch - 48);
+  }
+  c.push(n);
 }
 
 /**

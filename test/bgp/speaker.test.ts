@@ -159,6 +159,40 @@ describe('two speakers in memory', () => {
     assert.equal(b.evpn.size, 2);
   });
 
+  it('encodes a route once for every peer of an update group (same routes, same outbound attributes)', () => {
+    const net = new MemoryNet();
+    const spine = new BgpSpeaker({ localAs: 65000, routerId: C });
+    const leaves = [A, B, '10.0.0.4' as Ipv4Address].map((address, i) => {
+      const leaf = new BgpSpeaker({ localAs: 65001 + i, routerId: address });
+      leaf.addPeer({ address: C, remoteAs: 65000 });
+      spine.addPeer({ address, remoteAs: 65001 + i });
+      net.add(address, leaf);
+      return leaf;
+    });
+    net.add(C, spine);
+    const sent = new Map<number, Uint8Array[]>();
+    const flush = spine.flush.bind(spine);
+    spine.flush = (now, budget) => {
+      const out = flush(now, budget);
+      for (const a of out)
+        if (a.type === 'send') sent.set(a.connection, [...(sent.get(a.connection) ?? []), a.data]);
+      return out;
+    };
+    net.start();
+    sent.clear();
+    for (const r of routes(500)) leaves[0]!.originateEvpn(r, ATTRS, A);
+    net.drain();
+    for (const leaf of leaves.slice(1)) {
+      assert.equal(leaf.evpn.size, 500);
+      const best = leaf.evpn.destinations.values().next().value!.best!;
+      assert.deepEqual(best.attrs.asPath, [{ kind: 'sequence', asns: [65000, 65001] }]);
+    }
+    // Only the two leaves that hear leaf 1's routes got UPDATEs, and the very same arrays.
+    const [x, y, ...rest] = [...sent.values()];
+    assert.equal(rest.length, 0);
+    assert.ok(x && y && x.length === y.length && x.every((m, i) => m === y[i]), 'UPDATEs shared');
+  });
+
   it('reflects client routes between iBGP clients with ORIGINATOR_ID and CLUSTER_LIST', () => {
     const net = new MemoryNet();
     const spine = new BgpSpeaker({ localAs: 65000, routerId: C });

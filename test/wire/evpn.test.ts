@@ -21,8 +21,10 @@ import {
   mplsToLabelField,
   parseEsi,
   parseRd,
+  PackedMacIpRoute,
   readEsi,
   readEvpnNlri,
+  readEvpnNlriList,
   readRd,
   writeEsi,
   writeEvpnNlri,
@@ -49,6 +51,16 @@ import {
 
 function hex(s: string): Uint8Array {
   return fromHex(s.replace(/#[^\n]*/g, ''));
+}
+
+/** A decode's outcome as comparable data: the route's JSON, or the WireError's fields. */
+function catchWire(f: () => unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(f()));
+  } catch (e) {
+    assert.ok(e instanceof WireError, String(e));
+    return { kind: e.kind, field: e.field, offset: e.offset, message: e.message };
+  }
 }
 
 // ---------- golden NLRI (hand-made, dissected by tshark 4.0 below) ----------
@@ -445,6 +457,55 @@ describe('EVPN NLRI: properties', () => {
         assert.equal(e.protocol, 'evpn');
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('compact decoding gives the same route (PackedMacIpRoute for Type-2), key and errors', () => {
+    fc.assert(
+      fc.property(arbEvpnRoute, fc.nat(), (v, cut) => {
+        const buf = encodeEvpnRoute(v);
+        const compact = readEvpnNlri(new Reader(buf, 'bgp'), undefined, true);
+        const plain = decodeEvpnRoute(buf);
+        if (v.type === 'mac-ip') {
+          assert.ok(compact instanceof PackedMacIpRoute);
+          const c = compact as MacIpRoute;
+          for (const k of ['type', 'routeType', 'rd', 'esi', 'ethernetTag', 'mac', 'ip', 'label1', 'label2'])
+            assert.deepEqual(c[k as keyof MacIpRoute], v[k as keyof MacIpRoute], k);
+          assert.deepEqual(JSON.parse(JSON.stringify(compact)), JSON.parse(JSON.stringify(v)));
+          assert.deepEqual(compact.toJSON(), v);
+        } else assert.deepEqual(compact, v);
+        assert.equal(evpnRouteKey(compact), evpnRouteKey(plain));
+        assert.equal(toHex(encodeEvpnRoute(compact)), toHex(buf));
+        // Any corruption of the length octet or truncation fails the same way in both forms.
+        const bad = withByte(buf, 1, cut & 0xff).subarray(0, buf.length - (cut % 3));
+        const e1 = catchWire(() => readEvpnNlri(new Reader(bad, 'bgp'), undefined, true));
+        const e2 = catchWire(() => readEvpnNlri(new Reader(bad, 'bgp')));
+        assert.deepEqual(e1, e2);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a list reads as route by route, Type-2 fast path or not, corrupted anywhere', () => {
+    const oneByOne = (buf: Uint8Array) => {
+      const r = new Reader(buf, 'bgp');
+      const out: EvpnRoute[] = [];
+      while (!r.atEnd) out.push(readEvpnNlri(r));
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.array(arbEvpnRoute, { maxLength: 4 }), fc.nat(), fc.nat(0xff), (v, at, byte) => {
+        const good = encodeEvpnNlriList(v);
+        const buf = good.length === 0 ? good : withByte(good, at % good.length, byte);
+        const expected = catchWire(() => oneByOne(buf));
+        assert.deepEqual(
+          catchWire(() => readEvpnNlriList(new Reader(buf, 'bgp'), buf.length)),
+          expected,
+        );
+        const compact = catchWire(() => readEvpnNlriList(new Reader(buf, 'bgp'), buf.length, true));
+        assert.deepEqual(compact, expected);
+      }),
+      { numRuns: 1000 },
     );
   });
 
