@@ -18,6 +18,14 @@ export interface LabSnapshot {
   readonly sessions: Readonly<
     Record<string, readonly { peer: string; description: string; state: string }[]>
   >;
+  /** M-LAG leaves: their DFS group's state and role, and the size of the tables they sync. */
+  readonly mlag: readonly {
+    readonly device: string;
+    readonly state: string;
+    readonly role: string;
+    readonly macs: number;
+    readonly neighbors: number;
+  }[];
   readonly report: ReturnType<typeof labReport>;
 }
 
@@ -43,6 +51,16 @@ export function labSnapshot(lab: BuiltLab, running: boolean): LabSnapshot {
       up: lab.fabric.link(l.a.node, l.a.port)?.up ?? false,
     })),
     sessions,
+    mlag: [...lab.mlagDevices].map(([device, m]) => {
+      const tables = m.tables();
+      return {
+        device,
+        state: m.group.state,
+        role: m.group.role,
+        macs: tables.macs.length,
+        neighbors: tables.neighbors.length,
+      };
+    }),
     report: labReport(lab),
   };
 }
@@ -79,6 +97,7 @@ svg text{font-size:11px}#status{color:#666}
 <h2>Fabric</h2><svg id="fabric" width="960" height="300"></svg>
 <h2>Flows</h2><table id="flows"></table>
 <h2>Faults</h2><table id="faults"></table>
+<h2>M-LAG</h2><table id="mlag"></table>
 <h2>BGP sessions</h2><table id="sessions"></table>
 <h2>Counters</h2><table id="counters"></table>
 <script>
@@ -96,8 +115,9 @@ async function refresh(){const s=await (await fetch('/api/lab')).json();
 document.getElementById('title').textContent='twinleaf lab: '+s.name;
 document.getElementById('status').textContent=(s.running?'running':'finished')+' at '+s.nowMs.toFixed(1)+' ms of '+s.untilMs+' ms simulated';
 draw(s);const r=s.report;
-table('flows',['flow','src','dst','sent','received','lost','dup','reord','p99 ms'],r.flows.map(f=>[f.name,f.src,f.dst,f.sent,f.received,'<span class="'+(f.lost?'bad':'ok')+'">'+f.lost+'</span>',f.duplicated,f.reordered,f.latencyMs?f.latencyMs.p99:'-']));
-table('faults',['fault','at ms','action','target','lost','convergence ms'],r.faults.map(f=>[f.name,f.at,f.action,f.target,f.lost,f.convergenceMs]));
+table('flows',['flow','src','dst','sent','received','lost','dup','reord','p99 ms','Mb/s'],r.flows.map(f=>[f.name,f.src,f.dst,f.sent,f.received,'<span class="'+(f.lost?'bad':'ok')+'">'+f.lost+'</span>',f.duplicated,f.reordered,f.latencyMs?f.latencyMs.p99:'-',f.goodputMbps.toFixed(1)]));
+table('faults',['fault','at ms','action','target','lost','convergence ms','tables agree'],r.faults.map(f=>[f.name,f.at,f.action,f.target,f.lost,f.convergenceMs,f.tablesAgree===undefined?'':f.tablesAgree?'yes':'<span class="bad">no</span>']));
+table('mlag',['device','state','role','MACs','neighbours'],s.mlag.map(m=>[m.device,'<span class="'+(m.state==='paired'?'ok':'bad')+'">'+m.state+'</span>',m.role,m.macs,m.neighbors]));
 table('sessions',['device','peer','neighbor','state'],Object.entries(s.sessions).flatMap(([d,ps])=>ps.map(p=>[d,p.peer,p.description,'<span class="'+(p.state==='Established'?'ok':'bad')+'">'+p.state+'</span>'])));
 const names=[...new Set(Object.values(r.counters).flatMap(c=>Object.keys(c)))];
 table('counters',['device',...names],Object.entries(r.counters).map(([d,c])=>[d,...names.map(n=>c[n]??'')]));

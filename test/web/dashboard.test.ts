@@ -42,8 +42,26 @@ describe('lab dashboard', () => {
         ['spine1-fails'],
       );
       assert.equal(during.report.flows.length, 5);
+      assert.deepEqual(during.mlag, [], 'no M-LAG pairs in this fabric');
       running = false;
       assert.equal((await at()).running, false);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('shows each M-LAG leaf’s DFS state and role', async () => {
+    const file = join(dirname(FILE), 'mlag.yaml');
+    const lab = buildLab(loadTopology(readFileSync(file, 'utf8'), file));
+    const dashboard = await startDashboard(lab, () => true, { port: 0 });
+    try {
+      lab.fabric.sim.runUntil(100_000_000);
+      const s = (await (await fetch(`${dashboard.url}api/lab`)).json()) as LabSnapshot;
+      assert.deepEqual(
+        s.mlag.map((m) => `${m.device} ${m.state} ${m.role}`),
+        ['leaf1 paired master', 'leaf2 paired backup', 'leaf3 paired master', 'leaf4 paired backup'],
+      );
+      assert.match(await (await fetch(dashboard.url)).text(), /id="mlag"/);
     } finally {
       await dashboard.close();
     }
