@@ -265,6 +265,22 @@ describe('software VTEP: EVPN mode with ARP suppression (seed 002)', () => {
     assert.equal(f.underlay.length, 2);
     assert.equal(f.vteps[0]!.counters.arpSuppressed, 0);
   });
+
+  it('a gratuitous ARP stays off the fabric with suppression on (EVPN carries it), and floods without', () => {
+    const garp = () =>
+      arpFrame(HOST.a.mac, BROADCAST, encodeArp(arpRequest(HOST.a.mac, HOST.a.ip, HOST.a.ip)));
+    const suppressed = evpnFabric();
+    suppressed.send(0, 'eth1', garp());
+    assert.equal(suppressed.underlay.length, 0);
+    assert.ok(
+      suppressed.events.some((e) => e.event.type === 'local-neighbor'),
+      'the binding still reaches EVPN',
+    );
+    const flooding = fabric('evpn', false);
+    for (let j = 1; j < 3; j++) flooding.vteps[0]!.addFloodVtep(100, vtepIp(j));
+    flooding.send(0, 'eth1', garp());
+    assert.equal(flooding.underlay.length, 2);
+  });
 });
 
 describe('software VTEP: ports', () => {

@@ -490,6 +490,10 @@ export class SimSwitch {
       }
       if (this.gatewayArp(bd, inner, { port: portName }, out)) return;
       if (this.handleArp(bd, portName, arp, out)) return;
+      // With suppression a gratuitous ARP stays off the fabric (Linux's neigh_suppress default):
+      // EVPN carries the binding (RFC 7432 §10); local ports and the M-LAG peer still get it.
+      if (bd.config.arpSuppression && isGratuitousArp(arp))
+        return this.forward(bd, portName, macToNumber(inner.dst), frame, out, false);
     }
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
