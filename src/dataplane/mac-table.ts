@@ -40,6 +40,30 @@ export class MacTable<V> {
     return s < 0 ? -1 : this.slots[s * STRIDE]! >>> 16;
   }
 
+  /** `get` of the MAC at `offset` in `bytes`, read in place (no 48-bit number built). */
+  getAt(bytes: Uint8Array, offset: number): V | undefined {
+    const s = this.findParts(
+      (bytes[offset]! << 8) | bytes[offset + 1]!,
+      (bytes[offset + 2]! << 24) |
+        (bytes[offset + 3]! << 16) |
+        (bytes[offset + 4]! << 8) |
+        bytes[offset + 5]!,
+    );
+    return s < 0 ? undefined : this.values[s];
+  }
+
+  /** `tag` of the MAC at `offset` in `bytes`: the data plane's per-frame lookup. */
+  tagAt(bytes: Uint8Array, offset: number): number {
+    const s = this.findParts(
+      (bytes[offset]! << 8) | bytes[offset + 1]!,
+      (bytes[offset + 2]! << 24) |
+        (bytes[offset + 3]! << 16) |
+        (bytes[offset + 4]! << 8) |
+        bytes[offset + 5]!,
+    );
+    return s < 0 ? -1 : this.slots[s * STRIDE]! >>> 16;
+  }
+
   /** Inserts or replaces `mac` with its value and tag (an integer in 0..MAX_TAG). */
   set(mac: number, value: V, tag: number): void {
     if (!Number.isInteger(tag) || tag < 0 || tag > MAX_TAG) throw new RangeError(`MAC table tag ${tag}`);
@@ -81,8 +105,11 @@ export class MacTable<V> {
 
   /** The slot holding `mac`, or -1. */
   private find(mac: number): number {
-    const hi = Math.floor(mac / TWO_32);
-    const lo = mac | 0;
+    return this.findParts(Math.floor(mac / TWO_32), mac | 0);
+  }
+
+  /** `find` of the key whose high 16 bits are `hi` and low 32 bits `lo` (as an int32). */
+  private findParts(hi: number, lo: number): number {
     const slots = this.slots;
     const mask = this.mask;
     for (let s = slotOf(hi, lo, mask); ; s = (s + 1) & mask) {
