@@ -54,12 +54,15 @@ export interface AccessPortControl {
   slowProtocols(port: string, frame: Uint8Array): void;
 }
 
+/** One node's ports → the link end it owns on each. */
+type PortEnds = Map<string, { link: Link; end: LinkEndpoint }>;
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
   readonly links: Link[] = [];
   /** node → port → the link end the node owns. */
-  private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
+  private readonly ends = new Map<string, PortEnds>();
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
   private readonly accessControls = new Map<string, AccessPortControl>();
@@ -69,7 +72,11 @@ export class Fabric {
   }
 
   addHost(config: HostConfig): Host {
-    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
+    // The host's ports, found once (its entry in `ends` is made just below, by `add`).
+    let ports: PortEnds | undefined;
+    const host = new Host(this.sim, config, (port, frame) =>
+      sendOn((ports ??= this.ends.get(config.name)), port, frame),
+    );
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -184,11 +191,12 @@ export class Fabric {
   private endpoint(nodeName: string, port: string): LinkEndpoint {
     const node = this.nodes.get(nodeName);
     if (!node) throw new RangeError(`no node named ${nodeName}`);
-    if (this.ends.get(nodeName)!.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
+    const ports = this.ends.get(nodeName)!;
+    if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
     return {
       node: nodeName,
       port,
-      deliver: (frame) => this.deliver(node, port, frame),
+      deliver: (frame) => this.deliver(node, ports, port, frame),
       carrier: (up) => {
         const routed =
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
@@ -206,7 +214,8 @@ export class Fabric {
     };
   }
 
-  private deliver(node: LabNode, port: string, frame: Uint8Array): void {
+  /** A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. */
+  private deliver(node: LabNode, ports: PortEnds, port: string, frame: Uint8Array): void {
     switch (node.kind) {
       case 'host':
         node.host.receive(port, frame);
@@ -216,7 +225,7 @@ export class Fabric {
         return;
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
-          this.throughUnderlay(node, port, frame);
+          this.throughUnderlay(node, ports, port, frame);
           return;
         }
         // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
@@ -227,12 +236,12 @@ export class Fabric {
         }
         const out = node.dataplane.receive(port, frame, this.sim.now);
         this.switchEvents(node.name, out.events);
-        this.fromSwitch(node, out.transmit);
+        this.fromSwitch(node, ports, out.transmit);
         return;
       }
       case 'router': {
         const out = node.router.receive(port, frame);
-        for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        for (const t of out.transmit) sendOn(ports, t.port, t.frame);
         this.toControl(node.name, out.toHost);
         return;
       }
@@ -246,22 +255,29 @@ export class Fabric {
   /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */
   private fromSwitch(
     node: LabNode & { kind: 'leaf' },
+    ports: PortEnds,
     transmit: readonly { port: string; frame: Uint8Array }[],
   ): void {
     for (const t of transmit) {
-      if (node.underlay && t.port === INTERNAL_PORT) this.throughUnderlay(node, INTERNAL_PORT, t.frame);
-      else this.transmit(node.name, t.port, t.frame);
+      if (node.underlay && t.port === INTERNAL_PORT)
+        this.throughUnderlay(node, ports, INTERNAL_PORT, t.frame);
+      else sendOn(ports, t.port, t.frame);
     }
   }
 
-  private throughUnderlay(node: LabNode & { kind: 'leaf' }, port: string, frame: Uint8Array): void {
+  private throughUnderlay(
+    node: LabNode & { kind: 'leaf' },
+    ports: PortEnds,
+    port: string,
+    frame: Uint8Array,
+  ): void {
     const out = node.underlay!.receive(port, frame);
     for (const t of out.transmit) {
       if (t.port === INTERNAL_PORT) {
         const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);
         this.switchEvents(node.name, fromVtep.events);
-        this.fromSwitch(node, fromVtep.transmit);
-      } else this.transmit(node.name, t.port, t.frame);
+        this.fromSwitch(node, ports, fromVtep.transmit);
+      } else sendOn(ports, t.port, t.frame);
     }
     this.toControl(node.name, out.toHost);
   }
@@ -282,13 +298,12 @@ export class Fabric {
     const node = this.nodes.get(name);
     if (node?.kind !== 'leaf') return;
     const frames = node.dataplane.takePendingTransmit();
-    if (frames.length > 0) this.fromSwitch(node, frames);
+    if (frames.length > 0) this.fromSwitch(node, this.ends.get(name)!, frames);
   }
 
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
   transmit(node: string, port: string, frame: Uint8Array): void {
-    const e = this.ends.get(node)?.get(port);
-    if (e) e.link.send(e.end, frame);
+    sendOn(this.ends.get(node), port, frame);
   }
 
   /**
@@ -314,4 +329,10 @@ export class Fabric {
     if (n?.kind !== 'host') throw new RangeError(`${name} is not a host`);
     return n.host;
   }
+}
+
+/** Sends `frame` out of `port` of the node whose ports are `ports` (dropped if it is not cabled). */
+function sendOn(ports: PortEnds | undefined, port: string, frame: Uint8Array): void {
+  const e = ports?.get(port);
+  if (e) e.link.send(e.end, frame);
 }

@@ -60,6 +60,16 @@ interface Direction {
   readonly finishing: number[];
   head: number;
   tail: number;
+  /**
+   * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` onwards, with the
+   * link's epoch when each was sent. They arrive in the order they were sent (one transmitter, one
+   * latency), so one handler per direction takes the oldest, rather than a closure per frame.
+   */
+  readonly inFlight: Uint8Array[];
+  readonly inFlightEpoch: number[];
+  arrivedUpTo: number;
+  /** The event handler for the next arrival in this direction. */
+  readonly arrive: () => void;
 }
 
 /** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
@@ -118,8 +128,57 @@ export class Link {
       throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
     }
     this.random = sim.random.fork(`link:${name}`);
-    this.ab = { from: a, to: b, busyUntil: 0, finishing: [], head: 0, tail: 0 };
-    this.ba = { from: b, to: a, busyUntil: 0, finishing: [], head: 0, tail: 0 };
+    this.ab = this.direction(a, b);
+    this.ba = this.direction(b, a);
+  }
+
+  private direction(from: LinkEndpoint, to: LinkEndpoint): Direction {
+    const dir: Direction = {
+      from,
+      to,
+      busyUntil: 0,
+      finishing: [],
+      head: 0,
+      tail: 0,
+      inFlight: [],
+      inFlightEpoch: [],
+      arrivedUpTo: 0,
+      arrive: () => this.arrive(dir),
+    };
+    return dir;
+  }
+
+  /** The oldest frame in flight in `dir` reaches the far end (unless the link went down meanwhile). */
+  private arrive(dir: Direction): void {
+    const i = dir.arrivedUpTo++;
+    const frame = dir.inFlight[i]!;
+    const epoch = dir.inFlightEpoch[i]!;
+    if (dir.arrivedUpTo === dir.inFlight.length) {
+      // Nothing else on the wire: start the arrays again rather than let them grow.
+      dir.inFlight.length = 0;
+      dir.inFlightEpoch.length = 0;
+      dir.arrivedUpTo = 0;
+    } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.inFlight.length) {
+      // A link that is never idle: drop the arrived frames from the front now and then.
+      dir.inFlight.splice(0, dir.arrivedUpTo);
+      dir.inFlightEpoch.splice(0, dir.arrivedUpTo);
+      dir.arrivedUpTo = 0;
+    }
+    this.land(dir, frame, epoch);
+  }
+
+  /** A frame sent in `epoch` reaches the far end of `dir`: lost if the link went down since. */
+  private land(dir: Direction, frame: Uint8Array, epoch: number): void {
+    if (epoch !== this.epoch) {
+      this.counters.lostDown++;
+      return;
+    }
+    if (this.loss > 0 && this.random.next() < this.loss) {
+      this.counters.lostRandom++;
+      return;
+    }
+    this.counters.delivered++;
+    dir.to.deliver(frame);
   }
 
   get up(): boolean {
@@ -207,18 +266,16 @@ export class Link {
       this.sim.at(start, () => {
         if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
       });
-    this.sim.at(done + this.latencyNs, () => {
-      if (epoch !== this.epoch) {
-        this.counters.lostDown++;
-        return;
-      }
-      if (this.loss > 0 && this.random.next() < this.loss) {
-        this.counters.lostRandom++;
-        return;
-      }
-      this.counters.delivered++;
-      dir.to.deliver(frame);
-    });
+    const flying = dir.inFlight.length;
+    if (flying > dir.arrivedUpTo && dir.inFlightEpoch[flying - 1] !== epoch) {
+      // Frames sent before the link last went down are still due (to be counted lost), and one that
+      // was still serializing may be due after this one: this frame gets an event of its own.
+      this.sim.at(done + this.latencyNs, () => this.land(dir, frame, epoch));
+      return true;
+    }
+    dir.inFlight.push(frame);
+    dir.inFlightEpoch.push(epoch);
+    this.sim.at(done + this.latencyNs, dir.arrive);
     return true;
   }
 }
