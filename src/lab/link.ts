@@ -61,13 +61,15 @@ interface Direction {
   head: number;
   tail: number;
   /**
-   * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` onwards, with the
-   * link's epoch when each was sent. They arrive in the order they were sent (one transmitter, one
-   * latency), so one handler per direction takes the oldest, rather than a closure per frame.
+   * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
+   * `inFlight[sentUpTo - 1]`, with the link's epoch when each was sent. They arrive in the order
+   * they were sent (one transmitter, one latency), so one handler per direction takes the oldest,
+   * rather than a closure per frame. The arrays are reused, never truncated (that reallocates them).
    */
-  readonly inFlight: Uint8Array[];
+  readonly inFlight: (Uint8Array | undefined)[];
   readonly inFlightEpoch: number[];
   arrivedUpTo: number;
+  sentUpTo: number;
   /** The event handler for the next arrival in this direction. */
   readonly arrive: () => void;
 }
@@ -143,6 +145,7 @@ export class Link {
       inFlight: [],
       inFlightEpoch: [],
       arrivedUpTo: 0,
+      sentUpTo: 0,
       arrive: () => this.arrive(dir),
     };
     return dir;
@@ -153,15 +156,16 @@ export class Link {
     const i = dir.arrivedUpTo++;
     const frame = dir.inFlight[i]!;
     const epoch = dir.inFlightEpoch[i]!;
-    if (dir.arrivedUpTo === dir.inFlight.length) {
-      // Nothing else on the wire: start the arrays again rather than let them grow.
-      dir.inFlight.length = 0;
-      dir.inFlightEpoch.length = 0;
+    dir.inFlight[i] = undefined;
+    if (dir.arrivedUpTo === dir.sentUpTo) {
+      // Nothing else on the wire: start from the front again.
       dir.arrivedUpTo = 0;
-    } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.inFlight.length) {
-      // A link that is never idle: drop the arrived frames from the front now and then.
-      dir.inFlight.splice(0, dir.arrivedUpTo);
-      dir.inFlightEpoch.splice(0, dir.arrivedUpTo);
+      dir.sentUpTo = 0;
+    } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.sentUpTo) {
+      // A link that is never idle: move what is still on the wire to the front now and then.
+      dir.inFlight.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
+      dir.inFlightEpoch.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
+      dir.sentUpTo -= dir.arrivedUpTo;
       dir.arrivedUpTo = 0;
     }
     this.land(dir, frame, epoch);
@@ -266,15 +270,16 @@ export class Link {
       this.sim.at(start, () => {
         if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
       });
-    const flying = dir.inFlight.length;
+    const flying = dir.sentUpTo;
     if (flying > dir.arrivedUpTo && dir.inFlightEpoch[flying - 1] !== epoch) {
       // Frames sent before the link last went down are still due (to be counted lost), and one that
       // was still serializing may be due after this one: this frame gets an event of its own.
       this.sim.at(done + this.latencyNs, () => this.land(dir, frame, epoch));
       return true;
     }
-    dir.inFlight.push(frame);
-    dir.inFlightEpoch.push(epoch);
+    dir.inFlight[flying] = frame;
+    dir.inFlightEpoch[flying] = epoch;
+    dir.sentUpTo = flying + 1;
     this.sim.at(done + this.latencyNs, dir.arrive);
     return true;
   }
