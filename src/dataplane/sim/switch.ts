@@ -97,10 +97,45 @@ export type SwitchEvent =
   | { readonly type: 'local-neighbor'; readonly vni: number; readonly ip: IpAddress; readonly mac: Mac };
 
 export interface SwitchOutput {
-  readonly transmit: { readonly port: string; readonly frame: Uint8Array }[];
-  readonly events: SwitchEvent[];
+  readonly transmit: readonly SwitchTransmit[];
+  readonly events: readonly SwitchEvent[];
   /** Underlay frames that are not VXLAN for us (BGP, BFD, ...): the host stack's. */
-  readonly toHost: Uint8Array[];
+  readonly toHost: readonly Uint8Array[];
+}
+
+export interface SwitchTransmit {
+  readonly port: string;
+  readonly frame: Uint8Array;
+}
+
+const NO_TRANSMIT: readonly SwitchTransmit[] = Object.freeze([]);
+const NO_EVENTS: readonly SwitchEvent[] = Object.freeze([]);
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]);
+
+/**
+ * A `SwitchOutput` as `receive` fills it. Each list is made when its first item comes (most frames
+ * give one frame to send and no event; empty arrays and a first push's room were a measurable part
+ * of the cost per frame, bench dataplane); until then it is a shared frozen empty one.
+ */
+class Output implements SwitchOutput {
+  transmit = NO_TRANSMIT;
+  events = NO_EVENTS;
+  toHost = NO_FRAMES;
+
+  send(port: string, frame: Uint8Array): void {
+    if (this.transmit === NO_TRANSMIT) this.transmit = [{ port, frame }];
+    else (this.transmit as SwitchTransmit[]).push({ port, frame });
+  }
+
+  event(e: SwitchEvent): void {
+    if (this.events === NO_EVENTS) this.events = [e];
+    else (this.events as SwitchEvent[]).push(e);
+  }
+
+  host(frame: Uint8Array): void {
+    if (this.toHost === NO_FRAMES) this.toHost = [frame];
+    else (this.toHost as Uint8Array[]).push(frame);
+  }
 }
 
 export interface SwitchCounters {
@@ -279,7 +314,7 @@ export class SimSwitch {
       const waiting = bd.awaitingArp.get(ip);
       if (!waiting) continue;
       bd.awaitingArp.delete(ip);
-      const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+      const out = new Output();
       for (const packet of waiting) this.routeViaL3vni(vrf, ipv4ToNumber(ip), packet, out);
       this.pendingTransmit.push(...out.transmit);
     }
@@ -447,7 +482,7 @@ export class SimSwitch {
   // ---- frames -------------------------------------------------------------------------------------
 
   receive(port: string, frame: Uint8Array, now: number): SwitchOutput {
-    const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+    const out = new Output();
     this.counters.framesIn++;
     try {
       if (port === this.config.underlayPort) this.fromUnderlay(frame, now, out);
@@ -460,7 +495,7 @@ export class SimSwitch {
     return out;
   }
 
-  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
+  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: Output): void {
     const port = this.ports.get(portName);
     if (!port || (!port.up && port.draining !== true)) return this.drop();
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
@@ -495,7 +530,7 @@ export class SimSwitch {
       // Every ARP a local host sends tells its IP↔MAC binding (advertised as MAC+IP), including
       // the ones addressed to the gateway.
       if ((arp.op === ARP_OP_REQUEST || arp.op === ARP_OP_REPLY) && arp.spa !== '0.0.0.0') {
-        out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
+        out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
       }
       if (this.gatewayArp(bd, inner, { port: portName }, out)) return;
       if (this.handleArp(bd, portName, arp, out)) return;
@@ -517,7 +552,7 @@ export class SimSwitch {
     etherType: number,
     bytes: Uint8Array,
     now: number,
-    out: SwitchOutput,
+    out: Output,
   ): void {
     if (!bd) return this.drop();
     if ((bytes[6]! & 1) === 0 && learns)
@@ -528,10 +563,10 @@ export class SimSwitch {
   }
 
   /** Reports a local MAC the FDB learnt or moved to the control plane. */
-  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: SwitchOutput): void {
+  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: Output): void {
     if (!ev) return;
     if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
-    out.events.push({ ...ev, vni: bd.config.vni });
+    out.event({ ...ev, vni: bd.config.vni });
   }
 
   /**
@@ -543,7 +578,7 @@ export class SimSwitch {
     bd: BridgeDomain,
     eth: EthernetFrame,
     from: { port?: string; vtep?: IpAddress },
-    out: SwitchOutput,
+    out: Output,
   ): boolean {
     const g = bd.gateway;
     if (!g) return false;
@@ -577,7 +612,7 @@ export class SimSwitch {
    * the longest matching host route or prefix; else into a local gateway subnet, ARPing for the host.
    * A packet that came in over the L3VNI is never routed back into it.
    */
-  private route(vrfName: string, bytes: Uint8Array, out: SwitchOutput, fromL3vni: boolean): void {
+  private route(vrfName: string, bytes: Uint8Array, out: Output, fromL3vni: boolean): void {
     const ip = decodeIpv4(bytes);
     const dst = ipv4ToNumber(ip.dst);
     let egress: BridgeDomain | undefined;
@@ -643,7 +678,7 @@ export class SimSwitch {
     vrf: Vrf,
     dst: number,
     packet: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     route = longestMatch(vrf, dst),
   ): void {
     if (!route) {
@@ -663,7 +698,7 @@ export class SimSwitch {
     this.encapsulate(vrf.config.l3vni, vtep, frame, out);
   }
 
-  private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: SwitchOutput): void {
+  private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: Output): void {
     const g = bd.gateway!;
     this.counters.routed++;
     const frame = encodeEthernet({
@@ -682,7 +717,7 @@ export class SimSwitch {
     bd: BridgeDomain,
     portName: string,
     arp: ReturnType<typeof decodeArp>,
-    out: SwitchOutput,
+    out: Output,
   ): boolean {
     if (arp.op !== ARP_OP_REQUEST || isGratuitousArp(arp) || !bd.config.arpSuppression) return false;
     const mac = bd.neighbors.get(arp.tpa);
@@ -705,16 +740,16 @@ export class SimSwitch {
    * for a known remote address answered locally with a solicited NA (RFC 9161 §3.2). DAD probes
    * (unspecified source) are never answered. True if the frame was consumed.
    */
-  private handleNd(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: SwitchOutput): boolean {
+  private handleNd(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: Output): boolean {
     const ip = decodeIpv6(eth.payload);
     if (ip.nextHeader !== IPPROTO_ICMPV6) return false;
     const msg = decodeIcmpv6(ip.payload, ip.src, ip.dst);
     if (msg.kind === 'neighbor-advertisement') {
-      out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: msg.target, mac: eth.src });
+      out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: msg.target, mac: eth.src });
       return false;
     }
     if (msg.kind !== 'neighbor-solicitation' || ip.src === '::') return false;
-    out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: ip.src, mac: eth.src });
+    out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: ip.src, mac: eth.src });
     if (!bd.config.arpSuppression) return false;
     const mac = bd.neighbors.get(msg.target);
     if (!mac) return false;
@@ -749,9 +784,9 @@ export class SimSwitch {
     return true;
   }
 
-  private fromUnderlay(bytes: Uint8Array, now: number, out: SwitchOutput): void {
+  private fromUnderlay(bytes: Uint8Array, now: number, out: Output): void {
     if (!this.isVxlanForUs(bytes)) {
-      out.toHost.push(bytes);
+      out.host(bytes);
       return;
     }
     const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
@@ -785,7 +820,7 @@ export class SimSwitch {
       const ev = bd.fdb.learnRemote(macFromBytes(innerFrame, 6), ipv4FromBytes(bytes, 26), now);
       if (ev) {
         this.counters.macMoves++;
-        out.events.push({ ...ev, vni: bd.config.vni });
+        out.event({ ...ev, vni: bd.config.vni });
       }
     }
     if (
@@ -807,7 +842,7 @@ export class SimSwitch {
    * unicast goes to a local port only; BUM goes to local ports except isolated members, and never
    * into the overlay (the peer replicated it there) or back to the peer.
    */
-  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput): void {
+  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: Output): void {
     const eth = decodeEthernet(frame);
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
@@ -831,7 +866,7 @@ export class SimSwitch {
     inPort: string | undefined,
     /** An untagged frame of the bridge domain: its destination MAC is read from its first octets. */
     frame: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     toOverlay: boolean,
   ): void {
     const fromPeer = inPort === PEER_LINK_PORT;
@@ -882,7 +917,7 @@ export class SimSwitch {
     vni: number,
     vtep: IpAddress,
     frame: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     source: Ipv4Address = this.mlag?.virtualVtepIp ?? this.config.vtepIp,
   ): void {
     const nextHop = this.config.resolveNextHop(vtep);
@@ -902,12 +937,12 @@ export class SimSwitch {
     const length = VXLAN_OVERHEAD + frame.length;
     const at = this.frames.reserve(length);
     encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, this.frames.bytes, at);
-    out.transmit.push({ port: this.config.underlayPort, frame: this.frames.frame(at, length) });
+    out.send(this.config.underlayPort, this.frames.frame(at, length));
     this.counters.encapsulated++;
   }
 
   /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
-  private emitLocal(portName: string, frame: Uint8Array, out: SwitchOutput, vni?: number): void {
+  private emitLocal(portName: string, frame: Uint8Array, out: Output, vni?: number): void {
     if (portName === PEER_LINK_PORT) {
       // Peer-link frames: VXLAN from our own VTEP address to the peer's, so the VNI travels along.
       if (!this.mlag || !this.peerLinkUp || vni === undefined) return;
@@ -925,7 +960,7 @@ export class SimSwitch {
         vlans: [{ tpid: ETHERTYPE_VLAN, pcp: 0, dei: false, vid: Number(vid) }, ...eth.vlans],
       });
     }
-    out.transmit.push({ port: portName, frame });
+    out.send(portName, frame);
   }
 
   private drop(): void {
