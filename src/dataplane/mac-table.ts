@@ -43,25 +43,13 @@ export class MacTable<V> {
 
   /** `get` of the MAC at `offset` in `bytes`, read in place (no 48-bit number built). */
   getAt(bytes: Uint8Array, offset: number): V | undefined {
-    const s = this.findParts(
-      (bytes[offset]! << 8) | bytes[offset + 1]!,
-      (bytes[offset + 2]! << 24) |
-        (bytes[offset + 3]! << 16) |
-        (bytes[offset + 4]! << 8) |
-        bytes[offset + 5]!,
-    );
+    const s = this.findAt(bytes, offset);
     return s < 0 ? undefined : this.values[s];
   }
 
   /** `tag` of the MAC at `offset` in `bytes`: the data plane's per-frame lookup. */
   tagAt(bytes: Uint8Array, offset: number): number {
-    const s = this.findParts(
-      (bytes[offset]! << 8) | bytes[offset + 1]!,
-      (bytes[offset + 2]! << 24) |
-        (bytes[offset + 3]! << 16) |
-        (bytes[offset + 4]! << 8) |
-        bytes[offset + 5]!,
-    );
+    const s = this.findAt(bytes, offset);
     return s < 0 ? -1 : this.slots[s * STRIDE]! >>> 16;
   }
 
@@ -107,6 +95,17 @@ export class MacTable<V> {
   /** The slot holding `mac`, or -1. */
   private find(mac: number): number {
     return this.findParts(Math.floor(mac / TWO_32), mac | 0);
+  }
+
+  /** `find` of the MAC at `offset` in `bytes`: its high 16 bits, then its low 32 as an int32. */
+  private findAt(bytes: Uint8Array, offset: number): number {
+    return this.findParts(
+      (bytes[offset]! << 8) | bytes[offset + 1]!,
+      (bytes[offset + 2]! << 24) |
+        (bytes[offset + 3]! << 16) |
+        (bytes[offset + 4]! << 8) |
+        bytes[offset + 5]!,
+    );
   }
 
   /** `find` of the key whose high 16 bits are `hi` and low 32 bits `lo` (as an int32). */
