@@ -229,8 +229,10 @@ export class Fabric {
           return;
         }
         // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
-        const access = this.accessControls.get(node.name);
-        if (access && frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09) {
+        // The bytes first: the agent is looked up only for the rare LACPDU, not for every frame.
+        const slow = frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09;
+        const access = slow ? this.accessControls.get(node.name) : undefined;
+        if (access) {
           access.slowProtocols(port, frame);
           return;
         }
