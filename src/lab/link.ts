@@ -165,6 +165,8 @@ export class Link {
       // A link that is never idle: move what is still on the wire to the front now and then.
       dir.inFlight.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
       dir.inFlightEpoch.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
+      // The moved-from slots let go of their frames (a frame can hold a whole 64 KiB slab).
+      dir.inFlight.fill(undefined, dir.sentUpTo - dir.arrivedUpTo, dir.sentUpTo);
       dir.sentUpTo -= dir.arrivedUpTo;
       dir.arrivedUpTo = 0;
     }
