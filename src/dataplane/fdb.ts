@@ -79,6 +79,12 @@ export class Fdb {
     return id < 0 ? undefined : this.targets[id];
   }
 
+  /** `forwarding` for the MAC at `offset` in `frame`, read in place. */
+  forwardingAt(frame: Uint8Array, offset: number): FdbTarget | undefined {
+    const id = this.index.tagAt(frame, offset);
+    return id < 0 ? undefined : this.targets[id];
+  }
+
   all(): IterableIterator<FdbEntry> {
     return this.entries.values();
   }
@@ -132,12 +138,12 @@ export class Fdb {
    * every frame) is refreshed without its text ever being built.
    */
   learnLocalFrom(frame: Uint8Array, offset: number, port: string, now: number): FdbEvent | undefined {
-    const key = macNumberFromBytes(frame, offset);
-    const e = this.index.get(key);
+    const e = this.index.getAt(frame, offset);
     if (e?.kind === 'local' && e.port === port) {
       e.lastSeen = now;
       return undefined;
     }
+    const key = macNumberFromBytes(frame, offset);
     return this.learnLocalEntry(key, e, e?.mac ?? macFromBytes(frame, offset), port, now);
   }
 

@@ -54,12 +54,15 @@ export interface AccessPortControl {
   slowProtocols(port: string, frame: Uint8Array): void;
 }
 
+/** One node's ports → the link end it owns on each. */
+type PortEnds = Map<string, { link: Link; end: LinkEndpoint }>;
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
   readonly links: Link[] = [];
   /** node → port → the link end the node owns. */
-  private readonly ends = new Map<string, Map<string, { link: Link; end: LinkEndpoint }>>();
+  private readonly ends = new Map<string, PortEnds>();
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
   private readonly accessControls = new Map<string, AccessPortControl>();
@@ -69,7 +72,11 @@ export class Fabric {
   }
 
   addHost(config: HostConfig): Host {
-    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
+    // The host's ports, found once (its entry in `ends` is made just below, by `add`).
+    let ports: PortEnds | undefined;
+    const host = new Host(this.sim, config, (port, frame) =>
+      sendOn((ports ??= this.ends.get(config.name)), port, frame),
+    );
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -187,11 +194,12 @@ export class Fabric {
   private endpoint(nodeName: string, port: string): LinkEndpoint {
     const node = this.nodes.get(nodeName);
     if (!node) throw new RangeError(`no node named ${nodeName}`);
-    if (this.ends.get(nodeName)!.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
+    const ports = this.ends.get(nodeName)!;
+    if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
     return {
       node: nodeName,
       port,
-      deliver: (frame) => this.deliver(node, port, frame),
+      deliver: (frame) => this.deliver(node, ports, port, frame),
       carrier: (up) => {
         const routed =
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
@@ -209,7 +217,8 @@ export class Fabric {
     };
   }
 
-  private deliver(node: LabNode, port: string, frame: Uint8Array): void {
+  /** A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. */
+  private deliver(node: LabNode, ports: PortEnds, port: string, frame: Uint8Array): void {
     switch (node.kind) {
       case 'host':
         node.host.receive(port, frame);
@@ -219,23 +228,25 @@ export class Fabric {
         return;
       case 'leaf': {
         if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
-          this.throughUnderlay(node, port, frame);
+          this.throughUnderlay(node, ports, port, frame);
           return;
         }
         // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
-        const access = this.accessControls.get(node.name);
-        if (access && frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09) {
+        // The bytes first: the agent is looked up only for the rare LACPDU, not for every frame.
+        const slow = frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0x09;
+        const access = slow ? this.accessControls.get(node.name) : undefined;
+        if (access) {
           access.slowProtocols(port, frame);
           return;
         }
         const out = node.dataplane.receive(port, frame, this.sim.now);
         this.switchEvents(node.name, out.events);
-        this.fromSwitch(node, out.transmit);
+        this.fromSwitch(node, ports, out.transmit);
         return;
       }
       case 'router': {
         const out = node.router.receive(port, frame, this.sim.now);
-        for (const t of out.transmit) this.transmit(node.name, t.port, t.frame);
+        for (const t of out.transmit) sendOn(ports, t.port, t.frame);
         this.toControl(node.name, out.toHost);
         return;
       }
@@ -249,16 +260,23 @@ export class Fabric {
   /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */
   private fromSwitch(
     node: LabNode & { kind: 'leaf' },
+    ports: PortEnds,
     transmit: readonly { port: string; frame: Uint8Array }[],
   ): void {
     for (const t of transmit) {
-      if (node.underlay && t.port === INTERNAL_PORT) this.throughUnderlay(node, INTERNAL_PORT, t.frame);
-      else this.transmit(node.name, t.port, t.frame);
+      if (node.underlay && t.port === INTERNAL_PORT)
+        this.throughUnderlay(node, ports, INTERNAL_PORT, t.frame);
+      else sendOn(ports, t.port, t.frame);
     }
   }
 
-  private throughUnderlay(node: LabNode & { kind: 'leaf' }, port: string, frame: Uint8Array): void {
-    this.fromUnderlay(node, node.underlay!.receive(port, frame, this.sim.now));
+  private throughUnderlay(
+    node: LabNode & { kind: 'leaf' },
+    ports: PortEnds,
+    port: string,
+    frame: Uint8Array,
+  ): void {
+    this.fromUnderlay(node, ports, node.underlay!.receive(port, frame, this.sim.now));
   }
 
   /** A router's ARP timer is due at `at` (ns): its retransmissions and probes go out then. */
@@ -268,18 +286,19 @@ export class Fabric {
       if (node?.kind === 'router') {
         for (const t of node.router.poll(this.sim.now).transmit) this.transmit(name, t.port, t.frame);
       } else if (node?.kind === 'leaf' && node.underlay) {
-        this.fromUnderlay(node, node.underlay.poll(this.sim.now));
+        const ports = this.ends.get(name);
+        if (ports) this.fromUnderlay(node, ports, node.underlay.poll(this.sim.now));
       }
     });
   }
 
-  private fromUnderlay(node: LabNode & { kind: 'leaf' }, out: RouterOutput): void {
+  private fromUnderlay(node: LabNode & { kind: 'leaf' }, ports: PortEnds, out: RouterOutput): void {
     for (const t of out.transmit) {
       if (t.port === INTERNAL_PORT) {
         const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);
         this.switchEvents(node.name, fromVtep.events);
-        this.fromSwitch(node, fromVtep.transmit);
-      } else this.transmit(node.name, t.port, t.frame);
+        this.fromSwitch(node, ports, fromVtep.transmit);
+      } else sendOn(ports, t.port, t.frame);
     }
     this.toControl(node.name, out.toHost);
   }
@@ -300,13 +319,12 @@ export class Fabric {
     const node = this.nodes.get(name);
     if (node?.kind !== 'leaf') return;
     const frames = node.dataplane.takePendingTransmit();
-    if (frames.length > 0) this.fromSwitch(node, frames);
+    if (frames.length > 0) this.fromSwitch(node, this.ends.get(name)!, frames);
   }
 
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
   transmit(node: string, port: string, frame: Uint8Array): void {
-    const e = this.ends.get(node)?.get(port);
-    if (e) e.link.send(e.end, frame);
+    sendOn(this.ends.get(node), port, frame);
   }
 
   /**
@@ -332,4 +350,10 @@ export class Fabric {
     if (n?.kind !== 'host') throw new RangeError(`${name} is not a host`);
     return n.host;
   }
+}
+
+/** Sends `frame` out of `port` of the node whose ports are `ports` (dropped if it is not cabled). */
+function sendOn(ports: PortEnds | undefined, port: string, frame: Uint8Array): void {
+  const e = ports?.get(port);
+  if (e) e.link.send(e.end, frame);
 }

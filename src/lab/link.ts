@@ -60,6 +60,18 @@ interface Direction {
   readonly finishing: number[];
   head: number;
   tail: number;
+  /**
+   * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
+   * `inFlight[sentUpTo - 1]`, with the link's epoch when each was sent. They arrive in the order
+   * they were sent (one transmitter, one latency), so one handler per direction takes the oldest,
+   * rather than a closure per frame. The arrays are reused, never truncated (that reallocates them).
+   */
+  readonly inFlight: (Uint8Array | undefined)[];
+  readonly inFlightEpoch: number[];
+  arrivedUpTo: number;
+  sentUpTo: number;
+  /** The event handler for the next arrival in this direction. */
+  readonly arrive: () => void;
 }
 
 /** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
@@ -118,8 +130,61 @@ export class Link {
       throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
     }
     this.random = sim.random.fork(`link:${name}`);
-    this.ab = { from: a, to: b, busyUntil: 0, finishing: [], head: 0, tail: 0 };
-    this.ba = { from: b, to: a, busyUntil: 0, finishing: [], head: 0, tail: 0 };
+    this.ab = this.direction(a, b);
+    this.ba = this.direction(b, a);
+  }
+
+  private direction(from: LinkEndpoint, to: LinkEndpoint): Direction {
+    const dir: Direction = {
+      from,
+      to,
+      busyUntil: 0,
+      finishing: [],
+      head: 0,
+      tail: 0,
+      inFlight: [],
+      inFlightEpoch: [],
+      arrivedUpTo: 0,
+      sentUpTo: 0,
+      arrive: () => this.arrive(dir),
+    };
+    return dir;
+  }
+
+  /** The oldest frame in flight in `dir` reaches the far end (unless the link went down meanwhile). */
+  private arrive(dir: Direction): void {
+    const i = dir.arrivedUpTo++;
+    const frame = dir.inFlight[i]!;
+    const epoch = dir.inFlightEpoch[i]!;
+    dir.inFlight[i] = undefined;
+    if (dir.arrivedUpTo === dir.sentUpTo) {
+      // Nothing else on the wire: start from the front again.
+      dir.arrivedUpTo = 0;
+      dir.sentUpTo = 0;
+    } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.sentUpTo) {
+      // A link that is never idle: move what is still on the wire to the front now and then.
+      dir.inFlight.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
+      dir.inFlightEpoch.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
+      // The moved-from slots let go of their frames (a frame can hold a whole 64 KiB slab).
+      dir.inFlight.fill(undefined, dir.sentUpTo - dir.arrivedUpTo, dir.sentUpTo);
+      dir.sentUpTo -= dir.arrivedUpTo;
+      dir.arrivedUpTo = 0;
+    }
+    this.land(dir, frame, epoch);
+  }
+
+  /** A frame sent in `epoch` reaches the far end of `dir`: lost if the link went down since. */
+  private land(dir: Direction, frame: Uint8Array, epoch: number): void {
+    if (epoch !== this.epoch) {
+      this.counters.lostDown++;
+      return;
+    }
+    if (this.loss > 0 && this.random.next() < this.loss) {
+      this.counters.lostRandom++;
+      return;
+    }
+    this.counters.delivered++;
+    dir.to.deliver(frame);
   }
 
   get up(): boolean {
@@ -207,18 +272,17 @@ export class Link {
       this.sim.at(start, () => {
         if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
       });
-    this.sim.at(done + this.latencyNs, () => {
-      if (epoch !== this.epoch) {
-        this.counters.lostDown++;
-        return;
-      }
-      if (this.loss > 0 && this.random.next() < this.loss) {
-        this.counters.lostRandom++;
-        return;
-      }
-      this.counters.delivered++;
-      dir.to.deliver(frame);
-    });
+    const flying = dir.sentUpTo;
+    if (flying > dir.arrivedUpTo && dir.inFlightEpoch[flying - 1] !== epoch) {
+      // Frames sent before the link last went down are still due (to be counted lost), and one that
+      // was still serializing may be due after this one: this frame gets an event of its own.
+      this.sim.at(done + this.latencyNs, () => this.land(dir, frame, epoch));
+      return true;
+    }
+    dir.inFlight[flying] = frame;
+    dir.inFlightEpoch[flying] = epoch;
+    dir.sentUpTo = flying + 1;
+    this.sim.at(done + this.latencyNs, dir.arrive);
     return true;
   }
 }

@@ -25,4 +25,21 @@ describe('frame slab', () => {
       }),
     );
   });
+
+  it('reserve + frame: the frame is what was written into bytes at the offset, large ones included', () => {
+    const slab = new FrameSlab();
+    const frames = [100, 9000, 60, 65536, 300].map((n, i) => {
+      const at = slab.reserve(n);
+      slab.bytes.fill(i + 1, at, at + n);
+      const f = slab.frame(at, n);
+      assert.equal(f.length, n);
+      return f;
+    });
+    frames.forEach((f, i) =>
+      assert.ok(
+        f.every((b) => b === i + 1),
+        `frame ${i}`,
+      ),
+    );
+  });
 });

@@ -62,4 +62,22 @@ describe('mac table', () => {
     for (const bad of [-1, MAX_TAG + 1, 0.5]) assert.throws(() => table.set(1, 1, bad), RangeError);
     assert.equal(table.size, 1);
   });
+
+  it('reads keys from frame bytes (getAt, tagAt) as get and tag do from numbers', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbMacNumber, { maxLength: 40 }),
+        arbMacNumber,
+        fc.nat({ max: 7 }),
+        (keys, probe, at) => {
+          const table = new MacTable<number>();
+          keys.forEach((k, i) => table.set(k, k, i % (MAX_TAG + 1)));
+          const bytes = new Uint8Array(at + 6).fill(0xa5);
+          for (let i = 0; i < 6; i++) bytes[at + i] = Math.floor(probe / 2 ** (8 * (5 - i))) & 0xff;
+          assert.equal(table.getAt(bytes, at), table.get(probe));
+          assert.equal(table.tagAt(bytes, at), table.tag(probe));
+        },
+      ),
+    );
+  });
 });

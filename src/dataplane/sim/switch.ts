@@ -25,7 +25,6 @@ import type { IpAddress, Ipv4Address, Mac, Vni } from '../../wire/addr.js';
 import {
   ipv4FromBytes,
   ipv4ToNumber,
-  isGroupMacNumber,
   macFromBytes,
   macNumberFromBytes,
   macToNumber,
@@ -99,10 +98,45 @@ export type SwitchEvent =
   | { readonly type: 'local-neighbor'; readonly vni: number; readonly ip: IpAddress; readonly mac: Mac };
 
 export interface SwitchOutput {
-  readonly transmit: { readonly port: string; readonly frame: Uint8Array }[];
-  readonly events: SwitchEvent[];
+  readonly transmit: readonly SwitchTransmit[];
+  readonly events: readonly SwitchEvent[];
   /** Underlay frames that are not VXLAN for us (BGP, BFD, ...): the host stack's. */
-  readonly toHost: Uint8Array[];
+  readonly toHost: readonly Uint8Array[];
+}
+
+export interface SwitchTransmit {
+  readonly port: string;
+  readonly frame: Uint8Array;
+}
+
+const NO_TRANSMIT: readonly SwitchTransmit[] = Object.freeze([]);
+const NO_EVENTS: readonly SwitchEvent[] = Object.freeze([]);
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]);
+
+/**
+ * A `SwitchOutput` as `receive` fills it. Each list is made when its first item comes (most frames
+ * give one frame to send and no event; empty arrays and a first push's room were a measurable part
+ * of the cost per frame, bench dataplane); until then it is a shared frozen empty one.
+ */
+class Output implements SwitchOutput {
+  transmit = NO_TRANSMIT;
+  events = NO_EVENTS;
+  toHost = NO_FRAMES;
+
+  send(port: string, frame: Uint8Array): void {
+    if (this.transmit === NO_TRANSMIT) this.transmit = [{ port, frame }];
+    else (this.transmit as SwitchTransmit[]).push({ port, frame });
+  }
+
+  event(e: SwitchEvent): void {
+    if (this.events === NO_EVENTS) this.events = [e];
+    else (this.events as SwitchEvent[]).push(e);
+  }
+
+  host(frame: Uint8Array): void {
+    if (this.toHost === NO_FRAMES) this.toHost = [frame];
+    else (this.toHost as Uint8Array[]).push(frame);
+  }
 }
 
 export interface SwitchCounters {
@@ -138,6 +172,8 @@ interface BridgeDomain {
   readonly neighbors: Map<IpAddress, Mac>;
   /** The routed interface of this VNI on this VTEP, if it is a gateway for it. */
   gateway: GatewayConfig | undefined;
+  /** `gateway.mac` as a number (`macToNumber`), -1 without a gateway: compared per frame. */
+  gatewayMac: number;
   /** IP → MAC of hosts seen in this VNI (ARP), for routing into it. */
   readonly hosts: Map<Ipv4Address, Mac>;
   /** Routed packets waiting for ARP resolution of their destination. */
@@ -194,6 +230,14 @@ export interface MlagDataplaneConfig {
 /** Packets queued per unresolved destination while the gateway ARPs for it (like a kernel's neigh queue). */
 const ARP_QUEUE_LIMIT = 16;
 
+/** A port as the switch keeps it: its configuration, state and (access) bridge domain. */
+type SwitchPort = AccessPortConfig & {
+  up: boolean;
+  mlagId?: number;
+  draining?: boolean;
+  readonly bd: BridgeDomain | undefined;
+};
+
 export class SimSwitch {
   readonly counters: SwitchCounters = {
     framesIn: 0,
@@ -214,10 +258,7 @@ export class SimSwitch {
     routeDrops: 0,
   };
   private readonly domains = new Map<number, BridgeDomain>();
-  private readonly ports = new Map<
-    string,
-    AccessPortConfig & { up: boolean; mlagId?: number; draining?: boolean }
-  >();
+  private readonly ports = new Map<string, SwitchPort>();
   private mlag: (MlagDataplaneConfig & { virtual: number; peer: number }) | undefined;
   private peerLinkUp = false;
   /** M-LAG ids whose member port must not carry BUM that came over the peer-link. */
@@ -274,7 +315,7 @@ export class SimSwitch {
       const waiting = bd.awaitingArp.get(ip);
       if (!waiting) continue;
       bd.awaitingArp.delete(ip);
-      const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+      const out = new Output();
       for (const packet of waiting) this.routeViaL3vni(vrf, ipv4ToNumber(ip), packet, out);
       this.pendingTransmit.push(...out.transmit);
     }
@@ -325,6 +366,7 @@ export class SimSwitch {
       floodList: new Set(c.floodList ?? []),
       neighbors: new Map(),
       gateway: undefined,
+      gatewayMac: -1,
       hosts: new Map(),
       awaitingArp: new Map(),
     });
@@ -335,13 +377,16 @@ export class SimSwitch {
     const bd = this.domains.get(g.vni);
     if (!bd) throw new RangeError(`gateway on VNI ${g.vni}: the VNI is not configured`);
     bd.gateway = g;
+    bd.gatewayMac = macToNumber(g.mac);
   }
 
   addPort(c: AccessPortConfig): void {
     const vnis = c.mode === 'access' ? [c.vni] : Object.values(c.vlans);
     for (const v of vnis)
       if (!this.domains.has(v)) throw new RangeError(`port ${c.name}: VNI ${v} is not configured`);
-    this.ports.set(c.name, { ...c, up: true });
+    // An access port's bridge domain is looked up once, here, not per frame.
+    const bd = c.mode === 'access' ? this.domains.get(c.vni) : undefined;
+    this.ports.set(c.name, { ...c, up: true, bd });
   }
 
   /**
@@ -438,7 +483,7 @@ export class SimSwitch {
   // ---- frames -------------------------------------------------------------------------------------
 
   receive(port: string, frame: Uint8Array, now: number): SwitchOutput {
-    const out: SwitchOutput = { transmit: [], events: [], toHost: [] };
+    const out = new Output();
     this.counters.framesIn++;
     try {
       if (port === this.config.underlayPort) this.fromUnderlay(frame, now, out);
@@ -451,7 +496,7 @@ export class SimSwitch {
     return out;
   }
 
-  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: SwitchOutput): void {
+  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: Output): void {
     const port = this.ports.get(portName);
     if (!port || (!port.up && port.draining !== true)) return this.drop();
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
@@ -459,7 +504,7 @@ export class SimSwitch {
     if (port.mode === 'access' && bytes.length >= ETHERNET_HEADER_LENGTH) {
       const etherType = (bytes[12]! << 8) | bytes[13]!;
       if (etherType !== ETHERTYPE_ARP && etherType !== ETHERTYPE_IPV6 && !isVlanTpid(etherType))
-        return this.bridgeFromAccess(port.vni, portName, port.up, etherType, bytes, now, out);
+        return this.bridgeFromAccess(port.bd, portName, port.up, etherType, bytes, now, out);
     }
     const eth = decodeEthernet(bytes);
     let vni: number | undefined;
@@ -486,19 +531,19 @@ export class SimSwitch {
       // Every ARP a local host sends tells its IP↔MAC binding (advertised as MAC+IP), including
       // the ones addressed to the gateway.
       if ((arp.op === ARP_OP_REQUEST || arp.op === ARP_OP_REPLY) && arp.spa !== '0.0.0.0') {
-        out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
+        out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: arp.spa, mac: arp.sha });
       }
       if (this.gatewayArp(bd, inner, { port: portName }, out)) return;
       if (this.handleArp(bd, portName, arp, out)) return;
       // With suppression a gratuitous ARP stays off the fabric (Linux's neigh_suppress default):
       // EVPN carries the binding (RFC 7432 §10); local ports and the M-LAG peer still get it.
       if (bd.config.arpSuppression && isGratuitousArp(arp))
-        return this.forward(bd, portName, macToNumber(inner.dst), frame, out, false);
+        return this.forward(bd, portName, frame, out, false);
     }
     if (inner.etherType === ETHERTYPE_IPV6 && this.handleNd(bd, portName, inner, out)) return;
     if (bd.gateway && inner.dst === bd.gateway.mac && inner.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', inner.payload, out, false);
-    this.forward(bd, portName, macToNumber(inner.dst), frame, out, true);
+    this.forward(bd, portName, frame, out, true);
   }
 
   /**
@@ -506,29 +551,27 @@ export class SimSwitch {
    * ARP or IPv6) is bridged from its bytes, its MACs read as numbers, nothing decoded.
    */
   private bridgeFromAccess(
-    vni: number,
+    bd: BridgeDomain | undefined,
     portName: string,
     learns: boolean,
     etherType: number,
     bytes: Uint8Array,
     now: number,
-    out: SwitchOutput,
+    out: Output,
   ): void {
-    const bd = this.domains.get(vni);
     if (!bd) return this.drop();
     if ((bytes[6]! & 1) === 0 && learns)
       this.learntLocal(bd, bd.fdb.learnLocalFrom(bytes, 6, portName, now), out);
-    const dst = macNumberFromBytes(bytes, 0);
-    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac))
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && macNumberFromBytes(bytes, 0) === bd.gatewayMac)
       return this.route(bd.gateway.vrf ?? 'default', bytes.subarray(ETHERNET_HEADER_LENGTH), out, false);
-    this.forward(bd, portName, dst, bytes, out, true);
+    this.forward(bd, portName, bytes, out, true);
   }
 
   /** Reports a local MAC the FDB learnt or moved to the control plane. */
-  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: SwitchOutput): void {
+  private learntLocal(bd: BridgeDomain, ev: FdbEvent | undefined, out: Output): void {
     if (!ev) return;
     if (ev.type === 'local-learnt' && ev.movedFrom !== undefined) this.counters.macMoves++;
-    out.events.push({ ...ev, vni: bd.config.vni });
+    out.event({ ...ev, vni: bd.config.vni });
   }
 
   /**
@@ -540,7 +583,7 @@ export class SimSwitch {
     bd: BridgeDomain,
     eth: EthernetFrame,
     from: { port?: string; vtep?: IpAddress },
-    out: SwitchOutput,
+    out: Output,
   ): boolean {
     const g = bd.gateway;
     if (!g) return false;
@@ -574,7 +617,7 @@ export class SimSwitch {
    * the longest matching host route or prefix; else into a local gateway subnet, ARPing for the host.
    * A packet that came in over the L3VNI is never routed back into it.
    */
-  private route(vrfName: string, bytes: Uint8Array, out: SwitchOutput, fromL3vni: boolean): void {
+  private route(vrfName: string, bytes: Uint8Array, out: Output, fromL3vni: boolean): void {
     const ip = decodeIpv4(bytes);
     const dst = ipv4ToNumber(ip.dst);
     let egress: BridgeDomain | undefined;
@@ -622,7 +665,7 @@ export class SimSwitch {
       etherType: ETHERTYPE_ARP,
       payload: encodeArp(arpRequest(g.mac, g.ip, ip.dst)),
     });
-    this.forward(egress, undefined, BROADCAST_MAC_NUMBER, request, out, true);
+    this.forward(egress, undefined, request, out, true);
   }
 
   /** The MAC of `ip` in `bd` if that host sits on one of our own ports. */
@@ -640,7 +683,7 @@ export class SimSwitch {
     vrf: Vrf,
     dst: number,
     packet: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     route = longestMatch(vrf, dst),
   ): void {
     if (!route) {
@@ -661,7 +704,7 @@ export class SimSwitch {
     this.encapsulate(vrf.config.l3vni, vtep, frame, out);
   }
 
-  private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: SwitchOutput): void {
+  private sendRouted(bd: BridgeDomain, dstMac: Mac, packet: Uint8Array, out: Output): void {
     const g = bd.gateway!;
     this.counters.routed++;
     const frame = encodeEthernet({
@@ -672,7 +715,7 @@ export class SimSwitch {
       payload: packet,
     });
     // A routed frame is new in the egress VNI: it may go to a local port or into the overlay.
-    this.forward(bd, undefined, macToNumber(dstMac), frame, out, true);
+    this.forward(bd, undefined, frame, out, true);
   }
 
   /** Snoops ARP for MAC+IP bindings; answers requests for known IPs (suppression). True if consumed. */
@@ -680,7 +723,7 @@ export class SimSwitch {
     bd: BridgeDomain,
     portName: string,
     arp: ReturnType<typeof decodeArp>,
-    out: SwitchOutput,
+    out: Output,
   ): boolean {
     if (arp.op !== ARP_OP_REQUEST || isGratuitousArp(arp) || !bd.config.arpSuppression) return false;
     const mac = bd.neighbors.get(arp.tpa);
@@ -703,16 +746,16 @@ export class SimSwitch {
    * for a known remote address answered locally with a solicited NA (RFC 9161 §3.2). DAD probes
    * (unspecified source) are never answered. True if the frame was consumed.
    */
-  private handleNd(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: SwitchOutput): boolean {
+  private handleNd(bd: BridgeDomain, portName: string, eth: EthernetFrame, out: Output): boolean {
     const ip = decodeIpv6(eth.payload);
     if (ip.nextHeader !== IPPROTO_ICMPV6) return false;
     const msg = decodeIcmpv6(ip.payload, ip.src, ip.dst);
     if (msg.kind === 'neighbor-advertisement') {
-      out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: msg.target, mac: eth.src });
+      out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: msg.target, mac: eth.src });
       return false;
     }
     if (msg.kind !== 'neighbor-solicitation' || ip.src === '::') return false;
-    out.events.push({ type: 'local-neighbor', vni: bd.config.vni, ip: ip.src, mac: eth.src });
+    out.event({ type: 'local-neighbor', vni: bd.config.vni, ip: ip.src, mac: eth.src });
     if (!bd.config.arpSuppression) return false;
     const mac = bd.neighbors.get(msg.target);
     if (!mac) return false;
@@ -747,13 +790,14 @@ export class SimSwitch {
     return true;
   }
 
-  private fromUnderlay(bytes: Uint8Array, now: number, out: SwitchOutput): void {
+  private fromUnderlay(bytes: Uint8Array, now: number, out: Output): void {
     if (!this.isVxlanForUs(bytes)) {
-      out.toHost.push(bytes);
+      out.host(bytes);
       return;
     }
     const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
-    const innerFrame = bytes.subarray(innerStart, innerEnd);
+    // A view built from the buffer: `subarray` goes through the species constructor, twice the cost.
+    const innerFrame = new Uint8Array(bytes.buffer, bytes.byteOffset + innerStart, innerEnd - innerStart);
     const bd = this.domains.get(vni);
     // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
     if (bd && this.mlag && outerIpv4(bytes, 26) === this.mlag.peer) {
@@ -787,7 +831,7 @@ export class SimSwitch {
       const ev = bd.fdb.learnRemote(macFromBytes(innerFrame, 6), ipv4FromBytes(bytes, 26), now);
       if (ev) {
         this.counters.macMoves++;
-        out.events.push({ ...ev, vni: bd.config.vni });
+        out.event({ ...ev, vni: bd.config.vni });
       }
     }
     if (
@@ -796,13 +840,12 @@ export class SimSwitch {
       this.gatewayArp(bd, tagged ?? decodeEthernet(innerFrame), { vtep: ipv4FromBytes(bytes, 26) }, out)
     )
       return;
-    const dst = macNumberFromBytes(innerFrame, 0);
-    if (bd.gateway && etherType === ETHERTYPE_IPV4 && dst === macToNumber(bd.gateway.mac)) {
+    if (bd.gateway && etherType === ETHERTYPE_IPV4 && macNumberFromBytes(innerFrame, 0) === bd.gatewayMac) {
       const payload = tagged ? tagged.payload : innerFrame.subarray(ETHERNET_HEADER_LENGTH);
       return this.route(bd.gateway.vrf ?? 'default', payload, out, false);
     }
     // Split horizon: what came from the overlay never goes back into it.
-    this.forward(bd, undefined, dst, innerFrame, out, false);
+    this.forward(bd, undefined, innerFrame, out, false);
   }
 
   /**
@@ -810,12 +853,12 @@ export class SimSwitch {
    * unicast goes to a local port only; BUM goes to local ports except isolated members, and never
    * into the overlay (the peer replicated it there) or back to the peer.
    */
-  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: SwitchOutput, flooded: boolean): void {
+  private fromPeerLink(bd: BridgeDomain, frame: Uint8Array, out: Output, flooded: boolean): void {
     const eth = decodeEthernet(frame);
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
-    this.forward(bd, PEER_LINK_PORT, macToNumber(eth.dst), frame, out, false, flooded);
+    this.forward(bd, PEER_LINK_PORT, frame, out, false, flooded);
   }
 
   /** An M-LAG member port that takes nothing from the peer-link (its server is dual-homed now). */
@@ -838,17 +881,17 @@ export class SimSwitch {
   private forward(
     bd: BridgeDomain,
     inPort: string | undefined,
-    /** The destination MAC as a number (`macNumberFromBytes`). */
-    dst: number,
+    /** An untagged frame of the bridge domain: its destination MAC is read from its first octets. */
     frame: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     toOverlay: boolean,
     /** From the peer-link: the peer flooded this copy (`MLAG_FLOODED_GROUP_POLICY`). */
     peerFlooded = false,
   ): void {
     const fromPeer = inPort === PEER_LINK_PORT;
-    if (!isGroupMacNumber(dst)) {
-      const t = bd.fdb.forwarding(dst);
+    // The I/G bit of the destination MAC (IEEE 802 §8.2): unicast frames look their MAC up.
+    if ((frame[0]! & 1) === 0) {
+      const t = bd.fdb.forwardingAt(frame, 0);
       if (t?.kind === 'port') {
         if (t.port === inPort) return;
         // Isolation covers unknown unicast the peer flooded: while the server is dual-homed the peer
@@ -905,16 +948,21 @@ export class SimSwitch {
     vni: number,
     vtep: IpAddress,
     frame: Uint8Array,
-    out: SwitchOutput,
+    out: Output,
     source: Ipv4Address = this.mlag?.virtualVtepIp ?? this.config.vtepIp,
   ): Uint8Array | undefined {
     const nextHop = this.config.resolveNextHop(vtep);
-    if (!nextHop || vtep.includes(':')) {
+    if (!nextHop) {
       this.drop();
       return undefined;
     }
     let tunnel = this.tunnels.get(vtep);
     if (tunnel?.nextHop !== nextHop || tunnel.source !== source) {
+      // Only IPv4 underlays (vxlan.ts): an IPv6 VTEP never gets a tunnel.
+      if (vtep.includes(':')) {
+        this.drop();
+        return undefined;
+      }
       const outer = vxlanOuterTemplate({
         outerSrcMac: this.config.underlayMac,
         outerDstMac: nextHop,
@@ -923,21 +971,17 @@ export class SimSwitch {
       });
       this.tunnels.set(vtep, (tunnel = { source, nextHop, outer }));
     }
-    const encapsulated = this.frames.take(VXLAN_OVERHEAD + frame.length);
-    encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, encapsulated, 0);
-    out.transmit.push({ port: this.config.underlayPort, frame: encapsulated });
+    const length = VXLAN_OVERHEAD + frame.length;
+    const at = this.frames.reserve(length);
+    encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, this.frames.bytes, at);
+    const encapsulated = this.frames.frame(at, length);
+    out.send(this.config.underlayPort, encapsulated);
     this.counters.encapsulated++;
     return encapsulated;
   }
 
   /** Sends an untagged bridge-domain frame out of a local port, tagging it on a trunk. */
-  private emitLocal(
-    portName: string,
-    frame: Uint8Array,
-    out: SwitchOutput,
-    vni?: number,
-    flooded = false,
-  ): void {
+  private emitLocal(portName: string, frame: Uint8Array, out: Output, vni?: number, flooded = false): void {
     if (portName === PEER_LINK_PORT) {
       // Peer-link frames: VXLAN from our own VTEP address to the peer's, so the VNI travels along.
       if (!this.mlag || !this.peerLinkUp || vni === undefined) return;
@@ -963,7 +1007,7 @@ export class SimSwitch {
         vlans: [{ tpid: ETHERTYPE_VLAN, pcp: 0, dei: false, vid: Number(vid) }, ...eth.vlans],
       });
     }
-    out.transmit.push({ port: portName, frame });
+    out.send(portName, frame);
   }
 
   private drop(): void {
@@ -978,9 +1022,6 @@ function outerIpv4(b: Uint8Array, offset: number): number {
 
 /** VXLAN-GBP's G flag (draft-smith-vxlan-group-policy §2.1), a reserved bit of RFC 7348's flags. */
 const VXLAN_FLAG_G = 0x80;
-
-/** ff:ff:ff:ff:ff:ff as a number (`macToNumber`). */
-const BROADCAST_MAC_NUMBER = 0xffff_ffff_ffff;
 
 /** 01:80:c2:00:00:00..0f, the IEEE 802.1Q reserved link-local group addresses. */
 function isLinkLocalGroup(b: Uint8Array): boolean {
