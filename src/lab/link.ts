@@ -25,6 +25,11 @@ export interface LinkOptions {
    * debounce), ns; default 0. Frames stop at once; only the nodes' reaction is delayed.
    */
   readonly carrierDelayNs?: number;
+  /**
+   * The two ends are cabled to a switch between them (a management network, say): each end sees
+   * only its own cable's carrier, so a peer that dies leaves ours up and just stops answering.
+   */
+  readonly switched?: boolean;
 }
 
 /** What a node plugs into a link end. */
@@ -104,6 +109,7 @@ export class Link {
   private readonly queueLimit: number;
   private loss: number;
   private readonly carrierDelayNs: number;
+  private readonly switched: boolean;
   private readonly random: SeededRandom;
   private readonly captures: CaptureHook[] = [];
 
@@ -119,6 +125,7 @@ export class Link {
     this.queueLimit = options.queueLimit ?? 1000;
     this.loss = options.loss ?? 0;
     this.carrierDelayNs = options.carrierDelayNs ?? 0;
+    this.switched = options.switched ?? false;
     if (this.carrierDelayNs < 0) throw new RangeError(`link ${name}: negative carrier delay`);
     if (
       this.latencyNs < 0 ||
@@ -200,9 +207,17 @@ export class Link {
     this.captures.push(hook);
   }
 
-  /** Brings the link down or up (the cable); the ends see the carrier change after `carrierDelayNs`. */
-  setUp(up: boolean): void {
-    this.cableUp = up;
+  /**
+   * Brings the link down or up (the cable); the ends see the carrier change after `carrierDelayNs`.
+   * On a switched link `end` names whose cable it is (default both); only that end loses carrier.
+   */
+  setUp(up: boolean, end?: LinkEndpoint): void {
+    if (end === undefined || end === this.a) this.cableA = up;
+    if (end === undefined || end === this.b) this.cableB = up;
+    if (end !== undefined && end !== this.a && end !== this.b)
+      throw new Error(`link ${this.name}: ${end.node}:${end.port} is not one of its ends`);
+    // A point-to-point cable is one cable: either end unplugging it takes both.
+    if (!this.switched) this.cableA = this.cableB = up;
     this.apply();
   }
 
@@ -217,26 +232,38 @@ export class Link {
     this.apply();
   }
 
-  private cableUp = true;
+  private cableA = true;
+  private cableB = true;
   private aEnabled = true;
   private bEnabled = true;
+  /** The carrier each end was last told. */
+  private carrierA = true;
+  private carrierB = true;
 
   private apply(): void {
-    const up = this.cableUp && this.aEnabled && this.bEnabled;
-    if (up === this.upState) return;
-    this.upState = up;
-    if (!up) {
-      this.epoch++;
-      for (const dir of [this.ab, this.ba]) {
-        dir.head = 0;
-        dir.tail = 0;
+    const up = this.cableA && this.cableB && this.aEnabled && this.bEnabled;
+    if (up !== this.upState) {
+      this.upState = up;
+      if (!up) {
+        this.epoch++;
+        for (const dir of [this.ab, this.ba]) {
+          dir.head = 0;
+          dir.tail = 0;
+        }
+        this.ab.busyUntil = this.sim.now;
+        this.ba.busyUntil = this.sim.now;
       }
-      this.ab.busyUntil = this.sim.now;
-      this.ba.busyUntil = this.sim.now;
     }
+    const a = this.switched ? this.cableA && this.aEnabled : up;
+    const b = this.switched ? this.cableB && this.bEnabled : up;
+    const tellA = a !== this.carrierA;
+    const tellB = b !== this.carrierB;
+    if (!tellA && !tellB) return;
+    this.carrierA = a;
+    this.carrierB = b;
     const notify = () => {
-      this.a.carrier?.(up);
-      this.b.carrier?.(up);
+      if (tellA) this.a.carrier?.(a);
+      if (tellB) this.b.carrier?.(b);
     };
     if (this.carrierDelayNs === 0) notify();
     else this.sim.after(this.carrierDelayNs, notify);

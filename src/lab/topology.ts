@@ -59,6 +59,8 @@ export interface TopologyLink {
   readonly bandwidthBps: number;
   readonly loss: number;
   readonly carrierDelayNs: number;
+  /** `via-switch`: a path through a switch (a management network); each end has its own carrier. */
+  readonly switched: boolean;
 }
 
 /**
@@ -305,7 +307,7 @@ export function loadTopology(text: string, file: string): Topology {
   const used = new Set<string>();
   for (const l of root.field('links').list()) {
     l.expectMap();
-    l.allowOnly(['a', 'b', 'latency', 'bandwidth', 'loss', 'carrier-delay']);
+    l.allowOnly(['a', 'b', 'latency', 'bandwidth', 'loss', 'carrier-delay', 'via-switch']);
     const a = endpoint(l.field('a'), nodes);
     const b = endpoint(l.field('b'), nodes);
     const latencyNs = l.field('latency').present
@@ -337,7 +339,8 @@ export function loadTopology(text: string, file: string): Topology {
     const carrierDelayNs = l.field('carrier-delay').present
       ? (l.field('carrier-delay').parsed(parseDuration, { what: 'duration' }) ?? DEFAULT_CARRIER_DELAY_NS)
       : DEFAULT_CARRIER_DELAY_NS;
-    if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss, carrierDelayNs });
+    const switched = l.field('via-switch').boolean({ default: false });
+    if (a && b) links.push({ a, b, latencyNs, bandwidthBps, loss, carrierDelayNs, switched });
   }
 
   const vrfs: TopologyVrf[] = [];
@@ -1380,6 +1383,7 @@ export function buildLab(t: Topology): BuiltLab {
       bandwidthBps: l.bandwidthBps,
       loss: l.loss,
       carrierDelayNs: l.carrierDelayNs,
+      switched: l.switched,
     });
   }
   const flowIds = new Map<string, number>();
@@ -1394,6 +1398,13 @@ export function buildLab(t: Topology): BuiltLab {
     );
   });
   const faultLog: BuiltLab['faultLog'] = [];
+  /** Plugs `node:port`'s cable in or out (on a switched link, only that end's). */
+  const linkEnd = (node: string, port: string) => {
+    const link = fabric.link(node, port);
+    if (!link) return undefined;
+    const end = link.a.node === node && link.a.port === port ? link.a : link.b;
+    return (up: boolean) => link.setUp(up, end);
+  };
   for (const f of t.faults) {
     fabric.sim.at(f.atNs, () => {
       const previous = faultLog[faultLog.length - 1];
@@ -1412,8 +1423,8 @@ export function buildLab(t: Topology): BuiltLab {
         fabric.host(f.target).gratuitousArp();
       } else if (f.action === 'node-down' || f.action === 'node-up') {
         for (const l of t.links) {
-          if (l.a.node === f.target || l.b.node === f.target)
-            fabric.link(l.a.node, l.a.port)?.setUp(f.action === 'node-up');
+          const end = l.a.node === f.target ? l.a : l.b.node === f.target ? l.b : undefined;
+          if (end) linkEnd(end.node, end.port)?.(f.action === 'node-up');
         }
         const control = controls.get(f.target);
         if (f.action === 'node-down') {
@@ -1428,7 +1439,7 @@ export function buildLab(t: Topology): BuiltLab {
       } else {
         for (const t of f.targets ?? [f.target]) {
           const [node, port] = t.split(':') as [string, string];
-          fabric.link(node, port)?.setUp(f.action === 'link-up');
+          linkEnd(node, port)?.(f.action === 'link-up');
         }
       }
       faultLog.push({

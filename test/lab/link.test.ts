@@ -72,6 +72,34 @@ describe('lab link', () => {
     );
   });
 
+  it('a cable tells both ends; a path through a switch tells only the end whose cable it is', () => {
+    for (const switched of [false, true]) {
+      const sim = new Simulator();
+      const heard: string[] = [];
+      const end = (node: string): LinkEndpoint => ({
+        node,
+        port: 'p',
+        deliver: () => heard.push(`${node} got a frame`),
+        carrier: (up) => heard.push(`${node} ${up ? 'up' : 'down'}`),
+      });
+      const a = end('a');
+      const b = end('b');
+      const link = new Link(sim, 'a--b', a, b, { carrierDelayNs: 10, switched });
+      link.setUp(false, a);
+      sim.runUntil(100);
+      assert.deepEqual(heard, switched ? ['a down'] : ['a down', 'b down'], `switched=${switched}`);
+      // Either way nothing crosses while a's cable is out.
+      assert.equal(link.send(b, frame), false);
+      heard.length = 0;
+      link.setUp(true, a);
+      sim.runUntil(200);
+      assert.deepEqual(heard, switched ? ['a up'] : ['a up', 'b up']);
+      link.send(b, frame);
+      sim.runUntil(10_000);
+      assert.deepEqual(heard.slice(-1), ['a got a frame']);
+    }
+  });
+
   it('delivers every frame of a link that is never idle, in order and on time', () => {
     const { sim, a, b, got } = ends();
     const link = new Link(sim, 'a--b', a, b, { bandwidthBps: 1e9, latencyNs: 100, queueLimit: 10_000 });

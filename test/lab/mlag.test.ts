@@ -122,9 +122,13 @@ describe('M-LAG in the lab: every failure of seed 001 (examples/mlag-failures.ya
     const r = row('device');
     assert.ok(r.convergenceMs <= 31, `convergence ${r.convergenceMs} ms`);
     for (const n of dualHomedLoss(r)) assert.ok(n <= framesIn(31));
-    // The lab's DAD link is a direct cable, so the dead peer takes its carrier too: the survivor
-    // cannot tell this from a double link failure and goes dual-master (master, forwarding alone).
-    assert.match(lab.mlagDevices.get('leaf2')!.log.join('\n'), /role=backup→master/);
+    // The DAD path runs through the management switch: the survivor keeps its carrier, BFD finds
+    // the peer dead within 3 intervals of its last packet, and it forwards alone as master.
+    const log = lab.mlagDevices.get('leaf2')!.log;
+    const alone = log.find((l) => /state=dad-check→alone reason=peer device down \(BFD\)/.test(l));
+    assert.ok(alone, log.join('\n'));
+    assert.ok(Number.parseFloat(alone) - 11_000 <= 31, alone);
+    assert.match(log.join('\n'), /role=backup→master/);
     assert.equal(row('device-recovery').lost, 0);
     assert.equal(row('device-recovery').tablesAgree, true);
     // No pre-emption (seed 001): the recovered leaf1 stays backup.
