@@ -101,7 +101,7 @@ function assertOneSession(
 }
 
 describe('connection collision (RFC 4271 §6.8)', () => {
-  it('both dial at once and both connections reach OpenConfirm: the higher Identifier’s connection is kept, the other gets Cease/7', () => {
+  it('both dial in the same instant: the connection the higher Identifier opened is kept, the other gets Cease/7', () => {
     for (const ibgp of [false, true]) {
       const { net, low, high } = collide({}, ibgp);
       const { dialler } = assertOneSession(net, low, high, ibgp ? 'iBGP' : 'eBGP');
