@@ -169,6 +169,8 @@ export class BgpSession {
   private idleHoldDeadline: number | undefined;
   private idleHoldMs = IDLE_HOLD_INITIAL_MS;
   private connecting = false;
+  /** The connect under way lost a collision before it completed: close it when it does (§6.8). */
+  private connectGivenUp = false;
   private lastState: BgpState = 'Idle';
   /** When the session last became Established or went down (ms, driver's clock). */
   lastChangeAt = 0;
@@ -274,13 +276,19 @@ export class BgpSession {
   /** Tcp_CR_Acked / TcpConnectionConfirmed: a TCP connection to the peer is up. */
   connectionOpened(connection: number, direction: 'outbound' | 'inbound', now: number): SessionAction[] {
     const actions: SessionAction[] = [];
-    if (direction === 'outbound') this.connecting = false;
+    // Unless the connection it was given up for is gone meanwhile.
+    const givenUp = direction === 'outbound' && this.connectGivenUp && this.connections.size > 0;
+    if (direction === 'outbound') {
+      this.connecting = false;
+      this.connectGivenUp = false;
+    }
     if (!this.started || this.connections.has(connection)) {
       actions.push({ type: 'close', connection });
       return actions;
     }
-    if (this.established) {
-      // RFC 4271 §6.8: a collision with an Established connection closes the new one.
+    if (this.established || givenUp) {
+      // RFC 4271 §6.8: a collision with an Established connection closes the new one; so does one
+      // with a connection the peer's OPEN reached while this one was still connecting.
       this.sendNotification(connection, now, actions, BGP_ERR_CEASE, CEASE_CONNECTION_COLLISION_RESOLUTION);
       actions.push({ type: 'close', connection });
       return actions;
@@ -305,6 +313,7 @@ export class BgpSession {
   connectFailed(now: number, reason: string): SessionAction[] {
     const actions: SessionAction[] = [];
     this.connecting = false;
+    this.connectGivenUp = false;
     if (!this.started || this.established) return actions;
     if (this.connections.size === 0) {
       this.idleState = 'Active';
@@ -510,23 +519,52 @@ export class BgpSession {
       // No family in common: nothing could ever be exchanged. FRR answers the same way.
       return this.notifyAndClose(c, now, actions, BGP_ERR_OPEN_MESSAGE, OPEN_ERR_UNSUPPORTED_CAPABILITY);
     }
+    if (this.collisionLost(c, open, peerAs, now, actions)) return;
     c.peerOpen = open;
     c.negotiated = negotiated;
     // RFC 8654 §4: once both sides advertise Extended Message, frames may be up to 65535 octets.
     c.frames.extendedMessage = negotiated.extendedMessage;
     c.state = 'OpenConfirm';
-    // RFC 4271 §6.8: collision detection once the peer's BGP Identifier is known.
-    for (const other of [...this.connections.values()]) {
-      if (other === c || other.state !== 'OpenConfirm') continue;
-      const localWins = ipv4ToNumber(this.config.routerId) > ipv4ToNumber(open.bgpId);
-      // The connection initiated by the speaker with the higher BGP Identifier survives.
-      const loser = (localWins ? 'inbound' : 'outbound') === c.direction ? c : other;
-      this.notifyAndClose(loser, now, actions, BGP_ERR_CEASE, CEASE_CONNECTION_COLLISION_RESOLUTION);
-      if (loser === c) return;
-    }
     this.sendKeepalive(c, now, actions);
     this.restartHold(c, now);
     this.noteState(now, actions, 'BGPOpen');
+  }
+
+  /**
+   * RFC 4271 §6.8 on an OPEN received on `c`: closes the losers with Cease/Connection Collision
+   * Resolution (RFC 4486 §4) and says whether `c` lost. The connection initiated by the higher BGP
+   * Identifier is kept (equal ones: the higher AS, RFC 6286 §2.3). Our KEEPALIVE commits to a
+   * connection (the peer may go Established on it), so one is given up only while both ends agree:
+   * - against one in OpenConfirm: the RFC's rule;
+   * - against one in OpenSent (§6.8 allows it, the Identifier is known): the OpenSent one if it
+   *   loses, `c` if it loses to ours; against the peer's, both stay, as the peer may have given
+   *   that one up (its OPEN on it, then the rule above, or its close will follow);
+   * - our connect still under way: the peer has no OPEN from us on it and may count on `c`.
+   */
+  private collisionLost(
+    c: Connection,
+    open: OpenMessage,
+    peerAs: number,
+    now: number,
+    actions: SessionAction[],
+  ): boolean {
+    if (this.connecting) this.connectGivenUp = true;
+    const local = ipv4ToNumber(this.config.routerId);
+    const peer = ipv4ToNumber(open.bgpId);
+    const localHigher = local > peer || (local === peer && this.config.localAs > peerAs);
+    const kept = (x: Connection) => (x.direction === 'outbound') === localHigher;
+    for (const other of [...this.connections.values()]) {
+      if (other === c) continue;
+      let loser: Connection | undefined;
+      if (other.state === 'Established') loser = c;
+      else if (other.state === 'OpenConfirm') loser = kept(c) ? other : c;
+      else if (kept(c)) loser = other;
+      else if (other.direction === 'outbound') loser = c;
+      if (!loser) continue;
+      this.notifyAndClose(loser, now, actions, BGP_ERR_CEASE, CEASE_CONNECTION_COLLISION_RESOLUTION);
+      if (loser === c) return true;
+    }
+    return false;
   }
 
   private onEstablished(c: Connection, now: number, actions: SessionAction[]): void {
@@ -666,6 +704,8 @@ export class BgpSession {
   // ---- helpers ------------------------------------------------------------------------------
 
   private beginConnecting(now: number, actions: SessionAction[], reason: string): void {
+    // Starting over: a connect still under way is wanted again.
+    this.connectGivenUp = false;
     if (this.config.passive) {
       this.idleState = 'Active';
     } else {

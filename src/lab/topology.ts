@@ -1237,9 +1237,6 @@ export function buildLab(t: Topology): BuiltLab {
             localAddress: spineLoopback,
             families: ['l2vpn-evpn'],
             routeReflectorClient: true,
-            // The reflector waits for its clients, as with FRR's `bgp listen range` (dynamic
-            // neighbours are passive), so the two ends never open colliding connections.
-            passive: true,
             description: `${n.name} (overlay)`,
           });
         }

@@ -52,6 +52,17 @@ describe('iBGP EVPN overlay with route-reflector spines (examples/evpn-fabric-ib
       assert.equal(clients.length, 4);
       assert.ok(clients.every((p) => p.config.routeReflectorClient === true && p.config.localAs === 65500));
     }
+    // Both ends dial: crossing connections are resolved (RFC 4271 §6.8) without a reset, and the
+    // overlay is up a few ms after boot rather than after the leaves' SYN retries (1 s).
+    for (const device of [...LEAVES, 'spine1', 'spine2']) {
+      for (const p of peers(lab, device).filter((q) => q.ibgp)) {
+        const c = p.session.counters;
+        const name = `${device} → ${p.config.address}`;
+        assert.notEqual(p.config.passive, true, name);
+        assert.deepEqual([c.establishedTransitions, c.droppedTransitions], [1, 0], name);
+        assert.ok(p.session.lastChangeAt < 10, `${name}: up at ${p.session.lastChangeAt} ms`);
+      }
+    }
     // Loopbacks travel in the underlay: every leaf reaches each spine's loopback over its own link.
     const leaf1 = lab.fabric.nodes.get('leaf1')!;
     assert.ok(leaf1.kind === 'leaf' && leaf1.underlay);
