@@ -57,7 +57,7 @@ export async function startMlag(parts: MlagDaemonParts): Promise<RunningMlag> {
   const bfdOut = createSocket('udp4');
   await bind(dad, c.dad.port, c.dad.local);
   await bind(bfdIn, BFD_CONTROL_PORT, c.dad.local);
-  // One source port for the session's life (RFC 5881 §4), picked by the kernel in our range if free.
+  // One source port in 49152-65535 for the session's life (RFC 5881 §4), derived from the peer's address.
   await bind(bfdOut, BFD_SOURCE_PORT_MIN + (ipv4ToNumber(c.dad.peer) % 16000), c.dad.local);
   bfdOut.setTTL(BFD_SINGLE_HOP_TTL);
   const timers = new Set<NodeJS.Timeout>();

@@ -903,7 +903,8 @@ export class SimSwitch {
         // Seed 001 member-port failure: a member port that stopped forwarding still has its server
         // behind the peer's; the peer-link reaches it at once, as a LAG fails over in hardware,
         // before the control plane re-points the MAC. Never back where it came from.
-        if (!fromPeer && this.ports.get(t.port)?.up === false && this.ports.get(t.port)?.mlagId !== undefined)
+        const port = this.ports.get(t.port);
+        if (!fromPeer && port?.up === false && port.mlagId !== undefined)
           return this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
         this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
