@@ -246,3 +246,36 @@ describe('M-LAG in the lab: a dual-homed server has twice the bandwidth (example
     for (const f of report.flows) assert.equal(f.duplicated, 0, f.name);
   });
 });
+
+describe('M-LAG topology errors', () => {
+  it('names the file, line and field of every mistake in an mlag section, links and flows', () => {
+    const text = topologyText
+      .replace('    leaves: [leaf1, leaf2]\n', '    leaves: [leaf1, srv1]\n')
+      .replace('    dad-link: leaf3:dad\n', '    dad-link: leaf3:peer\n')
+      .replace('    recovery-delay: 500ms\n', '    recovery-delay: 500ms\n    monitor-link: maybe\n')
+      .replace(
+        '  - { a: leaf1:dad, b: leaf2:dad, latency: 1us, bandwidth: 1G, via-switch: true }',
+        '  - { a: leaf1:dad, b: leaf2:dad, via-switch: 3 }',
+      )
+      .replace(
+        '      - { id: 2, ports: [leaf3:eth1, leaf4:eth1] }',
+        '      - { id: 2, ports: [leaf3:eth1, leaf3:eth2] }',
+      )
+      .replace('{ name: srv1-srv2, from: srv1,', '{ name: srv1-srv2, streams: 0, from: srv1,');
+    assert.notEqual(text, topologyText);
+    assert.throws(
+      () => loadTopology(text, 'pairs.yaml'),
+      (e: unknown) => {
+        const m = (e as Error).message;
+        assert.match(m, /pairs\.yaml:\d+:\d+: mlag\[0\]\.leaves\[1\]: "srv1" is not a leaf/);
+        assert.match(m, /pairs\.yaml:\d+:\d+: mlag\[1\]\.dad-link: the DAD link must not be the peer-link/);
+        assert.match(m, /pairs\.yaml:\d+:\d+: mlag\[0\]\.monitor-link: expected true or false, got "maybe"/);
+        assert.match(m, /pairs\.yaml:\d+:\d+: links\[\d+\]\.via-switch: expected true or false, got 3/);
+        assert.match(m, /mlag\[1\]\.members\[0\]\.ports: one member port on each leaf/);
+        assert.match(m, /pairs\.yaml:\d+:\d+: flows\[0\]\.streams: 0 is out of range/);
+        assert.doesNotMatch(m, /YAML:/, 'the edits keep the file valid YAML');
+        return true;
+      },
+    );
+  });
+});
