@@ -82,15 +82,9 @@ export class BfdUdpDriver {
   /** Binds the listening socket. */
   async start(): Promise<void> {
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(
-        { address: this.options.listenAddress ?? '0.0.0.0', port: this.options.port ?? BFD_CONTROL_PORT },
-        () => {
-          socket.off('error', reject);
-          resolve();
-        },
-      );
+    await bindUdp(socket, {
+      address: this.options.listenAddress ?? '0.0.0.0',
+      port: this.options.port ?? BFD_CONTROL_PORT,
     });
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     socket.on('error', (e) => this.log('warn', 'listener', `socket error: ${e.message}`));
@@ -110,7 +104,7 @@ export class BfdUdpDriver {
       detectMultiplier: config.detectMultiplier,
       ...(config.passive !== undefined ? { passive: config.passive } : {}),
     });
-    const socket = await this.bindSourceSocket(config.localAddress);
+    const socket = await bindBfdSourceSocket(config.localAddress, this.random);
     socket.on('error', (e) => this.log('warn', config.peer, `socket error: ${e.message}`));
     const binding: Binding = { config, session, socket };
     this.byPeer.set(config.peer, binding);
@@ -181,32 +175,6 @@ export class BfdUdpDriver {
       const d = 1 + Math.floor(this.random() * 0xfffffffe);
       if (d >= 1 && d <= 0xffffffff && !this.byDiscriminator.has(d)) return d;
     }
-  }
-
-  /** RFC 5881 §4/§5: a socket bound to a source port in 49152..65535 with TTL 255. */
-  private async bindSourceSocket(localAddress: string): Promise<Socket> {
-    let lastError: Error | undefined;
-    for (let attempt = 0; attempt < SOURCE_PORT_ATTEMPTS; attempt++) {
-      const port =
-        BFD_SOURCE_PORT_MIN + Math.floor(this.random() * (BFD_SOURCE_PORT_MAX - BFD_SOURCE_PORT_MIN + 1));
-      const socket = createSocket({ type: 'udp4' });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind({ address: localAddress, port, exclusive: true }, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-        socket.setTTL(BFD_SINGLE_HOP_TTL);
-        return socket;
-      } catch (e) {
-        lastError = e as Error;
-        socket.close();
-        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
-      }
-    }
-    throw new Error(`bfd: cannot bind a source port on ${localAddress}: ${lastError?.message ?? 'unknown'}`);
   }
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
@@ -280,4 +248,37 @@ export class BfdUdpDriver {
     }
     this.armTimer();
   }
+}
+
+/** Binds a UDP socket; the promise fails with the bind error (address in use, no such address). */
+export function bindUdp(
+  socket: Socket,
+  options: { address: string; port: number; exclusive?: boolean },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(options, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** RFC 5881 §4/§5: a socket bound to a random source port in 49152..65535, sending with TTL 255. */
+export async function bindBfdSourceSocket(localAddress: string, random: () => number): Promise<Socket> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < SOURCE_PORT_ATTEMPTS; attempt++) {
+    const port = BFD_SOURCE_PORT_MIN + Math.floor(random() * (BFD_SOURCE_PORT_MAX - BFD_SOURCE_PORT_MIN + 1));
+    const socket = createSocket({ type: 'udp4' });
+    try {
+      await bindUdp(socket, { address: localAddress, port, exclusive: true });
+      socket.setTTL(BFD_SINGLE_HOP_TTL);
+      return socket;
+    } catch (e) {
+      lastError = e as Error;
+      socket.close();
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+    }
+  }
+  throw new Error(`bfd: cannot bind a source port on ${localAddress}: ${lastError?.message ?? 'unknown'}`);
 }

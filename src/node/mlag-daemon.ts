@@ -10,12 +10,13 @@
  * Limits: the daemon has no frame I/O yet, so member ports have no carrier and stay down; pairing,
  * election, the consistency check, table sync, DAD, BFD and the virtual VTEP's announcement run.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import type { SimSwitch } from '../dataplane/sim/switch.js';
 import type { EvpnService } from '../evpn/service.js';
-import { BFD_CONTROL_PORT, BFD_SINGLE_HOP_TTL, BFD_SOURCE_PORT_MIN } from '../wire/bfd.js';
+import { BFD_CONTROL_PORT } from '../wire/bfd.js';
 import { ipv4ToNumber, type Ipv4Address, type Vni } from '../wire/addr.js';
+import { bindBfdSourceSocket, bindUdp } from './bfd-udp.js';
 import { monotonicMs, normaliseAddress } from './bgp-tcp.js';
 import type { DeviceMlagConfig } from './device-config.js';
 import { MlagDevice } from './mlag-device.js';
@@ -40,26 +41,13 @@ export interface RunningMlag {
   stop(): Promise<void>;
 }
 
-function bind(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 export async function startMlag(parts: MlagDaemonParts): Promise<RunningMlag> {
   const c = parts.config;
   const dad = createSocket('udp4');
   const bfdIn = createSocket('udp4');
-  const bfdOut = createSocket('udp4');
-  await bind(dad, c.dad.port, c.dad.local);
-  await bind(bfdIn, BFD_CONTROL_PORT, c.dad.local);
-  // One source port in 49152-65535 for the session's life (RFC 5881 §4), derived from the peer's address.
-  await bind(bfdOut, BFD_SOURCE_PORT_MIN + (ipv4ToNumber(c.dad.peer) % 16000), c.dad.local);
-  bfdOut.setTTL(BFD_SINGLE_HOP_TTL);
+  await bindUdp(dad, { address: c.dad.local, port: c.dad.port });
+  await bindUdp(bfdIn, { address: c.dad.local, port: BFD_CONTROL_PORT });
+  const bfdOut = await bindBfdSourceSocket(c.dad.local, Math.random);
   const timers = new Set<NodeJS.Timeout>();
   // Its callbacks reach `device` only once started, below.
   const peerLink = new MlagPeerLink({
