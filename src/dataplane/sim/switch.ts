@@ -862,9 +862,8 @@ export class SimSwitch {
   }
 
   /** An M-LAG member port that takes nothing from the peer-link (its server is dual-homed now). */
-  private isolatedPort(name: string): boolean {
-    const id = this.ports.get(name)?.mlagId;
-    return id !== undefined && this.isolated.has(id);
+  private isolatedMember(port: { readonly mlagId?: number }): boolean {
+    return port.mlagId !== undefined && this.isolated.has(port.mlagId);
   }
 
   /** A cheap look at the outer headers: IPv4, UDP to 4789, addressed to our VTEP. */
@@ -894,16 +893,16 @@ export class SimSwitch {
       const t = bd.fdb.forwardingAt(frame, 0);
       if (t?.kind === 'port') {
         if (t.port === inPort) return;
+        const port = this.ports.get(t.port);
         // Isolation covers unknown unicast the peer flooded: while the server is dual-homed the peer
         // delivered its own copy. Unicast it redirected to us (its member port is down) passes.
-        if (peerFlooded && this.isolatedPort(t.port)) {
+        if (peerFlooded && port && this.isolatedMember(port)) {
           this.counters.isolationDropped++;
           return;
         }
         // Seed 001 member-port failure: a member port that stopped forwarding still has its server
         // behind the peer's; the peer-link reaches it at once, as a LAG fails over in hardware,
         // before the control plane re-points the MAC. Never back where it came from.
-        const port = this.ports.get(t.port);
         if (!fromPeer && port?.up === false && port.mlagId !== undefined)
           return this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
         this.emitLocal(t.port, frame, out, bd.config.vni);
@@ -921,7 +920,7 @@ export class SimSwitch {
     for (const p of this.ports.values()) {
       if (p.name === inPort || !p.up) continue;
       if (p.mode === 'access' ? p.vni === bd.config.vni : Object.values(p.vlans).includes(bd.config.vni)) {
-        if (fromPeer && p.mlagId !== undefined && this.isolated.has(p.mlagId)) {
+        if (fromPeer && this.isolatedMember(p)) {
           this.counters.isolationDropped++;
           continue;
         }
