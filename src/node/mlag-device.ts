@@ -94,6 +94,9 @@ export interface MlagDeviceParts {
 
 export const DEFAULT_SHUTDOWN_DELAY_MS = 5;
 
+/** The `arm` key of monitor-link's wait before member ports rejoin. */
+const MONITOR_LINK_TIMER = 'monitor-link';
+
 const LOCAL_ORIGIN: readonly PathAttribute[] = [{ type: 'origin', origin: 'igp' }];
 
 interface MemberState {
@@ -124,7 +127,6 @@ export class MlagDevice {
   /** Monitor-link: uplinks with carrier, and whether the members are down because none has. */
   private readonly uplinksUp = new Set<string>();
   private uplinksLost = false;
-  private uplinkReturn: { cancel(): void } | undefined;
   private nonMembersDown = false;
   private virtualAnnounced = false;
   private readonly shutdownDelayMs: number;
@@ -209,8 +211,6 @@ export class MlagDevice {
     this.isRunning = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
-    this.uplinkReturn?.cancel();
-    this.uplinkReturn = undefined;
     this.virtualAnnounced = false;
     // A restarted device has lost what its peer told it; it relearns it at the next full sync.
     this.parts.dataplane.flushSynced();
@@ -254,14 +254,12 @@ export class MlagDevice {
     else this.uplinksUp.delete(port);
     if (!this.isRunning) return;
     if (this.uplinksUp.size === 0) {
-      this.uplinkReturn?.cancel();
-      this.uplinkReturn = undefined;
+      this.arm(MONITOR_LINK_TIMER, undefined, () => undefined);
       this.setUplinksLost(true);
-    } else if (this.uplinksLost && !this.uplinkReturn) {
-      const at = this.clock.now() + ml.recoveryDelayMs;
-      this.uplinkReturn = this.clock.at(at, () => {
-        this.uplinkReturn = undefined;
-        if (this.isRunning && this.uplinksUp.size > 0) this.setUplinksLost(false);
+    } else if (this.uplinksLost && !this.timers.has(MONITOR_LINK_TIMER)) {
+      // `arm` timers die with the device (halt), like the engines'.
+      this.arm(MONITOR_LINK_TIMER, this.clock.now() + ml.recoveryDelayMs, () => {
+        if (this.uplinksUp.size > 0) this.setUplinksLost(false);
       });
     }
   }
