@@ -199,8 +199,26 @@ export class BgpSpeaker {
   /** Attribute summaries of locally originated routes, interned by the caller's attribute list. */
   private readonly localAttrs = new WeakMap<readonly PathAttribute[], Map<string, PathAttrs>>();
 
+  /**
+   * Which route targets some local EVI or VRF imports; unset, every EVPN route is kept. A device
+   * with VNIs (a leaf) keeps only what it imports, as a VPN PE does (RFC 4364 §4.3.2: routes no VRF
+   * imports may be discarded; Junos's default, NX-OS without `retain route-target all`): in a fabric
+   * of N VNIs spread over groups of leaves that cuts each leaf's Adj-RIB-Ins to its share.
+   */
+  private evpnImportFilter: ((routeTargets: readonly string[]) => boolean) | undefined;
+  /** Peers that are our route-reflector clients: a reflector keeps every route to reflect it. */
+  private reflectorClients = 0;
+
   constructor(config: SpeakerConfig) {
     this.config = config;
+  }
+
+  /**
+   * Keep only received EVPN routes whose route targets `imports` accepts (Ethernet Segment routes,
+   * which carry an ES-Import target instead, are always kept). Not applied on a route reflector.
+   */
+  setEvpnImportFilter(imports: ((routeTargets: readonly string[]) => boolean) | undefined): void {
+    this.evpnImportFilter = imports;
   }
 
   get clusterId(): Ipv4Address {
@@ -236,6 +254,7 @@ export class BgpSpeaker {
     });
     const id = this.nextPeerId++;
     const ibgp = config.remoteAs === localAs;
+    if (config.routeReflectorClient === true) this.reflectorClients++;
     this.peers.set(config.address, {
       config,
       session,
@@ -885,8 +904,16 @@ export class BgpSpeaker {
     }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
+        const filter = this.reflectorClients === 0 ? this.evpnImportFilter : undefined;
+        const imported = filter === undefined || filter(attrs.mp.routeTargets);
         for (const route of reach.nlri.routes) {
-          this.applyChange('l2vpn-evpn', this.evpn.update(evpnRouteKey(route), route, p.rib, attrs.mp));
+          const key = evpnRouteKey(route);
+          if (imported || route.routeType === 4) {
+            this.applyChange('l2vpn-evpn', this.evpn.update(key, route, p.rib, attrs.mp));
+          } else {
+            // No longer imported (its targets changed): an earlier path from this peer goes.
+            this.applyChange('l2vpn-evpn', this.evpn.withdraw(key, p.rib.id));
+          }
         }
       } else if (reach.nlri.kind === 'ipv4') {
         for (const prefix of reach.nlri.prefixes) {

@@ -49,6 +49,11 @@ export interface EvpnConfig {
   readonly ownVtepIp?: IpAddress;
   readonly vnis: readonly VniConfig[];
   readonly vrfs: readonly VrfConfig[];
+  /**
+   * Keep every received EVPN route in the RIB, imported or not (NX-OS `retain route-target all`).
+   * By default a device with VNIs or VRFs keeps only the routes one of them imports.
+   */
+  readonly retainAllRoutes?: boolean;
 }
 
 export type EvpnEvent =
@@ -264,6 +269,17 @@ export class EvpnService {
       });
     }
     speaker.onRouteChange((c) => this.onRouteChange(c));
+    if (!config.retainAllRoutes && this.evis.size + this.vrfsByL3vni.size > 0)
+      speaker.setEvpnImportFilter((targets) => this.importsAny(targets));
+  }
+
+  /** Whether any local EVI or VRF imports a route carrying `routeTargets`. */
+  private importsAny(routeTargets: readonly string[]): boolean {
+    for (const evi of this.evis.values())
+      if (this.imports(evi.importAuto, evi.importTargets, evi.vni, routeTargets)) return true;
+    for (const vrf of this.vrfsByL3vni.values())
+      if (this.imports(vrf.importAuto, vrf.importTargets, vrf.l3vni, routeTargets)) return true;
+    return false;
   }
 
   onEvent(listener: (e: EvpnEvent) => void): void {

@@ -46,6 +46,7 @@ export function buildSpeaker(config: DeviceConfig): { speaker: BgpSpeaker; evpn:
       ...(config.mlag ? { ownVtepIp: config.vtepIp as Ipv4Address } : {}),
       vnis: config.vnis,
       vrfs: config.vrfs,
+      retainAllRoutes: config.retainAllRoutes,
     });
     evpn.start();
   }

@@ -24,6 +24,8 @@ export interface DeviceConfig {
   readonly vtepIp: IpAddress | undefined;
   readonly vnis: readonly VniConfig[];
   readonly vrfs: readonly VrfConfig[];
+  /** Keep received EVPN routes that no local VNI or VRF imports (`evpn.retain-all-routes`). */
+  readonly retainAllRoutes: boolean;
   /** This device's half of an M-LAG pair (seed 001), when it has one. */
   readonly mlag: DeviceMlagConfig | undefined;
 }
@@ -91,7 +93,8 @@ export function readDeviceConfig(root: ConfigNode): DeviceConfig {
   }
 
   const evpn = root.field('evpn');
-  evpn.allowOnly(['vtep-ip', 'vnis', 'vrfs']);
+  evpn.allowOnly(['vtep-ip', 'vnis', 'vrfs', 'retain-all-routes']);
+  const retainAllRoutes = evpn.field('retain-all-routes').boolean({ default: false });
   const vtepIp = evpn.field('vtep-ip').present
     ? evpn.field('vtep-ip').parsed(ip, { what: 'VTEP IP address' })
     : undefined;
@@ -156,7 +159,21 @@ export function readDeviceConfig(root: ConfigNode): DeviceConfig {
     mlagField
       .field('virtual-vtep')
       .problem(`${mlag.virtualVtep} is this device's own VTEP; the pair needs its own`);
-  return { hostname, routerId, asn, dataplane, listen, api, clusterId, neighbors, vtepIp, vnis, vrfs, mlag };
+  return {
+    hostname,
+    routerId,
+    asn,
+    dataplane,
+    listen,
+    api,
+    clusterId,
+    neighbors,
+    vtepIp,
+    vnis,
+    vrfs,
+    retainAllRoutes,
+    mlag,
+  };
 }
 
 /** Seed 001's defaults: member ports of a rejoining device wait 240 s; BFD 100 ms × 3 on a real network. */
@@ -267,6 +284,7 @@ function emptyConfig(): DeviceConfig {
     vtepIp: undefined,
     vnis: [],
     vrfs: [],
+    retainAllRoutes: false,
     mlag: undefined,
   };
 }

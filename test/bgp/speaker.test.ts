@@ -21,7 +21,7 @@ import {
   type OpenMessage,
 } from '../../src/wire/bgp-message.js';
 import type { PathAttribute, UpdateMessage } from '../../src/wire/bgp-update.js';
-import { encodeEvpnNlriList, evpnRouteKey, parseRd, type EvpnRoute } from '../../src/wire/evpn.js';
+import { encodeEvpnNlriList, evpnRouteKey, parseRd, type Esi, type EvpnRoute } from '../../src/wire/evpn.js';
 import { MemoryNet, type RawPeer } from '../support/bgp-memnet.js';
 
 const A = '10.0.0.1' as Ipv4Address;
@@ -543,3 +543,47 @@ function corruptMacLength(nlri: Uint8Array): Uint8Array {
   out[2 + 8 + 10 + 4] = 47;
   return out;
 }
+
+describe('an EVPN import filter (a leaf keeps only what its VNIs import)', () => {
+  const rt = (text: string): PathAttribute => ({
+    type: 'extended-communities',
+    communities: [routeTargetCommunity(text)],
+  });
+  const macA = macIpRoute(RD, mac(1), undefined, 100);
+  const macB = macIpRoute(RD, mac(2), undefined, 200);
+  const segment: EvpnRoute = {
+    type: 'ethernet-segment',
+    routeType: 4,
+    rd: RD,
+    esi: '01:02:03:04:05:06:07:08:09:0a' as Esi,
+    originator: A,
+  };
+
+  function leaf(reflector = false) {
+    const s = scripted();
+    if (reflector) s.b.addPeer({ address: '10.0.0.9', remoteAs: 65002, routeReflectorClient: true });
+    s.b.setEvpnImportFilter((targets) => targets.some((t) => t.endsWith(':100')));
+    establish(s.net, s.peer);
+    return s;
+  }
+  const keys = (b: BgpSpeaker) => [...b.evpn.destinations.values()].map((d) => d.key).sort();
+
+  it('drops routes whose targets nothing imports, keeps Ethernet Segment routes, and withdraws a route whose targets stop matching', () => {
+    const { net, b, peer } = leaf();
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate([macA], [rt('65001:100')]), OPTS));
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate([macB, segment], [rt('65001:200')]), OPTS));
+    net.drain();
+    assert.deepEqual(keys(b), [evpnRouteKey(macA), evpnRouteKey(segment)].sort());
+    // The same route again with only a target we do not import: the earlier path goes.
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate([macA], [rt('65001:300')]), OPTS));
+    net.drain();
+    assert.deepEqual(keys(b), [evpnRouteKey(segment)]);
+  });
+
+  it('is not applied by a route reflector, which must reflect every route', () => {
+    const { net, b, peer } = leaf(true);
+    net.sendRaw(peer, encodeBgpMessage(evpnUpdate([macA, macB], [rt('65001:200')]), OPTS));
+    net.drain();
+    assert.deepEqual(keys(b), [evpnRouteKey(macA), evpnRouteKey(macB)].sort());
+  });
+});

@@ -480,6 +480,8 @@ function ribHarness(config: { vtepIp: IpAddress; ownVtepIp?: IpAddress; vnis?: V
     originateEvpn: (route: EvpnRoute, attributes: readonly PathAttribute[], nextHop: IpAddress) =>
       apply(rib.update(evpnRouteKey(route), route, LOCAL_PEER, summariseAttributes(attributes, nextHop))),
     withdrawEvpn: (route: EvpnRoute) => apply(rib.withdraw(evpnRouteKey(route), LOCAL_PEER.id)),
+    // This RIB is fed directly, not from peers: there is nothing to filter on receipt.
+    setEvpnImportFilter: () => undefined,
   } as unknown as BgpSpeaker;
   const evpn = new EvpnService(speaker, {
     routerId: L1,

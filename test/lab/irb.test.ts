@@ -74,17 +74,20 @@ describe('symmetric IRB (examples/two-tenants-irb.yaml)', () => {
     const cross = r.flows.find((f) => f.name === 'red1-blue1')!;
     assert.deepEqual([cross.received, cross.lost], [0, cross.sent]);
     assert.ok(r.counters.leaf1!.routeDrops! >= cross.sent);
-    // red's VRF on leaf1 holds no route to a blue host.
-    const leaf1 = lab.controls.get('leaf1')!.speaker;
+    // The blue host route is in the fabric (the spines carry it) but leaf1, whose VNI and VRF are
+    // red's, drops it on receipt: none of its route targets (200, 5002) is one leaf1 imports.
     const blue1 = lab.fabric.host('blue1').config.ip;
-    const routes = [...leaf1.evpn.destinations.values()].filter(
-      (d) => d.best?.route.type === 'mac-ip' && d.best.route.ip === blue1,
-    );
-    assert.ok(routes.length > 0, 'the blue host route is in the BGP table');
+    const blueRoutes = (node: string) =>
+      [...lab.controls.get(node)!.speaker.evpn.destinations.values()].filter(
+        (d) => d.best?.route.type === 'mac-ip' && d.best.route.ip === blue1,
+      );
+    assert.ok(blueRoutes('spine1').length > 0, 'the blue host route is in the spine’s BGP table');
     assert.ok(
-      routes.every((d) => d.best!.route.type === 'mac-ip' && d.best!.route.label2 === 5002),
-      'but only with blue’s L3VNI, which red does not import',
+      blueRoutes('spine1').every((d) => d.best!.route.type === 'mac-ip' && d.best!.route.label2 === 5002),
+      'with blue’s L3VNI',
     );
+    assert.equal(blueRoutes('leaf1').length, 0, 'leaf1 keeps no route that red does not import');
+    assert.ok(blueRoutes('leaf4').length > 0, 'leaf4, in blue, keeps it');
   });
 
   it('refuses a gateway in an unknown VRF and an L3VNI that is also a bridge-domain VNI', () => {

@@ -25,6 +25,14 @@ describe('daemon configuration', () => {
     );
     assert.deepEqual(c.vnis[1]?.importTargets, ['65000:200']);
     assert.equal(c.vrfs[0]?.l3vni, 5000);
+    assert.equal(c.retainAllRoutes, false);
+    assert.equal(
+      loadDeviceConfig(
+        readFileSync(EXAMPLE, 'utf8').replace('retain-all-routes: false', 'retain-all-routes: true'),
+        EXAMPLE,
+      ).retainAllRoutes,
+      true,
+    );
     assert.deepEqual(c.api, { address: '127.0.0.1', port: 7179 });
   });
 
