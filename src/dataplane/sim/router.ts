@@ -503,7 +503,7 @@ export class SimRouter {
 
   /**
    * The forwarding fast path, on the frame's bytes: an untagged IPv4 packet with a valid header
-   * addressed to this interface's MAC and not to the router. Writes exactly what the general path
+   * addressed to this interface's MAC, forwarded or handed to the router's host. Writes exactly what the general path
    * writes (new Ethernet header, TTL one less, header checksum recomputed; padding dropped) and
    * returns false to leave everything else to it.
    */
@@ -520,7 +520,11 @@ export class SimRouter {
     if (internetChecksum(frame, ETHERNET_HEADER, ETHERNET_HEADER + headerLength) !== 0) return false;
     const o = ETHERNET_HEADER + 16;
     const dst = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
-    if (this.localAddresses.has(dst)) return false;
+    if (this.localAddresses.has(dst)) {
+      // For us (a VXLAN packet for our VTEP, a BGP segment): checked as the general path checks it.
+      out.toHost.push(frame);
+      return true;
+    }
     const ttl = frame[ETHERNET_HEADER + 8]!;
     if (ttl <= 1) {
       this.counters.ttlExpired++;
