@@ -52,6 +52,13 @@ export interface CpuCounters {
 }
 
 /** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
+/**
+ * Fabric links run jumbo frames, as data-center underlays do (MTU 9216: VXLAN adds 50 octets to every
+ * server frame, so the underlay must carry more than 1500), and a BGP session's TCP segments are up
+ * to 9216 − 40 octets: one segment per 4096-octet UPDATE or more, where 1460 would need three.
+ */
+export const FABRIC_TCP_MSS = 9176;
+
 export class ControlPlaneCpu {
   readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0, maxQueueNs: 0 };
   private cpuFreeAt = 0;
@@ -197,8 +204,11 @@ export class LabControlPlane {
     this.speaker = options.speaker;
     this.transmit = options.transmit;
     this.cpu = new ControlPlaneCpu(options.sim, options.costs);
-    this.tcp = new TcpStack(options.sim, options.random, (src, dst, segment, ttl) =>
-      this.sendIp(src, dst, IPPROTO_TCP, segment, ttl),
+    this.tcp = new TcpStack(
+      options.sim,
+      options.random,
+      (src, dst, segment, ttl) => this.sendIp(src, dst, IPPROTO_TCP, segment, ttl),
+      { mss: FABRIC_TCP_MSS },
     );
     this.tcp.listen(TCP_PORT_BGP, (remote) => this.accept(remote.ip));
   }

@@ -19,6 +19,7 @@ import { WireError } from '../wire/errors.js';
 import {
   decodeTcp,
   encodeTcp,
+  tcpMssFromOptions,
   tcpMssOption,
   TCP_FLAG_ACK,
   TCP_FLAG_FIN,
@@ -79,6 +80,8 @@ const DEFAULTS = {
   synRetries: 3,
   dataRetries: 8,
 };
+/** RFC 9293 §3.7.1: the send MSS when the peer's SYN announced none. */
+const DEFAULT_SEND_MSS = 536;
 const EPHEMERAL_FIRST = 49152;
 const ADVERTISED_WINDOW = 65_535;
 const NO_OPTIONS = new Uint8Array(0);
@@ -98,6 +101,8 @@ export class TcpConnection {
   /** Where our FIN sits in sequence space, once sent. */
   private finSeq: number | undefined;
   private rcvNxt = 0;
+  /** Largest segment we send: ours, until the peer's SYN tells us its own (then the smaller). */
+  private sendMss: number;
   /** Bytes written and not yet acknowledged, starting at sndUna (after the SYN). */
   private readonly buffered: Uint8Array[] = [];
   private bufferedBytes = 0;
@@ -133,6 +138,7 @@ export class TcpConnection {
     this.sndNxt = seqAdd(iss, 1);
     this.sndMax = this.sndNxt;
     this.rtoNs = stack.options.initialRtoNs;
+    this.sendMss = stack.options.mss;
   }
 
   /** A method call may close the connection, which TypeScript's narrowing of `state` cannot see. */
@@ -189,9 +195,18 @@ export class TcpConnection {
     this.sendSyn();
   }
 
-  startPassive(peerIss: number): void {
+  startPassive(peerIss: number, peerOptions: Uint8Array): void {
+    this.takePeerMss(peerOptions);
     this.rcvNxt = seqAdd(peerIss, 1);
     this.sendSyn();
+  }
+
+  /**
+   * RFC 9293 §3.7.1: send segments no larger than the peer's announced MSS, or 536 octets when its
+   * SYN announced none.
+   */
+  private takePeerMss(options: Uint8Array): void {
+    this.sendMss = Math.min(this.stack.options.mss, tcpMssFromOptions(options) ?? DEFAULT_SEND_MSS);
   }
 
   private sendSyn(): void {
@@ -218,6 +233,7 @@ export class TcpConnection {
         return;
       }
       if (has(TCP_FLAG_SYN) && has(TCP_FLAG_ACK) && seg.ack === this.sndNxt) {
+        this.takePeerMss(seg.options);
         this.rcvNxt = seqAdd(seg.seq, 1);
         this.sndUna = seg.ack;
         this.establish();
@@ -354,7 +370,8 @@ export class TcpConnection {
   /** Sends what the window allows, then a FIN once everything written has gone out. */
   private transmit(): void {
     if (this.state !== 'established' && this.state !== 'fin-sent') return;
-    const { mss, windowBytes } = this.stack.options;
+    const { windowBytes } = this.stack.options;
+    const mss = this.sendMss;
     for (;;) {
       const offset = seqDiff(this.sndNxt, this.sndUna);
       const unsent = this.bufferedBytes - offset;
@@ -571,7 +588,7 @@ export class TcpStack {
       this.random.nextU32(),
     );
     this.connections.set(c.key, c);
-    c.startPassive(seg.seq);
+    c.startPassive(seg.seq, seg.options);
   }
 
   /** RFC 9293 §3.10.7.1: a segment for no connection gets a RST (none for a RST). */

@@ -82,6 +82,28 @@ export function tcpMssOption(mss: number): Uint8Array {
   return Uint8Array.of(TCP_OPTION_MSS, 4, mss >>> 8, mss & 0xff);
 }
 
+/**
+ * The MSS a segment's options announce, or undefined when they carry none. RFC 9293 §3.2: option
+ * kind 0 ends the list, kind 1 is a one-octet no-op, every other kind has a length octet; a list that
+ * runs past its end is treated as ending there (the options are already inside a checked header).
+ */
+export function tcpMssFromOptions(options: Uint8Array): number | undefined {
+  let i = 0;
+  while (i < options.length) {
+    const kind = options[i]!;
+    if (kind === 0) return undefined;
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    const length = options[i + 1];
+    if (length === undefined || length < 2 || i + length > options.length) return undefined;
+    if (kind === TCP_OPTION_MSS && length === 4) return (options[i + 2]! << 8) | options[i + 3]!;
+    i += length;
+  }
+  return undefined;
+}
+
 /*
  * RFC 9293 §3.1: TCP Header Format
  *    0                   1                   2                   3

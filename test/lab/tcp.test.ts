@@ -10,21 +10,33 @@ const A = '10.0.0.1' as Ipv4Address;
 const B = '10.0.0.2' as Ipv4Address;
 
 /** Two stacks joined by a pipe with a one-way delay; `drop(n)` decides whether the n-th segment is lost. */
-function pair(options: { delayNs?: number; drop?: (n: number, from: Ipv4Address) => boolean } = {}) {
+function pair(
+  options: {
+    delayNs?: number;
+    drop?: (n: number, from: Ipv4Address) => boolean;
+    mss?: Partial<Record<Ipv4Address, number>>;
+  } = {},
+) {
   const sim = new Simulator(7);
   const delay = options.delayNs ?? 10_000;
   let sent = 0;
   let up = true;
-  const segments: { from: Ipv4Address; flags: number }[] = [];
+  const segments: { from: Ipv4Address; flags: number; length: number }[] = [];
   const stacks = new Map<Ipv4Address, TcpStack>();
   const make = (self: Ipv4Address) =>
-    new TcpStack(sim, sim.random.fork(self), (src, dst, bytes) => {
-      const n = sent++;
-      segments.push({ from: src, flags: decodeTcp(bytes, src, dst).flags });
-      if (!up || options.drop?.(n, src)) return true;
-      sim.after(delay, () => stacks.get(dst)?.receive(src, dst, bytes));
-      return true;
-    });
+    new TcpStack(
+      sim,
+      sim.random.fork(self),
+      (src, dst, bytes) => {
+        const n = sent++;
+        const seg = decodeTcp(bytes, src, dst);
+        segments.push({ from: src, flags: seg.flags, length: seg.payload.length });
+        if (!up || options.drop?.(n, src)) return true;
+        sim.after(delay, () => stacks.get(dst)?.receive(src, dst, bytes));
+        return true;
+      },
+      options.mss?.[self] !== undefined ? { mss: options.mss[self] } : {},
+    );
   stacks.set(A, make(A));
   stacks.set(B, make(B));
   return {
@@ -205,4 +217,36 @@ test('the same seed sends the same segments', () => {
     return JSON.stringify(segments);
   };
   assert.equal(run(), run());
+});
+
+test('each side sends segments no larger than the smaller MSS of the two SYNs (RFC 9293 §3.7.1)', () => {
+  const { sim, a, b, segments } = pair({ mss: { [A]: 9176, [B]: 1460 } });
+  const server = recorder();
+  const client = recorder();
+  b.listen(179, () => server);
+  const c = a.connect(A, { ip: B, port: 179 }, client);
+  sim.runUntil(1e6);
+  const bytes = payload(50_000, 3);
+  c.write(bytes);
+  server.connection!.write(bytes);
+  sim.runUntil(1e9);
+  assert.deepEqual(joined(server.data), bytes);
+  assert.deepEqual(joined(client.data), bytes);
+  for (const from of [A, B]) {
+    const largest = Math.max(...segments.filter((s) => s.from === from).map((s) => s.length));
+    assert.equal(largest, 1460, `largest segment from ${from}`);
+  }
+});
+
+test('both sides with a jumbo MSS send jumbo segments', () => {
+  const { sim, a, b, segments } = pair({ mss: { [A]: 9176, [B]: 9176 } });
+  const server = recorder();
+  b.listen(179, () => server);
+  const c = a.connect(A, { ip: B, port: 179 }, recorder());
+  sim.runUntil(1e6);
+  const bytes = payload(50_000, 4);
+  c.write(bytes);
+  sim.runUntil(1e9);
+  assert.deepEqual(joined(server.data), bytes);
+  assert.equal(Math.max(...segments.filter((s) => s.from === A).map((s) => s.length)), 9176);
 });

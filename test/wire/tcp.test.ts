@@ -17,6 +17,7 @@ import {
   TCP_PORT_BGP,
   tcpFlagsText,
   tcpLength,
+  tcpMssFromOptions,
   tcpMssOption,
   type TcpSegment,
 } from '../../src/wire/tcp.js';
@@ -107,6 +108,7 @@ describe('tcp: golden vectors', () => {
       payload: new Uint8Array(0),
     } satisfies TcpSegment);
     assert.equal(toHex(s.options.subarray(0, 4)), toHex(tcpMssOption(1460)));
+    assert.equal(tcpMssFromOptions(s.options), 1460);
     assert.equal(tcpFlagsText(s.flags), 'SYN');
     assert.deepEqual(encodeTcp(s, A, B), LINUX_SYN);
   });
@@ -157,6 +159,18 @@ describe('tcp: golden vectors', () => {
       assert.deepEqual(got[9]?.['bgp.type'], ['4']);
       assert.deepEqual(got[9]?.['tcp.len'], ['19']);
     });
+  });
+});
+
+describe('tcp: the MSS option', () => {
+  it('is found after other options and NOPs, and is absent past an end-of-list or a broken length', () => {
+    // NOP, NOP, timestamps (kind 8, length 10), then MSS 9176.
+    assert.equal(tcpMssFromOptions(fromHex('0101080a0000000100000000020423d8')), 9176);
+    assert.equal(tcpMssFromOptions(fromHex('0101080a00000001000000000000')), undefined);
+    assert.equal(tcpMssFromOptions(fromHex('00020405b4')), undefined, 'after end-of-list');
+    assert.equal(tcpMssFromOptions(fromHex('0801020405b4')), undefined, 'a length below 2');
+    assert.equal(tcpMssFromOptions(fromHex('0204')), undefined, 'cut short');
+    assert.equal(tcpMssFromOptions(new Uint8Array(0)), undefined);
   });
 });
 
