@@ -30,6 +30,7 @@ import {
   getAttribute,
   ipv4PrefixToString,
   missingWellKnownAttributes,
+  type AsPathSegment,
   type Ipv4Prefix,
   type PathAttribute,
   type UpdateMessage,
@@ -99,6 +100,11 @@ export interface PeerConfig {
   readonly gracefulRestartSeconds?: number;
   readonly maxPrefix?: MaxPrefixConfig;
   readonly description?: string;
+  /**
+   * Do not send this eBGP peer routes whose AS_PATH holds its AS (default true). Turn off for a
+   * peer that accepts them anyway (`allowas-in`, as leaves sharing one AS need).
+   */
+  readonly senderAsPathLoopDetection?: boolean;
 }
 
 export interface SpeakerConfig {
@@ -647,8 +653,16 @@ export class BgpSpeaker {
     const from = best.peer;
     if (from.id === to.rib.id) return false;
     if (from.id === LOCAL_PEER.id || !from.ibgp || !to.ibgp) {
-      // eBGP: RFC 4271 §9.1.2: do not send a route back to the AS it came from would be a loop the
-      // receiver rejects anyway; send it (the peer's loop check drops it) only when ASes differ.
+      // Sender-side loop detection (IOS XR's default, FRR's `sender-as-path-loop-detection`): an
+      // eBGP peer whose AS is in the path drops the route (RFC 4271 §9.1.2), so it is not sent. In
+      // a fabric whose spines share an AS this keeps each leaf from sending every route it learnt
+      // from one spine to the others, which would only discard them.
+      if (
+        !to.ibgp &&
+        to.config.senderAsPathLoopDetection !== false &&
+        asPathContains(best.attrs.asPath, to.config.remoteAs)
+      )
+        return false;
       return true;
     }
     // iBGP-learned to an iBGP peer: only by reflection. Client routes go to everyone, non-client
@@ -1046,7 +1060,7 @@ export class BgpSpeaker {
   }
 }
 
-function prependAs(segments: readonly import('../wire/bgp-update.js').AsPathSegment[], asn: number) {
+function prependAs(segments: readonly AsPathSegment[], asn: number) {
   const first = segments[0];
   if (first && first.kind === 'sequence' && first.asns.length < 255) {
     return [{ kind: 'sequence' as const, asns: [asn as never, ...first.asns] }, ...segments.slice(1)];
@@ -1081,6 +1095,11 @@ function attrOrder(a: PathAttribute): number {
  * IPv4 the local address that becomes the next hop) and source attribute set, with the routes they
  * carry: a peer whose routes for that attribute set are the same objects in the same order reuses them.
  */
+function asPathContains(path: readonly AsPathSegment[], asn: number): boolean {
+  for (const segment of path) for (const a of segment.asns) if (a === asn) return true;
+  return false;
+}
+
 type UpdateGroups = Map<string, Map<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
 
 function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -314,6 +314,7 @@ function readNeighbor(n: ConfigNode): PeerConfig | undefined {
     'graceful-restart',
     'max-prefix',
     'description',
+    'sender-as-path-loop-detection',
   ]);
   const address = n.field('address').parsed(ip, { required: true, what: 'IP address' });
   const remoteAs = n.field('remote-as').integer({ required: true, min: 1, max: 4294967295 });
@@ -359,6 +360,7 @@ function readNeighbor(n: ConfigNode): PeerConfig | undefined {
     passive: n.field('passive').boolean(),
     ...(families ? { families } : {}),
     routeReflectorClient: n.field('route-reflector-client').boolean(),
+    senderAsPathLoopDetection: n.field('sender-as-path-loop-detection').boolean({ default: true }),
     ...(hold !== undefined ? { holdTimeSeconds: hold } : {}),
     ...(keepalive !== undefined ? { keepaliveSeconds: keepalive } : {}),
     ...(connectRetry !== undefined ? { connectRetrySeconds: connectRetry } : {}),

@@ -587,3 +587,41 @@ describe('an EVPN import filter (a leaf keeps only what its VNIs import)', () =>
     assert.deepEqual(keys(b), [evpnRouteKey(macA), evpnRouteKey(macB)].sort());
   });
 });
+
+describe('sender-side AS path loop detection', () => {
+  /** Spines A and C share AS 65000; leaf B (AS 65002) peers with both. A originates 50 routes. */
+  function spinesAndLeaf(detection: boolean | undefined) {
+    const net = new MemoryNet();
+    const a = new BgpSpeaker({ localAs: 65000, routerId: A });
+    const b = new BgpSpeaker({ localAs: 65002, routerId: B });
+    const c = new BgpSpeaker({ localAs: 65000, routerId: C });
+    a.addPeer({ address: B, remoteAs: 65002 });
+    c.addPeer({ address: B, remoteAs: 65002 });
+    for (const spine of [A, C])
+      b.addPeer({
+        address: spine,
+        remoteAs: 65000,
+        ...(detection !== undefined ? { senderAsPathLoopDetection: detection } : {}),
+      });
+    net.add(A, a);
+    net.add(B, b);
+    net.add(C, c);
+    net.start();
+    net.drain();
+    for (const r of routes(50)) a.originateEvpn(r, ATTRS, A);
+    net.drain();
+    return { b, c };
+  }
+  const routesSent = (from: BgpSpeaker, to: Ipv4Address) => from.peer(to)!.session.counters.updatesOut;
+
+  it('a leaf does not send one spine’s routes to another spine of the same AS, which would drop them', () => {
+    const on = spinesAndLeaf(undefined);
+    assert.equal(on.b.evpn.size, 50);
+    const off = spinesAndLeaf(false);
+    assert.equal(off.b.evpn.size, 50);
+    // Turned off, the routes go to C, whose loop check (RFC 4271 §9.1.2) drops every one of them.
+    assert.ok(routesSent(off.b, C) > routesSent(on.b, C), `${routesSent(off.b, C)} UPDATEs with it off`);
+    assert.equal(off.c.evpn.size, 0);
+    assert.equal(on.c.evpn.size, 0);
+  });
+});

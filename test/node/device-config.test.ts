@@ -26,6 +26,7 @@ describe('daemon configuration', () => {
     assert.deepEqual(c.vnis[1]?.importTargets, ['65000:200']);
     assert.equal(c.vrfs[0]?.l3vni, 5000);
     assert.equal(c.retainAllRoutes, false);
+    assert.equal(c.neighbors[0]?.senderAsPathLoopDetection, true);
     assert.equal(
       loadDeviceConfig(
         readFileSync(EXAMPLE, 'utf8').replace('retain-all-routes: false', 'retain-all-routes: true'),
