@@ -16,6 +16,7 @@ import {
   type PathAttribute,
   type PmsiTunnelAttribute,
 } from '../wire/bgp-update.js';
+import { RouteTable, routeKeyHash } from './route-table.js';
 
 /** A peer as the RIB sees it. Id 0 is the local speaker (locally originated routes). */
 export interface RibPeer {
@@ -102,7 +103,7 @@ function view<R>(key: string, slot: Slot<R>): Destination<R> {
 
 /** Read access to a RIB's destinations, Map-like (views are built on demand). */
 export class DestinationTable<R> {
-  constructor(private readonly table: ReadonlyMap<string, Slot<R>>) {}
+  constructor(private readonly table: RouteTable<Slot<R>>) {}
 
   get size(): number {
     return this.table.size;
@@ -326,7 +327,7 @@ const TIE_BREAKS: ReadonlySet<BestPathReason> = new Set(['router-id', 'cluster-l
 
 /** Adj-RIB-In + Loc-RIB of one address family. */
 export class FamilyRib<R> {
-  private readonly table = new Map<string, Slot<R>>();
+  private readonly table = new RouteTable<Slot<R>>();
   readonly destinations = new DestinationTable<R>(this.table);
   /** Routes held per peer id (for max-prefix and `show bgp summary`); ids are small integers. */
   private readonly counts: number[] = [];
@@ -408,25 +409,28 @@ export class FamilyRib<R> {
   }
 
   private updatePaths(key: string, received: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
-    const slot = this.table.get(key);
-    if (slot === undefined) {
+    // One probe finds the key or the place to add it (a table being learned is all new keys).
+    const hash = routeKeyHash(key);
+    const entry = this.table.lookup(key, hash);
+    if (entry < 0) {
       const path: RibPath<R> = { peer, route: received, attrs };
-      this.table.set(key, path);
+      this.table.insertAt(entry, key, hash, path);
       this.bump(peer.id, 1);
       return { key, route: received, previous: undefined, best: path };
     }
+    const slot = this.table.valueAt(entry);
     const held = (slot instanceof MultiPath ? slot.paths[0]! : slot).route;
     const route = this.sameRoute(held, received) ? held : received;
     const path: RibPath<R> = { peer, route, attrs };
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id === peer.id) {
         // A replaced path object from the same peer is a change even if the peer stays best.
-        this.table.set(key, path);
+        this.table.setAt(entry, path);
         return { key, route, previous: slot, best: path };
       }
       this.bump(peer.id, 1);
       const multi = new MultiPath([slot, path], slot);
-      this.table.set(key, multi);
+      this.table.setAt(entry, multi);
       return this.reselect(key, multi, route);
     }
     const i = slot.paths.findIndex((p) => p.peer.id === peer.id);
@@ -447,11 +451,12 @@ export class FamilyRib<R> {
   }
 
   private withdrawPath(key: string, peerId: number): BestChange<R> | undefined {
-    const slot = this.table.get(key);
-    if (slot === undefined) return undefined;
+    const entry = this.table.lookup(key, routeKeyHash(key));
+    if (entry < 0) return undefined;
+    const slot = this.table.valueAt(entry);
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id !== peerId) return undefined;
-      this.table.delete(key);
+      this.table.deleteAt(entry);
       this.bump(peerId, -1);
       return { key, route: slot.route, previous: slot, best: undefined };
     }
@@ -461,7 +466,7 @@ export class FamilyRib<R> {
     this.bump(peerId, -1);
     if (slot.paths.length === 1) {
       const only = slot.paths[0]!;
-      this.table.set(key, only);
+      this.table.setAt(entry, only);
       return only === slot.best ? undefined : { key, route: only.route, previous: slot.best, best: only };
     }
     return this.reselect(key, slot, removed!.route);

@@ -1,0 +1,180 @@
+/**
+ * An insertion-ordered hash table from route keys (short binary strings, `evpnRouteKey`) to values:
+ * the RIB's table of destinations.
+ *
+ * Why not a `Map`: a lookup of a key the Map does not hold (every route of a table being learned)
+ * walks a bucket chain and reads each candidate's key string, scattered over the heap, so a new
+ * route costs several cache misses in `get` and again in `set`. Here each bucket keeps the key's
+ * 32-bit hash beside its entry number in one `Int32Array`, so a miss usually reads one cache line
+ * and the key string is read only when the hashes match; `lookup` then `insertAt` probe once.
+ *
+ * Iteration is a Map's: insertion order, a replaced value keeps its place, entries added during an
+ * iteration are visited and deleted ones are not. Entries live in two arrays in insertion order
+ * (deletion leaves a hole); when they are full the table is rebuilt, dropping the holes, and open
+ * iterators are moved to the same entry. (`MacTable` in the data plane is unordered and keyed by
+ * numbers.)
+ */
+
+const MIN_CAPACITY = 16;
+/** Int32 words per bucket: the key's hash, then its entry number + 1 (0: empty). */
+const STRIDE = 2;
+
+/** FNV-1a over the key's char codes, then a 32-bit finaliser (linear probing uses the low bits). */
+export function routeKeyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+}
+
+/** Where an open iteration stands: the entry it yielded last. */
+interface Cursor {
+  at: number;
+}
+
+export class RouteTable<V> implements Iterable<[string, V]> {
+  /** Keys in insertion order; undefined where an entry was deleted. */
+  private keys: (string | undefined)[] = [];
+  private values: (V | undefined)[] = [];
+  /** Entries the arrays take before the next rebuild. */
+  private capacity = MIN_CAPACITY;
+  private buckets = new Int32Array(2 * MIN_CAPACITY * STRIDE);
+  private mask = 2 * MIN_CAPACITY - 1;
+  private live = 0;
+  /** Open iterations, held weakly: an abandoned iterator (a dump a session dropped) is collected. */
+  private cursors: WeakRef<Cursor>[] = [];
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The entry holding `key` (≥ 0), or the negative result to pass to `insertAt`. */
+  lookup(key: string, hash: number): number {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    for (let b = hash & mask; ; b = (b + 1) & mask) {
+      const entry = buckets[b * STRIDE + 1]! - 1;
+      if (entry < 0) return ~b;
+      if (buckets[b * STRIDE] === hash && this.keys[entry] === key) return entry;
+    }
+  }
+
+  valueAt(entry: number): V {
+    return this.values[entry]!;
+  }
+
+  /** Replaces the value of an entry `lookup` found (it keeps its place in the order). */
+  setAt(entry: number, value: V): void {
+    this.values[entry] = value;
+  }
+
+  /** Adds a key `lookup(key, hash)` just did not find (`missed` is what it returned). */
+  insertAt(missed: number, key: string, hash: number, value: V): void {
+    let b = ~missed;
+    if (this.keys.length === this.capacity) {
+      this.rebuild();
+      b = ~this.lookup(key, hash);
+    }
+    const entry = this.keys.length;
+    this.keys.push(key);
+    this.values.push(value);
+    this.buckets[b * STRIDE] = hash;
+    this.buckets[b * STRIDE + 1] = entry + 1;
+    this.live++;
+  }
+
+  /** Removes an entry `lookup` found. Its bucket stays, pointing at the hole, until the next rebuild. */
+  deleteAt(entry: number): void {
+    this.keys[entry] = undefined;
+    this.values[entry] = undefined;
+    this.live--;
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.lookup(key, routeKeyHash(key));
+    return entry < 0 ? undefined : this.values[entry];
+  }
+
+  set(key: string, value: V): void {
+    const hash = routeKeyHash(key);
+    const entry = this.lookup(key, hash);
+    if (entry >= 0) this.values[entry] = value;
+    else this.insertAt(entry, key, hash, value);
+  }
+
+  delete(key: string): boolean {
+    const entry = this.lookup(key, routeKeyHash(key));
+    if (entry < 0) return false;
+    this.deleteAt(entry);
+    return true;
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    const cursor: Cursor = { at: 0 };
+    const ref = new WeakRef(cursor);
+    this.cursors.push(ref);
+    try {
+      for (; cursor.at < this.keys.length; cursor.at++) {
+        const key = this.keys[cursor.at];
+        if (key !== undefined) yield [key, this.values[cursor.at]!];
+      }
+    } finally {
+      this.cursors = this.cursors.filter((c) => c !== ref);
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+
+  /**
+   * Drops deleted entries and doubles the capacity if that left it over half full; rebuilds the
+   * buckets at a quarter load at most, and moves open iterators to the same place.
+   */
+  private rebuild(): void {
+    const { keys, values } = this;
+    const capacity = this.live * 2 > this.capacity ? this.capacity * 2 : this.capacity;
+    // newIndex[i]: how many live entries come before old entry i (its new number if it is live).
+    const newIndex = new Int32Array(keys.length + 1);
+    const nextKeys: (string | undefined)[] = [];
+    const nextValues: (V | undefined)[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      newIndex[i] = nextKeys.length;
+      if (keys[i] === undefined) continue;
+      nextKeys.push(keys[i]);
+      nextValues.push(values[i]);
+    }
+    newIndex[keys.length] = nextKeys.length;
+    // The old buckets hold every live entry's hash: no key is hashed again.
+    const old = this.buckets;
+    const mask = 2 * capacity - 1;
+    const buckets = new Int32Array(2 * capacity * STRIDE);
+    for (let ob = 0; ob < old.length; ob += STRIDE) {
+      const entry = old[ob + 1]! - 1;
+      if (entry < 0 || keys[entry] === undefined) continue;
+      const hash = old[ob]!;
+      let b = hash & mask;
+      while (buckets[b * STRIDE + 1] !== 0) b = (b + 1) & mask;
+      buckets[b * STRIDE] = hash;
+      buckets[b * STRIDE + 1] = newIndex[entry]! + 1;
+    }
+    // An iterator paused on entry `at` continues after it: with the entries before it that are
+    // still live counted, it stands on the last of them (or before the first).
+    const open: WeakRef<Cursor>[] = [];
+    for (const ref of this.cursors) {
+      const cursor = ref.deref();
+      if (!cursor) continue;
+      const at = Math.min(cursor.at, keys.length);
+      cursor.at = newIndex[at]! + (at < keys.length && keys[at] !== undefined ? 1 : 0) - 1;
+      open.push(ref);
+    }
+    this.cursors = open;
+    this.keys = nextKeys;
+    this.values = nextValues;
+    this.capacity = capacity;
+    this.buckets = buckets;
+    this.mask = mask;
+  }
+}
