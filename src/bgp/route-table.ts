@@ -130,51 +130,62 @@ export class RouteTable<V> implements Iterable<[string, V]> {
   }
 
   /**
-   * Drops deleted entries and doubles the capacity if that left it over half full; rebuilds the
-   * buckets at a quarter load at most, and moves open iterators to the same place.
+   * Makes room for an entry: drops deleted entries, if any (moving open iterators to the same
+   * place), and doubles the capacity if the table is over half full; then rebuilds the buckets.
    */
   private rebuild(): void {
-    const { keys, values } = this;
-    const capacity = this.live * 2 > this.capacity ? this.capacity * 2 : this.capacity;
-    // newIndex[i]: how many live entries come before old entry i (its new number if it is live).
-    const newIndex = new Int32Array(keys.length + 1);
-    const nextKeys: (string | undefined)[] = [];
-    const nextValues: (V | undefined)[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      newIndex[i] = nextKeys.length;
-      if (keys[i] === undefined) continue;
-      nextKeys.push(keys[i]);
-      nextValues.push(values[i]);
-    }
-    newIndex[keys.length] = nextKeys.length;
+    const renumbered = this.live < this.keys.length ? this.compact() : undefined;
+    if (this.live * 2 > this.capacity) this.capacity *= 2;
     // The old buckets hold every live entry's hash: no key is hashed again.
     const old = this.buckets;
-    const mask = 2 * capacity - 1;
-    const buckets = new Int32Array(2 * capacity * STRIDE);
+    const mask = 2 * this.capacity - 1;
+    const buckets = new Int32Array(2 * this.capacity * STRIDE);
     for (let ob = 0; ob < old.length; ob += STRIDE) {
-      const entry = old[ob + 1]! - 1;
-      if (entry < 0 || keys[entry] === undefined) continue;
+      let entry = old[ob + 1]! - 1;
+      if (entry < 0) continue;
+      if (renumbered) {
+        entry = renumbered[entry]!;
+        if (entry < 0) continue;
+      }
       const hash = old[ob]!;
       let b = hash & mask;
       while (buckets[b * STRIDE + 1] !== 0) b = (b + 1) & mask;
       buckets[b * STRIDE] = hash;
-      buckets[b * STRIDE + 1] = newIndex[entry]! + 1;
+      buckets[b * STRIDE + 1] = entry + 1;
     }
-    // An iterator paused on entry `at` continues after it: with the entries before it that are
-    // still live counted, it stands on the last of them (or before the first).
+    this.buckets = buckets;
+    this.mask = mask;
+  }
+
+  /** Drops deleted entries; returns each old entry's new number (-1: deleted). */
+  private compact(): Int32Array {
+    const { keys, values } = this;
+    const renumbered = new Int32Array(keys.length);
+    const nextKeys: (string | undefined)[] = [];
+    const nextValues: (V | undefined)[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === undefined) {
+        renumbered[i] = -1;
+        continue;
+      }
+      renumbered[i] = nextKeys.length;
+      nextKeys.push(keys[i]);
+      nextValues.push(values[i]);
+    }
+    // An iterator paused on entry `at` continues after it: it now stands on the last live entry
+    // up to `at` (or before the first).
     const open: WeakRef<Cursor>[] = [];
     for (const ref of this.cursors) {
       const cursor = ref.deref();
       if (!cursor) continue;
-      const at = Math.min(cursor.at, keys.length);
-      cursor.at = newIndex[at]! + (at < keys.length && keys[at] !== undefined ? 1 : 0) - 1;
+      let at = Math.min(cursor.at, keys.length - 1);
+      while (at >= 0 && renumbered[at]! < 0) at--;
+      cursor.at = at < 0 ? -1 : renumbered[at]!;
       open.push(ref);
     }
     this.cursors = open;
     this.keys = nextKeys;
     this.values = nextValues;
-    this.capacity = capacity;
-    this.buckets = buckets;
-    this.mask = mask;
+    return renumbered;
   }
 }
