@@ -16,6 +16,7 @@ import {
   type PathAttribute,
   type PmsiTunnelAttribute,
 } from '../wire/bgp-update.js';
+import { PackedMacIpRoute, type EvpnRoute } from '../wire/evpn.js';
 import { RouteTable, routeKeyHash } from './route-table.js';
 
 /** A peer as the RIB sees it. Id 0 is the local speaker (locally originated routes). */
@@ -68,6 +69,44 @@ export interface RibPath<R> {
    * (not false) on fresh paths, so the common path object has one field fewer.
    */
   stale?: true;
+}
+
+/** How a RIB makes a path object (a family may make a leaner one than the plain object). */
+export type NewPath<R> = (peer: RibPeer, route: R, attrs: PathAttrs) => RibPath<R>;
+
+function plainPath<R>(peer: RibPeer, route: R, attrs: PathAttrs): RibPath<R> {
+  return { peer, route, attrs };
+}
+
+/**
+ * A path whose route is itself: the first path learned for a packed Type-2 route takes the route's
+ * fields, so each route of a table being learned keeps one object besides its key, not a route and a
+ * path (memory and GC time at a million routes). Paths from other peers for the same route are plain
+ * paths whose `route` is this object (FamilyRib's `sameRoute`), as with any held route.
+ */
+class PackedMacIpPath extends PackedMacIpRoute implements RibPath<EvpnRoute> {
+  /** Absent on fresh paths, as on plain ones (`RibPath.stale`). */
+  declare stale?: true;
+
+  constructor(
+    route: PackedMacIpRoute,
+    readonly peer: RibPeer,
+    readonly attrs: PathAttrs,
+  ) {
+    super(route.key, route.rd, route.esi, route.label1, route.label2 ?? -1);
+  }
+
+  get route(): EvpnRoute {
+    return this;
+  }
+}
+
+/** `NewPath` of the EVPN RIB: a freshly decoded packed Type-2 route becomes its own path. */
+export function newEvpnPath(peer: RibPeer, route: EvpnRoute, attrs: PathAttrs): RibPath<EvpnRoute> {
+  if (route instanceof PackedMacIpRoute && !(route instanceof PackedMacIpPath)) {
+    return new PackedMacIpPath(route, peer, attrs);
+  }
+  return { peer, route, attrs };
 }
 
 /** A destination (prefix or EVPN route key) and its paths, as shown to readers (API, tests). */
@@ -340,10 +379,12 @@ export class FamilyRib<R> {
   /**
    * `sameRoute(held, received)`: a received route equal to the one held for its key is replaced by
    * the held object, so paths from several peers (a leaf hears each route from every spine) share one.
+   * `newPath` makes path objects (`newEvpnPath` for EVPN).
    */
   constructor(
     macRoute: (route: R) => boolean = () => false,
     private readonly sameRoute: (held: R, received: R) => boolean = () => false,
+    private readonly newPath: NewPath<R> = plainPath,
   ) {
     this.macRoute = macRoute;
   }
@@ -413,20 +454,20 @@ export class FamilyRib<R> {
     const hash = routeKeyHash(key);
     const entry = this.table.lookup(key, hash);
     if (entry < 0) {
-      const path: RibPath<R> = { peer, route: received, attrs };
+      const path = this.newPath(peer, received, attrs);
       this.table.insertAt(entry, key, hash, path);
       this.bump(peer.id, 1);
-      return { key, route: received, previous: undefined, best: path };
+      return { key, route: path.route, previous: undefined, best: path };
     }
     const slot = this.table.valueAt(entry);
     const held = (slot instanceof MultiPath ? slot.paths[0]! : slot).route;
     const route = this.sameRoute(held, received) ? held : received;
-    const path: RibPath<R> = { peer, route, attrs };
+    const path = this.newPath(peer, route, attrs);
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id === peer.id) {
         // A replaced path object from the same peer is a change even if the peer stays best.
         this.table.setAt(entry, path);
-        return { key, route, previous: slot, best: path };
+        return { key, route: path.route, previous: slot, best: path };
       }
       this.bump(peer.id, 1);
       const multi = new MultiPath([slot, path], slot);
