@@ -19,14 +19,39 @@ const MIN_CAPACITY = 16;
 /** Int32 words per bucket: the key's hash, then its entry number + 1 (0: empty). */
 const STRIDE = 2;
 
-/** FNV-1a over the key's char codes, then a 32-bit finaliser (linear probing uses the low bits). */
+/**
+ * MurmurHash3's 32-bit mixing over the key's char codes taken four at a time (route keys are
+ * one-byte strings: a 25-octet Type-2 key is seven words), then its finaliser (linear probing uses
+ * the low bits).
+ */
 export function routeKeyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const n = key.length;
+  let h = n;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const word =
+      key.charCodeAt(i) |
+      (key.charCodeAt(i + 1) << 8) |
+      (key.charCodeAt(i + 2) << 16) |
+      (key.charCodeAt(i + 3) << 24);
+    h = mixWord(h, word);
+  }
+  let tail = 0;
+  for (let shift = 0; i < n; i++, shift += 8) tail |= key.charCodeAt(i) << shift;
+  h = mixWord(h, tail);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h | 0;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function mixWord(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** Where an open iteration stands: the entry it yielded last. */
