@@ -139,6 +139,8 @@ export class RouteTable<V> implements Iterable<[string, V]> {
   *entries(): IterableIterator<[string, V]> {
     const cursor: Cursor = { at: 0 };
     const ref = new WeakRef(cursor);
+    // Iterators dropped unfinished are collected; forget them before they pile up.
+    if (this.cursors.length >= 16) this.cursors = this.cursors.filter((c) => c.deref() !== undefined);
     this.cursors.push(ref);
     try {
       for (; cursor.at < this.keys.length; cursor.at++) {
