@@ -2,9 +2,10 @@
  * The routing information bases of one speaker: Adj-RIB-In and Loc-RIB per address family, with
  * best-path selection (RFC 4271 §9.1.2, RFC 4456 §9, and RFC 7432 §15 MAC mobility for EVPN).
  *
- * Memory matters (a leaf may hold a million EVPN routes): one Map per family from route key to a
- * Destination that holds every peer's path for that route, so Adj-RIB-In and Loc-RIB share their
- * entries. Attributes are summarised once per UPDATE (`PathAttrs`) and shared by all its routes.
+ * Memory matters (a leaf may hold a million EVPN routes): one table (`RouteTable`) per family from
+ * route key to a Destination that holds every peer's path for that route, so Adj-RIB-In and Loc-RIB
+ * share their entries. Attributes are summarised once per UPDATE (`PathAttrs`) and shared by all its
+ * routes.
  */
 import type { IpAddress, Ipv4Address } from '../wire/addr.js';
 import { ipToBytes, ipv4ToNumber } from '../wire/addr.js';
