@@ -400,9 +400,19 @@ export class FamilyRib<R> {
     return slot instanceof MultiPath ? slot.best : slot;
   }
 
-  /** Every destination's key and best path, without building views (table dumps to peers). */
+  /**
+   * The key and best path of every destination held when called, without building views (table
+   * dumps to peers). Destinations added later are not visited: a peer hears of them as changes, so a
+   * dump begun as a table arrives does not chase it.
+   */
   *bests(): IterableIterator<[string, RibPath<R> | undefined]> {
-    for (const [key, slot] of this.table) yield [key, slot instanceof MultiPath ? slot.best : slot];
+    let left = this.table.size;
+    for (const [key, slot] of this.table) {
+      // Insertion order: once as many as were held have been seen, the rest came later (a deleted
+      // one only makes the dump also visit a newer one, which is harmless).
+      if (left-- === 0) return;
+      yield [key, slot instanceof MultiPath ? slot.best : slot];
+    }
   }
 
   /**

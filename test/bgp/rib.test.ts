@@ -159,6 +159,22 @@ describe('FamilyRib', () => {
   });
 });
 
+describe('table dumps (bests)', () => {
+  it('visit the destinations held when begun, not those added while the dump runs', () => {
+    const rib = new FamilyRib<string>();
+    const attrs = path(P1, '10.0.0.1').attrs;
+    for (const k of ['a', 'b', 'c']) rib.update(k, 'r', P1, attrs);
+    const dump = rib.bests();
+    assert.equal(dump.next().value?.[0], 'a');
+    rib.update('d', 'r', P1, attrs);
+    rib.update('b', 'r', P2, attrs);
+    assert.deepEqual(
+      [...{ [Symbol.iterator]: () => dump }].map(([k]) => k),
+      ['b', 'c'],
+    );
+  });
+});
+
 describe('EVPN paths (newEvpnPath)', () => {
   const plain: MacIpRoute = {
     type: 'mac-ip',
