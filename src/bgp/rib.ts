@@ -2,9 +2,10 @@
  * The routing information bases of one speaker: Adj-RIB-In and Loc-RIB per address family, with
  * best-path selection (RFC 4271 §9.1.2, RFC 4456 §9, and RFC 7432 §15 MAC mobility for EVPN).
  *
- * Memory matters (a leaf may hold a million EVPN routes): one Map per family from route key to a
- * Destination that holds every peer's path for that route, so Adj-RIB-In and Loc-RIB share their
- * entries. Attributes are summarised once per UPDATE (`PathAttrs`) and shared by all its routes.
+ * Memory matters (a leaf may hold a million EVPN routes): one table (`RouteTable`) per family from
+ * route key to a Destination that holds every peer's path for that route, so Adj-RIB-In and Loc-RIB
+ * share their entries. Attributes are summarised once per UPDATE (`PathAttrs`) and shared by all its
+ * routes.
  */
 import type { IpAddress, Ipv4Address } from '../wire/addr.js';
 import { ipToBytes, ipv4ToNumber } from '../wire/addr.js';
@@ -16,6 +17,8 @@ import {
   type PathAttribute,
   type PmsiTunnelAttribute,
 } from '../wire/bgp-update.js';
+import { PackedMacIpRoute, type EvpnRoute } from '../wire/evpn.js';
+import { RouteTable, routeKeyHash } from './route-table.js';
 
 /** A peer as the RIB sees it. Id 0 is the local speaker (locally originated routes). */
 export interface RibPeer {
@@ -69,6 +72,44 @@ export interface RibPath<R> {
   stale?: true;
 }
 
+/** How a RIB makes a path object (a family may make a leaner one than the plain object). */
+export type NewPath<R> = (peer: RibPeer, route: R, attrs: PathAttrs) => RibPath<R>;
+
+function plainPath<R>(peer: RibPeer, route: R, attrs: PathAttrs): RibPath<R> {
+  return { peer, route, attrs };
+}
+
+/**
+ * A path whose route is itself: the first path learned for a packed Type-2 route takes the route's
+ * fields, so each route of a table being learned keeps one object besides its key, not a route and a
+ * path (memory and GC time at a million routes). Paths from other peers for the same route are plain
+ * paths whose `route` is this object (FamilyRib's `sameRoute`), as with any held route.
+ */
+class PackedMacIpPath extends PackedMacIpRoute implements RibPath<EvpnRoute> {
+  /** Absent on fresh paths, as on plain ones (`RibPath.stale`). */
+  declare stale?: true;
+
+  constructor(
+    route: PackedMacIpRoute,
+    readonly peer: RibPeer,
+    readonly attrs: PathAttrs,
+  ) {
+    super(route.key, route.rd, route.esi, route.label1, route.label2 ?? -1);
+  }
+
+  get route(): EvpnRoute {
+    return this;
+  }
+}
+
+/** `NewPath` of the EVPN RIB: a freshly decoded packed Type-2 route becomes its own path. */
+export function newEvpnPath(peer: RibPeer, route: EvpnRoute, attrs: PathAttrs): RibPath<EvpnRoute> {
+  if (route instanceof PackedMacIpRoute && !(route instanceof PackedMacIpPath)) {
+    return new PackedMacIpPath(route, peer, attrs);
+  }
+  return { peer, route, attrs };
+}
+
 /** A destination (prefix or EVPN route key) and its paths, as shown to readers (API, tests). */
 export interface Destination<R> {
   readonly key: string;
@@ -102,7 +143,7 @@ function view<R>(key: string, slot: Slot<R>): Destination<R> {
 
 /** Read access to a RIB's destinations, Map-like (views are built on demand). */
 export class DestinationTable<R> {
-  constructor(private readonly table: ReadonlyMap<string, Slot<R>>) {}
+  constructor(private readonly table: RouteTable<Slot<R>>) {}
 
   get size(): number {
     return this.table.size;
@@ -326,7 +367,7 @@ const TIE_BREAKS: ReadonlySet<BestPathReason> = new Set(['router-id', 'cluster-l
 
 /** Adj-RIB-In + Loc-RIB of one address family. */
 export class FamilyRib<R> {
-  private readonly table = new Map<string, Slot<R>>();
+  private readonly table = new RouteTable<Slot<R>>();
   readonly destinations = new DestinationTable<R>(this.table);
   /** Routes held per peer id (for max-prefix and `show bgp summary`); ids are small integers. */
   private readonly counts: number[] = [];
@@ -339,10 +380,12 @@ export class FamilyRib<R> {
   /**
    * `sameRoute(held, received)`: a received route equal to the one held for its key is replaced by
    * the held object, so paths from several peers (a leaf hears each route from every spine) share one.
+   * `newPath` makes path objects (`newEvpnPath` for EVPN).
    */
   constructor(
     macRoute: (route: R) => boolean = () => false,
     private readonly sameRoute: (held: R, received: R) => boolean = () => false,
+    private readonly newPath: NewPath<R> = plainPath,
   ) {
     this.macRoute = macRoute;
   }
@@ -357,9 +400,19 @@ export class FamilyRib<R> {
     return slot instanceof MultiPath ? slot.best : slot;
   }
 
-  /** Every destination's key and best path, without building views (table dumps to peers). */
+  /**
+   * The key and best path of every destination held when called, without building views (table
+   * dumps to peers). Destinations added later are not visited: a peer hears of them as changes, so a
+   * dump begun as a table arrives does not chase it.
+   */
   *bests(): IterableIterator<[string, RibPath<R> | undefined]> {
-    for (const [key, slot] of this.table) yield [key, slot instanceof MultiPath ? slot.best : slot];
+    let left = this.table.size;
+    for (const [key, slot] of this.table) {
+      // Insertion order: once as many as were held have been seen, the rest came later (a deleted
+      // one only makes the dump also visit a newer one, which is harmless).
+      if (left-- === 0) return;
+      yield [key, slot instanceof MultiPath ? slot.best : slot];
+    }
   }
 
   /**
@@ -408,25 +461,28 @@ export class FamilyRib<R> {
   }
 
   private updatePaths(key: string, received: R, peer: RibPeer, attrs: PathAttrs): BestChange<R> | undefined {
-    const slot = this.table.get(key);
-    if (slot === undefined) {
-      const path: RibPath<R> = { peer, route: received, attrs };
-      this.table.set(key, path);
+    // One probe finds the key or the place to add it (a table being learned is all new keys).
+    const hash = routeKeyHash(key);
+    const entry = this.table.lookup(key, hash);
+    if (entry < 0) {
+      const path = this.newPath(peer, received, attrs);
+      this.table.insertAt(entry, key, hash, path);
       this.bump(peer.id, 1);
-      return { key, route: received, previous: undefined, best: path };
+      return { key, route: path.route, previous: undefined, best: path };
     }
+    const slot = this.table.valueAt(entry);
     const held = (slot instanceof MultiPath ? slot.paths[0]! : slot).route;
     const route = this.sameRoute(held, received) ? held : received;
-    const path: RibPath<R> = { peer, route, attrs };
+    const path = this.newPath(peer, route, attrs);
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id === peer.id) {
         // A replaced path object from the same peer is a change even if the peer stays best.
-        this.table.set(key, path);
-        return { key, route, previous: slot, best: path };
+        this.table.setAt(entry, path);
+        return { key, route: path.route, previous: slot, best: path };
       }
       this.bump(peer.id, 1);
       const multi = new MultiPath([slot, path], slot);
-      this.table.set(key, multi);
+      this.table.setAt(entry, multi);
       return this.reselect(key, multi, route);
     }
     const i = slot.paths.findIndex((p) => p.peer.id === peer.id);
@@ -447,11 +503,12 @@ export class FamilyRib<R> {
   }
 
   private withdrawPath(key: string, peerId: number): BestChange<R> | undefined {
-    const slot = this.table.get(key);
-    if (slot === undefined) return undefined;
+    const entry = this.table.lookup(key, routeKeyHash(key));
+    if (entry < 0) return undefined;
+    const slot = this.table.valueAt(entry);
     if (!(slot instanceof MultiPath)) {
       if (slot.peer.id !== peerId) return undefined;
-      this.table.delete(key);
+      this.table.deleteAt(entry);
       this.bump(peerId, -1);
       return { key, route: slot.route, previous: slot, best: undefined };
     }
@@ -461,7 +518,7 @@ export class FamilyRib<R> {
     this.bump(peerId, -1);
     if (slot.paths.length === 1) {
       const only = slot.paths[0]!;
-      this.table.set(key, only);
+      this.table.setAt(entry, only);
       return only === slot.best ? undefined : { key, route: only.route, previous: slot.best, best: only };
     }
     return this.reselect(key, slot, removed!.route);

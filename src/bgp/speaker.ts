@@ -45,6 +45,7 @@ import {
 import {
   FamilyRib,
   LOCAL_PEER,
+  newEvpnPath,
   summariseAttributes,
   type BestChange,
   type PathAttrs,
@@ -192,7 +193,7 @@ export class BgpSpeaker {
   readonly config: SpeakerConfig;
   readonly ipv4 = new FamilyRib<Ipv4Prefix>();
   /** Every peer sends its own copy of a route: the RIB keeps one object per route (sameEvpnRoute). */
-  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip', sameEvpnRoute);
+  readonly evpn = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip', sameEvpnRoute, newEvpnPath);
   private readonly peers = new Map<string, Peer>();
   private readonly byConnection = new Map<number, Peer>();
   private nextPeerId = 1;

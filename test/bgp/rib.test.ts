@@ -8,6 +8,7 @@ import {
   comparePaths,
   FamilyRib,
   LOCAL_PEER,
+  newEvpnPath,
   summariseAttributes,
   type RibPath,
   type RibPeer,
@@ -15,6 +16,14 @@ import {
 import type { Asn, IpAddress, Ipv4Address } from '../../src/wire/addr.js';
 import type { ExtendedCommunity } from '../../src/wire/bgp-community.js';
 import type { PathAttribute } from '../../src/wire/bgp-update.js';
+import {
+  evpnRouteKey,
+  PackedMacIpRoute,
+  parseRd,
+  ZERO_ESI,
+  type EvpnRoute,
+  type MacIpRoute,
+} from '../../src/wire/evpn.js';
 
 function peer(id: number, address: string, ibgp = false): RibPeer {
   const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
@@ -147,6 +156,55 @@ describe('FamilyRib', () => {
     assert.equal(rib.withdraw('k', 1)?.best, undefined);
     assert.equal(rib.size, 0);
     assert.equal(rib.count(LOCAL_PEER.id), 0);
+  });
+});
+
+describe('table dumps (bests)', () => {
+  it('visit the destinations held when begun, not those added while the dump runs', () => {
+    const rib = new FamilyRib<string>();
+    const attrs = path(P1, '10.0.0.1').attrs;
+    for (const k of ['a', 'b', 'c']) rib.update(k, 'r', P1, attrs);
+    const dump = rib.bests();
+    assert.equal(dump.next().value?.[0], 'a');
+    rib.update('d', 'r', P1, attrs);
+    rib.update('b', 'r', P2, attrs);
+    assert.deepEqual(
+      [...{ [Symbol.iterator]: () => dump }].map(([k]) => k),
+      ['b', 'c'],
+    );
+  });
+});
+
+describe('EVPN paths (newEvpnPath)', () => {
+  const plain: MacIpRoute = {
+    type: 'mac-ip',
+    routeType: 2,
+    rd: parseRd('10.0.0.1:100'),
+    esi: ZERO_ESI,
+    ethernetTag: 0,
+    mac: '02:00:00:00:00:01' as MacIpRoute['mac'],
+    ip: '10.1.0.1' as Ipv4Address,
+    label1: 100,
+  };
+  const packed = () => new PackedMacIpRoute(evpnRouteKey(plain), plain.rd, plain.esi, plain.label1, -1);
+
+  it('a packed Type-2 route learned first is its own path; other peers share it as their route', () => {
+    const sameKey = (held: EvpnRoute, received: EvpnRoute) => evpnRouteKey(held) === evpnRouteKey(received);
+    const rib = new FamilyRib<EvpnRoute>((r) => r.type === 'mac-ip', sameKey, newEvpnPath);
+    const key = evpnRouteKey(plain);
+    const first = rib.update(key, packed(), P1, path(P1, '10.0.0.1').attrs)!.best!;
+    assert.equal(first.route, first);
+    assert.ok(first.route instanceof PackedMacIpRoute);
+    assert.deepEqual(JSON.parse(JSON.stringify(first.route)), JSON.parse(JSON.stringify(plain)));
+    assert.equal(first.stale, undefined);
+    assert.equal(first.peer, P1);
+    rib.update(key, packed(), P2, path(P2, '10.0.0.2').attrs);
+    const second = rib.destinations.get(key)!.paths[1]!;
+    assert.equal(second.peer, P2);
+    assert.equal(second.route, first, 'the held route object is shared');
+    rib.markStale(1);
+    assert.equal(rib.destinations.get(key)!.paths[0]!.stale, true);
+    assert.equal(second.stale, undefined);
   });
 });
 
