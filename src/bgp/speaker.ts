@@ -213,6 +213,7 @@ export class BgpSpeaker {
    * of N VNIs spread over groups of leaves that cuts each leaf's Adj-RIB-Ins to its share.
    */
   private evpnImportFilter: ((routeTargets: readonly string[]) => boolean) | undefined;
+  private readonly updateGroups: UpdateGroups = new Map();
   /** Peers that are our route-reflector clients: a reflector keeps every route to reflect it. */
   private reflectorClients = 0;
 
@@ -468,7 +469,7 @@ export class BgpSpeaker {
    */
   flush(now: number, budget = 20_000): SpeakerAction[] {
     const out: SpeakerAction[] = [];
-    const groups: UpdateGroups = new Map();
+    const groups = this.updateGroups;
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established' || budget <= 0) continue;
       for (const [key, f] of p.families) {
@@ -531,12 +532,13 @@ export class BgpSpeaker {
     const options = p.session.messageOptions;
     const maxBytes = options.extendedMessage ? 65535 : (this.config.maxUpdateBytes ?? DEFAULT_MAX_UPDATE);
     if (withdraw.length > 0) this.packWithdrawals(ops, withdraw, maxBytes, options, messages);
-    // What makes two peers' UPDATEs for the same routes differ: exportAttributes and exportNextHop.
+    // What makes two peers' UPDATEs for the same routes differ: exportAttributes (iBGP or the AS
+    // prepended) and exportNextHop.
     const groupKey =
-      `${ops.name} ${p.ibgp} ${options.fourOctetAs} ${maxBytes}` +
+      `${ops.name} ${p.ibgp} ${p.localAs} ${options.fourOctetAs} ${maxBytes}` +
       (ops.name === 'ipv4-unicast' ? ` ${p.localAddress}` : '');
     let group = groups.get(groupKey);
-    if (!group) groups.set(groupKey, (group = new Map()));
+    if (!group) groups.set(groupKey, (group = new WeakMap()));
     for (const [attrs, routes] of announce) {
       const shared = group.get(attrs);
       if (shared && sameList(shared.routes, routes)) {
@@ -1101,7 +1103,13 @@ function asPathContains(path: readonly AsPathSegment[], asn: number): boolean {
   return false;
 }
 
-type UpdateGroups = Map<string, Map<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
+/**
+ * The last UPDATEs built per update group and attribute set, with the routes they carry. Kept from
+ * one flush to the next: a flush sends at most its budget of routes, so on a spine each flush
+ * serves one or two of the leaves and the next ones get the same routes in a later call. An entry
+ * goes when its attribute set does.
+ */
+type UpdateGroups = Map<string, WeakMap<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
 
 function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;

@@ -625,3 +625,31 @@ describe('sender-side AS path loop detection', () => {
     assert.equal(on.c.evpn.size, 0);
   });
 });
+
+describe('update groups', () => {
+  for (const count of [100, 45_000])
+    it(`peers reached through different local ASes get their own UPDATEs, each with its AS prepended (${count} routes)`, () => {
+      const net = new MemoryNet();
+      const a = new BgpSpeaker({ localAs: 65000, routerId: A });
+      const b = new BgpSpeaker({ localAs: 65002, routerId: B });
+      const c = new BgpSpeaker({ localAs: 65003, routerId: C });
+      a.addPeer({ address: B, remoteAs: 65002 });
+      a.addPeer({ address: C, remoteAs: 65003, localAs: 65100 });
+      b.addPeer({ address: A, remoteAs: 65000 });
+      c.addPeer({ address: A, remoteAs: 65100 });
+      net.add(A, a);
+      net.add(B, b);
+      net.add(C, c);
+      net.start();
+      net.drain();
+      // One flush for both peers, or (45,000) several: the groups outlive a flush.
+      for (const r of routes(count)) a.originateEvpn(r, ATTRS, A);
+      net.drain();
+      const firstAs = (s: BgpSpeaker) =>
+        new Set([...s.evpn.destinations.values()].map((d) => d.best!.attrs.asPath[0]!.asns[0]));
+      assert.equal(b.evpn.size, count);
+      assert.equal(c.evpn.size, count);
+      assert.deepEqual(firstAs(b), new Set([65000]));
+      assert.deepEqual(firstAs(c), new Set([65100]));
+    });
+});
