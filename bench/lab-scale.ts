@@ -233,22 +233,24 @@ export function run(args: string[]): void {
   // differently, and the traffic's CPU per flow frame is the figure the forwarding path is judged by.
   const flowStartNs = flowStartMs(o) * 1e6;
   let boot: { wallS: number; cpuS: number } | undefined;
-  while (!sim.run(untilNs, 4096)) {
-    if (boot === undefined && sim.now >= flowStartNs) {
-      const c = process.cpuUsage(cpu0);
-      boot = { wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6 };
+  /** Runs the simulation to `until` in slices; false when cut at --max-wall. */
+  const runTo = (until: number): boolean => {
+    while (!sim.run(until, 4096)) {
+      if (++slices % 16 === 0) sample();
+      const wall = (performance.now() - t1) / 1000;
+      if (!json && Math.floor(sim.now / 1e9) > lastSecond) {
+        lastSecond = Math.floor(sim.now / 1e9);
+        process.stderr.write(`\r  simulated ${lastSecond} s, wall ${wall.toFixed(1)} s `);
+      }
+      if (wall > maxWallS) return false;
     }
-    if (++slices % 16 === 0) sample();
-    const wall = (performance.now() - t1) / 1000;
-    if (!json && Math.floor(sim.now / 1e9) > lastSecond) {
-      lastSecond = Math.floor(sim.now / 1e9);
-      process.stderr.write(`\r  simulated ${lastSecond} s, wall ${wall.toFixed(1)} s `);
-    }
-    if (wall > maxWallS) {
-      cut = true;
-      break;
-    }
-  }
+    return true;
+  };
+  if (runTo(Math.min(flowStartNs, untilNs))) {
+    const c = process.cpuUsage(cpu0);
+    boot = { wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6 };
+    cut = !runTo(untilNs);
+  } else cut = true;
   if (!json) process.stderr.write('\n');
   const t2 = performance.now();
   const cpu = process.cpuUsage(cpu0);
