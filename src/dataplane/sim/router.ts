@@ -272,7 +272,7 @@ export class SimRouter {
   private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: RouterOutput): void {
     const mac = this.macFor(n, now, out);
     if (mac) {
-      frame.set(mac, 0);
+      for (let i = 0; i < 6; i++) frame[i] = mac[i]!;
       out.transmit.push({ port: n.port, frame });
       return;
     }
@@ -541,9 +541,14 @@ export class SimRouter {
         : hops[hashBucket(flowHashAt(frame, ETHERNET_HEADER, this.hashSeed), hops.length)]!;
     const egress = this.egressOf(hop)!;
     const copy = allocBytes(ETHERNET_HEADER + totalLength);
-    copy.set(egress.macOctets, 6);
+    // The whole frame when it has no padding (every VXLAN frame): a view of its packet costs more
+    // than copying the 14 header octets that are then overwritten.
+    if (n === copy.length) copy.set(frame);
+    else copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
+    const src = egress.macOctets;
+    for (let i = 0; i < 6; i++) copy[6 + i] = src[i]!;
     copy[12] = 0x08;
-    copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
+    copy[13] = 0x00;
     copy[ETHERNET_HEADER + 8] = ttl - 1;
     copy[ETHERNET_HEADER + 10] = 0;
     copy[ETHERNET_HEADER + 11] = 0;
