@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BgpSpeaker } from '../../src/bgp/speaker.js';
+import { BgpSpeaker, type PeerConfig } from '../../src/bgp/speaker.js';
 import { macIpRoute, routeTargetCommunity } from '../../src/evpn/routes.js';
 import type { Asn, Ipv4Address, Mac } from '../../src/wire/addr.js';
 import {
@@ -84,6 +84,23 @@ function pair(
   net.add(B, b);
   net.start();
   return { net, a, b };
+}
+
+/** Speakers `{ address: [AS, peers] }` on one in-memory network, started. */
+function speakers(specs: Record<string, readonly [number, readonly PeerConfig[]]>): {
+  net: MemoryNet;
+  at: (address: Ipv4Address) => BgpSpeaker;
+} {
+  const net = new MemoryNet();
+  const byAddress = new Map<string, BgpSpeaker>();
+  for (const [address, [localAs, peers]] of Object.entries(specs)) {
+    const s = new BgpSpeaker({ localAs, routerId: address as Ipv4Address });
+    for (const peer of peers) s.addPeer(peer);
+    byAddress.set(address, s);
+    net.add(address as Ipv4Address, s);
+  }
+  net.start();
+  return { net, at: (address) => byAddress.get(address)! };
 }
 
 describe('two speakers in memory', () => {
@@ -194,18 +211,18 @@ describe('two speakers in memory', () => {
   });
 
   it('reflects client routes between iBGP clients with ORIGINATOR_ID and CLUSTER_LIST', () => {
-    const net = new MemoryNet();
-    const spine = new BgpSpeaker({ localAs: 65000, routerId: C });
-    const leaf1 = new BgpSpeaker({ localAs: 65000, routerId: A });
-    const leaf2 = new BgpSpeaker({ localAs: 65000, routerId: B });
-    spine.addPeer({ address: A, remoteAs: 65000, routeReflectorClient: true });
-    spine.addPeer({ address: B, remoteAs: 65000, routeReflectorClient: true });
-    leaf1.addPeer({ address: C, remoteAs: 65000 });
-    leaf2.addPeer({ address: C, remoteAs: 65000 });
-    net.add(C, spine);
-    net.add(A, leaf1);
-    net.add(B, leaf2);
-    net.start();
+    const { net, at } = speakers({
+      [C]: [
+        65000,
+        [
+          { address: A, remoteAs: 65000, routeReflectorClient: true },
+          { address: B, remoteAs: 65000, routeReflectorClient: true },
+        ],
+      ],
+      [A]: [65000, [{ address: C, remoteAs: 65000 }]],
+      [B]: [65000, [{ address: C, remoteAs: 65000 }]],
+    });
+    const [leaf1, leaf2] = [at(A), at(B)];
     leaf1.originateEvpn(routes(1)[0]!, ATTRS, A);
     net.drain();
     assert.equal(leaf2.evpn.size, 1);
@@ -591,22 +608,17 @@ describe('an EVPN import filter (a leaf keeps only what its VNIs import)', () =>
 describe('sender-side AS path loop detection', () => {
   /** Spines A and C share AS 65000; leaf B (AS 65002) peers with both. A originates 50 routes. */
   function spinesAndLeaf(detection: boolean | undefined) {
-    const net = new MemoryNet();
-    const a = new BgpSpeaker({ localAs: 65000, routerId: A });
-    const b = new BgpSpeaker({ localAs: 65002, routerId: B });
-    const c = new BgpSpeaker({ localAs: 65000, routerId: C });
-    a.addPeer({ address: B, remoteAs: 65002 });
-    c.addPeer({ address: B, remoteAs: 65002 });
-    for (const spine of [A, C])
-      b.addPeer({
-        address: spine,
-        remoteAs: 65000,
-        ...(detection !== undefined ? { senderAsPathLoopDetection: detection } : {}),
-      });
-    net.add(A, a);
-    net.add(B, b);
-    net.add(C, c);
-    net.start();
+    const toSpine = (address: Ipv4Address): PeerConfig => ({
+      address,
+      remoteAs: 65000,
+      ...(detection !== undefined ? { senderAsPathLoopDetection: detection } : {}),
+    });
+    const { net, at } = speakers({
+      [A]: [65000, [{ address: B, remoteAs: 65002 }]],
+      [B]: [65002, [toSpine(A), toSpine(C)]],
+      [C]: [65000, [{ address: B, remoteAs: 65002 }]],
+    });
+    const [a, b, c] = [at(A), at(B), at(C)];
     net.drain();
     for (const r of routes(50)) a.originateEvpn(r, ATTRS, A);
     net.drain();
@@ -629,18 +641,18 @@ describe('sender-side AS path loop detection', () => {
 describe('update groups', () => {
   for (const count of [100, 45_000])
     it(`peers reached through different local ASes get their own UPDATEs, each with its AS prepended (${count} routes)`, () => {
-      const net = new MemoryNet();
-      const a = new BgpSpeaker({ localAs: 65000, routerId: A });
-      const b = new BgpSpeaker({ localAs: 65002, routerId: B });
-      const c = new BgpSpeaker({ localAs: 65003, routerId: C });
-      a.addPeer({ address: B, remoteAs: 65002 });
-      a.addPeer({ address: C, remoteAs: 65003, localAs: 65100 });
-      b.addPeer({ address: A, remoteAs: 65000 });
-      c.addPeer({ address: A, remoteAs: 65100 });
-      net.add(A, a);
-      net.add(B, b);
-      net.add(C, c);
-      net.start();
+      const { net, at } = speakers({
+        [A]: [
+          65000,
+          [
+            { address: B, remoteAs: 65002 },
+            { address: C, remoteAs: 65003, localAs: 65100 },
+          ],
+        ],
+        [B]: [65002, [{ address: A, remoteAs: 65000 }]],
+        [C]: [65003, [{ address: A, remoteAs: 65100 }]],
+      });
+      const [a, b, c] = [at(A), at(B), at(C)];
       net.drain();
       // One flush for both peers, or (45,000) several: the groups outlive a flush.
       for (const r of routes(count)) a.originateEvpn(r, ATTRS, A);
