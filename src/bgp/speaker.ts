@@ -52,6 +52,7 @@ import {
   type RibPath,
   type RibPeer,
 } from './rib.js';
+import { ChangeLog } from './change-log.js';
 import {
   BgpSession,
   familyKey,
@@ -68,11 +69,6 @@ export const FAMILIES: Readonly<Record<FamilyName, AddressFamily>> = {
   'ipv4-unicast': FAMILY_IPV4_UNICAST,
   'l2vpn-evpn': FAMILY_L2VPN_EVPN,
 };
-const FAMILY_KEYS: Readonly<Record<FamilyName, string>> = {
-  'ipv4-unicast': familyKey(FAMILY_IPV4_UNICAST),
-  'l2vpn-evpn': familyKey(FAMILY_L2VPN_EVPN),
-};
-
 export interface MaxPrefixConfig {
   readonly limit: number;
   /** Log a warning when this percentage of the limit is reached (default 75, like FRR). */
@@ -135,8 +131,9 @@ export type RouteChange =
   | { readonly family: 'l2vpn-evpn'; readonly change: BestChange<EvpnRoute> };
 
 interface FamilyState {
-  /** Changed keys not yet sent to this peer: the route (announce or withdraw decided at flush). */
-  readonly pending: Map<string, unknown>;
+  /** The family's change log, and where this peer reads it next. */
+  readonly log: ChangeLog<RibPath<unknown>>;
+  cursor: number;
   /** Initial table dump in progress (iterates the Loc-RIB lazily). */
   dump: Iterator<[string, RibPath<unknown> | undefined]> | undefined;
   endOfRibSent: boolean;
@@ -214,6 +211,10 @@ export class BgpSpeaker {
    */
   private evpnImportFilter: ((routeTargets: readonly string[]) => boolean) | undefined;
   private readonly updateGroups: UpdateGroups = new Map();
+  private readonly changeLogs: Record<FamilyName, ChangeLog<RibPath<unknown>>> = {
+    'ipv4-unicast': new ChangeLog(),
+    'l2vpn-evpn': new ChangeLog(),
+  };
   /** Peers that are our route-reflector clients: a reflector keeps every route to reflect it. */
   private reflectorClients = 0;
 
@@ -457,7 +458,7 @@ export class BgpSpeaker {
   hasPendingOutput(): boolean {
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established') continue;
-      for (const f of p.families.values()) if (f.pending.size > 0 || f.dump || !f.endOfRibSent) return true;
+      for (const f of p.families.values()) if (f.cursor < f.log.end || f.dump || !f.endOfRibSent) return true;
     }
     return false;
   }
@@ -478,6 +479,12 @@ export class BgpSpeaker {
         budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out, groups);
       }
     }
+    for (const log of Object.values(this.changeLogs)) {
+      let oldest = log.end;
+      for (const p of this.peers.values())
+        for (const f of p.families.values()) if (f.log === log) oldest = Math.min(oldest, f.cursor);
+      log.discardBefore(oldest);
+    }
     return out;
   }
 
@@ -490,26 +497,24 @@ export class BgpSpeaker {
     out: SpeakerAction[],
     groups: UpdateGroups,
   ): number {
-    const rib =
-      ops.name === 'l2vpn-evpn' ? (this.evpn as FamilyRib<unknown>) : (this.ipv4 as FamilyRib<unknown>);
     const announce = new Map<PathAttrs, unknown[]>();
     const withdraw: unknown[] = [];
     let used = 0;
-    const take = (key: string, fallbackRoute: unknown) => {
-      const best = rib.best(key);
+    const log = f.log;
+    const told = (path: RibPath<unknown>) => this.exportAllowed(path, p);
+    while (used < budget && f.cursor < log.end) {
+      const change = log.at(f.cursor++);
+      if (change === undefined) continue;
+      used++;
+      const best = change.best;
       if (best && this.exportAllowed(best, p)) {
         let list = announce.get(best.attrs);
         if (!list) announce.set(best.attrs, (list = []));
         list.push(best.route);
-      } else {
-        withdraw.push(best?.route ?? fallbackRoute);
+      } else if (ChangeLog.withdraws(change, told)) {
+        // It was best before, and this peer may have been told: a withdrawal.
+        withdraw.push(best?.route ?? change.route);
       }
-    };
-    for (const [key, route] of f.pending) {
-      if (used >= budget) break;
-      f.pending.delete(key);
-      take(key, route);
-      used++;
     }
     if (used < budget && f.dump) {
       for (;;) {
@@ -549,7 +554,7 @@ export class BgpSpeaker {
       this.packAnnouncements(p, ops, attrs, routes, maxBytes, options, messages);
       group.set(attrs, { routes, messages: messages.slice(first) });
     }
-    if (!f.endOfRibSent && !f.dump && f.pending.size === 0) {
+    if (!f.endOfRibSent && !f.dump && f.cursor >= log.end) {
       // RFC 4724 §2: End-of-RIB once the initial table has been sent.
       messages.push(encodeBgpMessage(endOfRib(ops.family.afi, ops.family.safi), options));
       f.endOfRibSent = true;
@@ -802,11 +807,14 @@ export class BgpSpeaker {
 
   private onEstablished(p: Peer, n: NegotiatedSession, _now: number, out: SpeakerAction[]): void {
     p.rib = { ...p.rib, routerId: n.peerRouterId };
-    p.families.clear();
+    this.dropFamilies(p);
     for (const fam of n.families) {
       const rib = fam.afi === AFI_L2VPN ? this.evpn : this.ipv4;
+      const log = this.changeLogs[fam.afi === AFI_L2VPN ? 'l2vpn-evpn' : 'ipv4-unicast'];
+      // The dump sends what the table holds now; the log, what changes from now on.
       p.families.set(familyKey(fam), {
-        pending: new Map(),
+        log,
+        cursor: log.addReader(),
         dump: rib.bests(),
         endOfRibSent: false,
         endOfRibReceived: false,
@@ -823,7 +831,7 @@ export class BgpSpeaker {
 
   private onDown(p: Peer, kind: string, now: number): void {
     const gr = p.session.negotiated?.peerGracefulRestart ?? this.lastGr.get(p);
-    p.families.clear();
+    this.dropFamilies(p);
     // RFC 4724 §4.2: if the peer can restart gracefully and the session did not end with a
     // NOTIFICATION, keep its routes as stale until it returns (or the restart time passes).
     if (gr && kind === 'connection-closed' && gr.restartTimeSeconds > 0) {
@@ -835,6 +843,12 @@ export class BgpSpeaker {
     p.staleDeadline = undefined;
     for (const c of this.evpn.withdrawPeer(p.rib.id)) this.applyChange('l2vpn-evpn', c);
     for (const c of this.ipv4.withdrawPeer(p.rib.id)) this.applyChange('ipv4-unicast', c);
+  }
+
+  /** The peer stops reading the change logs (its session went down or starts again). */
+  private dropFamilies(p: Peer): void {
+    for (const f of p.families.values()) f.log.removeReader();
+    p.families.clear();
   }
 
   private readonly lastGr = new WeakMap<Peer, NonNullable<NegotiatedSession['peerGracefulRestart']>>();
@@ -1044,18 +1058,9 @@ export class BgpSpeaker {
   private applyChange(family: 'ipv4-unicast', change: BestChange<Ipv4Prefix> | undefined): void;
   private applyChange(family: FamilyName, change: BestChange<unknown> | undefined): void {
     if (!change) return;
-    const key = FAMILY_KEYS[family];
-    for (const p of this.peers.values()) {
-      const f = p.families.get(key);
-      if (!f) continue;
-      // Adj-RIB-Out: the peer hears of the change only if it was or will be told about the
-      // destination (never an announcement of its own route back, nor a withdrawal of one).
-      if (
-        (change.best !== undefined && this.exportAllowed(change.best, p)) ||
-        (change.previous !== undefined && this.exportAllowed(change.previous, p))
-      )
-        f.pending.set(change.key, change.route);
-    }
+    // Adj-RIB-Out: each peer reads the change from the log at flush, where the export rules decide
+    // whether it hears of it (never an announcement of its own route back, nor a withdrawal of one).
+    this.changeLogs[family].append(change.key, change.route, change.best, change.previous);
     if (this.listeners.length > 0) {
       const event = { family, change } as RouteChange;
       for (const l of this.listeners) l(event);
