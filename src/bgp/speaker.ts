@@ -845,6 +845,22 @@ export class BgpSpeaker {
     for (const c of this.ipv4.withdrawPeer(p.rib.id)) this.applyChange('ipv4-unicast', c);
   }
 
+  /**
+   * Whether the one peer reading `log` may hear of `change`. A speaker with a single session (a
+   * leaf's daemon under a route server, the ingest benchmark) would otherwise log every route that
+   * peer sends only to skip it: its own routes are never sent back.
+   */
+  private concernsSoleReader(log: ChangeLog<RibPath<unknown>>, change: BestChange<unknown>): boolean {
+    for (const p of this.peers.values())
+      for (const f of p.families.values())
+        if (f.log === log)
+          return (
+            (change.best !== undefined && this.exportAllowed(change.best, p)) ||
+            (change.previous !== undefined && this.exportAllowed(change.previous, p))
+          );
+    return true;
+  }
+
   /** The peer stops reading the change logs (its session went down or starts again). */
   private dropFamilies(p: Peer): void {
     for (const f of p.families.values()) f.log.removeReader();
@@ -1060,7 +1076,9 @@ export class BgpSpeaker {
     if (!change) return;
     // Adj-RIB-Out: each peer reads the change from the log at flush, where the export rules decide
     // whether it hears of it (never an announcement of its own route back, nor a withdrawal of one).
-    this.changeLogs[family].append(change.key, change.route, change.best, change.previous);
+    const log = this.changeLogs[family];
+    if (log.readers !== 1 || this.concernsSoleReader(log, change))
+      log.append(change.key, change.route, change.best, change.previous);
     if (this.listeners.length > 0) {
       const event = { family, change } as RouteChange;
       for (const l of this.listeners) l(event);
