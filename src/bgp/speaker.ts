@@ -809,8 +809,9 @@ export class BgpSpeaker {
     p.rib = { ...p.rib, routerId: n.peerRouterId };
     this.dropFamilies(p);
     for (const fam of n.families) {
-      const rib = fam.afi === AFI_L2VPN ? this.evpn : this.ipv4;
-      const log = this.changeLogs[fam.afi === AFI_L2VPN ? 'l2vpn-evpn' : 'ipv4-unicast'];
+      const evpn = fam.afi === AFI_L2VPN;
+      const rib = evpn ? this.evpn : this.ipv4;
+      const log = this.changeLogs[evpn ? 'l2vpn-evpn' : 'ipv4-unicast'];
       // The dump sends what the table holds now; the log, what changes from now on.
       p.families.set(familyKey(fam), {
         log,
@@ -1116,21 +1117,19 @@ function attrOrder(a: PathAttribute): number {
   return a.type === 'unknown' ? a.code : (ATTR_ORDER[a.type] ?? 255);
 }
 
-/**
- * UPDATEs encoded during one flush, per peer group (family, iBGP or eBGP, message options, and for
- * IPv4 the local address that becomes the next hop) and source attribute set, with the routes they
- * carry: a peer whose routes for that attribute set are the same objects in the same order reuses them.
- */
+/** Whether `asn` appears anywhere in an AS_PATH (sequences and sets alike). */
 function asPathContains(path: readonly AsPathSegment[], asn: number): boolean {
   for (const segment of path) for (const a of segment.asns) if (a === asn) return true;
   return false;
 }
 
 /**
- * The last UPDATEs built per update group and attribute set, with the routes they carry. Kept from
- * one flush to the next: a flush sends at most its budget of routes, so on a spine each flush
- * serves one or two of the leaves and the next ones get the same routes in a later call. An entry
- * goes when its attribute set does.
+ * The last UPDATEs built per peer group (family, iBGP or eBGP, local AS, message options, and for
+ * IPv4 the local address that becomes the next hop) and source attribute set, with the routes they
+ * carry: a peer whose routes for that attribute set are the same objects in the same order reuses
+ * them. Kept from one flush to the next: a flush sends at most its budget of routes, so on a spine
+ * each flush serves one or two of the leaves and the next ones get the same routes in a later call.
+ * An entry goes when its attribute set does.
  */
 type UpdateGroups = Map<string, WeakMap<PathAttrs, { routes: unknown[]; messages: Uint8Array[] }>>;
 

@@ -51,14 +51,14 @@ export interface CpuCounters {
   maxQueueNs: number;
 }
 
-/** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
 /**
  * Fabric links run jumbo frames, as data-center underlays do (MTU 9216: VXLAN adds 50 octets to every
  * server frame, so the underlay must carry more than 1500), and a BGP session's TCP segments are up
  * to 9216 − 40 octets: one segment per 4096-octet UPDATE or more, where 1460 would need three.
  */
-export const FABRIC_TCP_MSS = 9176;
+const FABRIC_TCP_MSS = 9176;
 
+/** One control-plane CPU plus one FIB-programming pipeline, on the simulated clock. */
 export class ControlPlaneCpu {
   readonly counters: CpuCounters = { tasks: 0, updates: 0, installs: 0, busyNs: 0, maxQueueNs: 0 };
   private cpuFreeAt = 0;

@@ -503,9 +503,9 @@ export class SimRouter {
 
   /**
    * The forwarding fast path, on the frame's bytes: an untagged IPv4 packet with a valid header
-   * addressed to this interface's MAC, forwarded or handed to the router's host. Writes exactly what the general path
-   * writes (new Ethernet header, TTL one less, header checksum recomputed; padding dropped) and
-   * returns false to leave everything else to it.
+   * addressed to this interface's MAC, forwarded or handed to the router's host. Writes exactly what
+   * the general path writes (new Ethernet header, TTL one less, header checksum recomputed; padding
+   * dropped) and returns false to leave everything else to it.
    */
   private forwardFast(iface: Interface, frame: Uint8Array, now: number, out: RouterOutput): boolean {
     const n = frame.length;
