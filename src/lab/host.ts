@@ -89,6 +89,26 @@ export interface FlowReceiveStats {
   readonly seen: SequenceSet;
 }
 
+/** A `Map` that counts its changes, so a reader can tell cheaply whether what it read still holds. */
+export class VersionedMap<K, V> extends Map<K, V> {
+  version = 0;
+
+  override set(key: K, value: V): this {
+    this.version++;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    this.version++;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
 /** The sequence numbers seen, one bit each (a flow's sequences are dense from 0). */
 export class SequenceSet {
   private bits = new Uint32Array(64);
@@ -147,7 +167,7 @@ export class Host {
     notCollecting: 0,
     lacpLoopback: 0,
   };
-  readonly arpCache = new Map<Ipv4Address, Mac>();
+  readonly arpCache = new VersionedMap<Ipv4Address, Mac>();
   /** Packets waiting for ARP resolution of a next hop. */
   private readonly pending = new Map<Ipv4Address, { packets: Uint8Array[]; tries: number }>();
   readonly flowsSent = new Map<string, { id: number; sent: number; stop: () => void }>();
@@ -157,6 +177,12 @@ export class Host {
   private readonly pings = new Map<number, { sentAt: number; rttNs?: number }>();
   private nextPing = 1;
   private readonly outByPort = new Map<string, number>();
+  /** The port the last frame left by and its count so far, written back to `outByPort` when read. */
+  private lastOutPort: string | undefined;
+  private lastOutCount = 0;
+  /** The flow the last flow packet belonged to: a host mostly receives one (no lookup per packet). */
+  private lastFlowId = -1;
+  private lastFlow: FlowReceiveStats | undefined;
   /** The bond's driver, if the host is bonded. */
   private readonly lacp: LabLacpDriver | undefined;
   /** Bonded: the ports collecting, as the bond's `port-state` actions last said. */
@@ -201,7 +227,12 @@ export class Host {
 
   /** Data frames sent per port (LACPDUs not included). */
   get framesOutByPort(): ReadonlyMap<string, number> {
+    this.settleOutCount();
     return this.outByPort;
+  }
+
+  private settleOutCount(): void {
+    if (this.lastOutPort !== undefined) this.outByPort.set(this.lastOutPort, this.lastOutCount);
   }
 
   /** Carrier on `port` came or went; a bonded host's LACP port follows it, others ignore it. */
@@ -344,7 +375,7 @@ export class Host {
     const id = readU32(p, o + 4);
     const seq = readU32(p, o + 8);
     const sentAt = readU32(p, o + 12) * 2 ** 32 + readU32(p, o + 16);
-    let s = this.flowsReceived.get(id);
+    let s = id === this.lastFlowId ? this.lastFlow : this.flowsReceived.get(id);
     if (!s)
       this.flowsReceived.set(
         id,
@@ -357,6 +388,8 @@ export class Host {
           seen: new SequenceSet(),
         }),
       );
+    this.lastFlowId = id;
+    this.lastFlow = s;
     if (s.seen.has(seq)) {
       s.duplicated++;
       return;
@@ -382,7 +415,12 @@ export class Host {
       return;
     }
     this.counters.framesOut++;
-    this.outByPort.set(port, (this.outByPort.get(port) ?? 0) + 1);
+    if (port === this.lastOutPort) this.lastOutCount++;
+    else {
+      this.settleOutCount();
+      this.lastOutPort = port;
+      this.lastOutCount = (this.outByPort.get(port) ?? 0) + 1;
+    }
     this.transmit(port, frame);
   }
 
@@ -494,9 +532,15 @@ export class Host {
     this.flowsSent.set(spec.name, state);
     let template: { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } | undefined;
     const nextHop = this.onLink(spec.dst) ? spec.dst : this.config.gateway;
+    // The next hop's MAC, looked up again only when the ARP cache has changed.
+    let mac: Mac | undefined;
+    let arpVersion = -1;
     const tick = () => {
       if (stopped || (spec.count !== undefined && seq >= spec.count)) return;
-      const mac = nextHop === undefined ? undefined : this.arpCache.get(nextHop);
+      if (arpVersion !== this.arpCache.version) {
+        arpVersion = this.arpCache.version;
+        mac = nextHop === undefined ? undefined : this.arpCache.get(nextHop);
+      }
       if (mac) {
         if (template?.mac !== mac) template = this.flowTemplate(spec.dst, mac, srcPort, size);
         this.sendFlowPacket(template, id, seq++);
@@ -510,7 +554,7 @@ export class Host {
         );
       }
       state.sent++;
-      this.sim.after(interval, tick);
+      this.sim.schedule(this.sim.now + interval, tick);
     };
     tick();
   }

@@ -52,31 +52,62 @@ export interface LinkCounters {
 
 export type CaptureHook = (timestampNs: number, frame: Uint8Array, from: LinkEndpoint) => void;
 
-interface Direction {
-  readonly from: LinkEndpoint;
-  readonly to: LinkEndpoint;
+/** One direction of a link: its transmit queue and the frames on the wire. */
+class Direction {
   /** When the transmitter is free again (ns). */
-  busyUntil: number;
+  busyUntil = 0;
   /**
    * When each frame accepted and not yet serialized finishes (ns, increasing), in `finishing[head]`
    * to `finishing[tail - 1]`: the transmit queue, emptied as time passes rather than by an event
-   * per frame.
+   * per frame. Typed arrays here and in `inFlightEpoch`: a plain array's element kind changes as its
+   * values grow past small integers, at a different moment on every link, and the stores of the
+   * per-frame path became megamorphic.
    */
-  readonly finishing: number[];
-  head: number;
-  tail: number;
+  finishing = new Float64Array(8);
+  head = 0;
+  tail = 0;
   /**
    * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
    * `inFlight[sentUpTo - 1]`, with the link's epoch when each was sent. They arrive in the order
    * they were sent (one transmitter, one latency), so one handler per direction takes the oldest,
    * rather than a closure per frame. The arrays are reused, never truncated (that reallocates them).
    */
-  readonly inFlight: (Uint8Array | undefined)[];
-  readonly inFlightEpoch: number[];
-  arrivedUpTo: number;
-  sentUpTo: number;
+  readonly inFlight: (Uint8Array | undefined)[] = [];
+  inFlightEpoch = new Int32Array(8);
+  arrivedUpTo = 0;
+  sentUpTo = 0;
   /** The event handler for the next arrival in this direction. */
   readonly arrive: () => void;
+
+  constructor(
+    readonly from: LinkEndpoint,
+    readonly to: LinkEndpoint,
+    arrive: (dir: Direction) => void,
+  ) {
+    this.arrive = () => arrive(this);
+  }
+
+  /** Appends a frame's serialization end to the transmit queue. */
+  enqueue(done: number): void {
+    if (this.tail === this.finishing.length) this.finishing = grown(this.finishing, this.tail);
+    this.finishing[this.tail++] = done;
+  }
+
+  /** Puts a frame sent in `epoch` on the wire. */
+  fly(frame: Uint8Array, epoch: number): void {
+    const i = this.sentUpTo;
+    if (i === this.inFlightEpoch.length) this.inFlightEpoch = grown(this.inFlightEpoch, i);
+    this.inFlight[i] = frame;
+    this.inFlightEpoch[i] = epoch;
+    this.sentUpTo = i + 1;
+  }
+}
+
+/** A typed array twice as long holding the first `used` elements of `a`. */
+function grown<T extends Float64Array | Int32Array>(a: T, used: number): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a.subarray(0, used));
+  return b;
 }
 
 /** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
@@ -142,20 +173,7 @@ export class Link {
   }
 
   private direction(from: LinkEndpoint, to: LinkEndpoint): Direction {
-    const dir: Direction = {
-      from,
-      to,
-      busyUntil: 0,
-      finishing: [],
-      head: 0,
-      tail: 0,
-      inFlight: [],
-      inFlightEpoch: [],
-      arrivedUpTo: 0,
-      sentUpTo: 0,
-      arrive: () => this.arrive(dir),
-    };
-    return dir;
+    return new Direction(from, to, (dir) => this.arrive(dir));
   }
 
   /** The oldest frame in flight in `dir` reaches the far end (unless the link went down meanwhile). */
@@ -291,25 +309,23 @@ export class Link {
     const start = Math.max(now, dir.busyUntil);
     const done = start + serialization;
     dir.busyUntil = done;
-    dir.finishing[dir.tail++] = done;
+    dir.enqueue(done);
     this.counters.sent++;
     const epoch = this.epoch;
     // Captured as it leaves the transmitter, like tcpdump on the sending interface.
     if (this.captures.length > 0)
-      this.sim.at(start, () => {
+      this.sim.schedule(start, () => {
         if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
       });
     const flying = dir.sentUpTo;
     if (flying > dir.arrivedUpTo && dir.inFlightEpoch[flying - 1] !== epoch) {
       // Frames sent before the link last went down are still due (to be counted lost), and one that
       // was still serializing may be due after this one: this frame gets an event of its own.
-      this.sim.at(done + this.latencyNs, () => this.land(dir, frame, epoch));
+      this.sim.schedule(done + this.latencyNs, () => this.land(dir, frame, epoch));
       return true;
     }
-    dir.inFlight[flying] = frame;
-    dir.inFlightEpoch[flying] = epoch;
-    dir.sentUpTo = flying + 1;
-    this.sim.at(done + this.latencyNs, dir.arrive);
+    dir.fly(frame, epoch);
+    this.sim.schedule(done + this.latencyNs, dir.arrive);
     return true;
   }
 }

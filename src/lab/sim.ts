@@ -89,9 +89,11 @@ export class Simulator {
   /**
    * A binary heap of events by (time, sequence). The keys sit beside it in typed arrays, so sifting
    * compares numbers in two contiguous arrays instead of reading each event object (at data-center
-   * size the events are spread over a large heap, and every such read was a cache miss).
+   * size the events are spread over a large heap, and every such read was a cache miss). An entry
+   * is a cancellable `QueuedEvent`, or the bare handler of an event scheduled without a handle
+   * (`schedule`: a frame's arrival, a flow's next packet), which costs no allocation.
    */
-  private heap: QueuedEvent[] = [];
+  private heap: (QueuedEvent | EventHandler)[] = [];
   private ats = new Float64Array(1024);
   private seqs = new Float64Array(1024);
   private seq = 0;
@@ -138,7 +140,7 @@ export class Simulator {
       this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     }
     const event = new QueuedEvent(at > this.current ? at : this.current, this.seq++, handler);
-    this.push(event);
+    this.push(event.at, event.seq, event);
     return event;
   }
 
@@ -147,19 +149,30 @@ export class Simulator {
     return this.at(this.current + Math.max(0, delay), handler);
   }
 
+  /** `at` for an event that is never cancelled: no handle is made (the per-frame events). */
+  schedule(at: number, handler: EventHandler): void {
+    if (this.kinds) {
+      this.at(at, handler);
+      return;
+    }
+    this.push(at > this.current ? at : this.current, this.seq++, handler);
+  }
+
   /** Time of the next event, or undefined if the queue is empty. */
   nextEventAt(): number | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.handler === undefined) this.pop();
-    return this.heap.length > 0 ? this.ats[0] : undefined;
+    const h = this.heap;
+    while (h.length > 0 && typeof h[0] !== 'function' && h[0]!.handler === undefined) this.pop();
+    return h.length > 0 ? this.ats[0] : undefined;
   }
 
   /** Runs one event; false when there is none. */
   step(): boolean {
     while (this.heap.length > 0) {
+      const at = this.ats[0]!;
       const e = this.pop();
-      const handler = e.handler;
+      const handler = typeof e === 'function' ? e : e.handler;
       if (!handler) continue;
-      this.current = e.at;
+      this.current = at;
       this.executed++;
       handler();
       return true;
@@ -183,10 +196,11 @@ export class Simulator {
         if (until > this.current) this.current = until;
         return true;
       }
+      const at = this.ats[0]!;
       const e = this.pop();
-      const handler = e.handler;
+      const handler = typeof e === 'function' ? e : e.handler;
       if (!handler) continue;
-      this.current = e.at;
+      this.current = at;
       this.executed++;
       n++;
       handler();
@@ -195,13 +209,11 @@ export class Simulator {
   }
 
   /** Sifts up from the end, moving parents down into the hole rather than swapping. */
-  private push(e: QueuedEvent): void {
+  private push(at: number, seq: number, e: QueuedEvent | EventHandler): void {
     const h = this.heap;
     let i = h.length;
     if (i === this.ats.length) this.grow();
     const { ats, seqs } = this;
-    const at = e.at;
-    const seq = e.seq;
     h.push(e);
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -227,7 +239,7 @@ export class Simulator {
     this.seqs = seqs;
   }
 
-  private pop(): QueuedEvent {
+  private pop(): QueuedEvent | EventHandler {
     const h = this.heap;
     const { ats, seqs } = this;
     const top = h[0]!;
