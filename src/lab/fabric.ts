@@ -57,6 +57,15 @@ export interface AccessPortControl {
 /** One node's ports → the link end it owns on each. */
 type PortEnds = Map<string, { link: Link; end: LinkEndpoint }>;
 
+/** Where a frame arrives: a node's port, and what was found out about it once. */
+interface PortAt {
+  readonly ports: PortEnds;
+  readonly port: string;
+  /** On a routed leaf: whether the port is an uplink, as of the router's `interfaceCount`. */
+  underlayInterfaces: number;
+  underlay: boolean;
+}
+
 export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
@@ -196,10 +205,11 @@ export class Fabric {
     if (!node) throw new RangeError(`no node named ${nodeName}`);
     const ports = this.ends.get(nodeName)!;
     if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
+    const at: PortAt = { ports, port, underlayInterfaces: -1, underlay: false };
     return {
       node: nodeName,
       port,
-      deliver: (frame) => this.deliver(node, ports, port, frame),
+      deliver: (frame) => this.deliver(node, at, frame),
       carrier: (up) => {
         const routed =
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
@@ -218,7 +228,8 @@ export class Fabric {
   }
 
   /** A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. */
-  private deliver(node: LabNode, ports: PortEnds, port: string, frame: Uint8Array): void {
+  private deliver(node: LabNode, at: PortAt, frame: Uint8Array): void {
+    const { ports, port } = at;
     switch (node.kind) {
       case 'host':
         node.host.receive(port, frame);
@@ -227,7 +238,7 @@ export class Fabric {
         node.device.receive(port, frame);
         return;
       case 'leaf': {
-        if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, port)) {
+        if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, at)) {
           this.throughUnderlay(node, ports, port, frame);
           return;
         }
@@ -253,8 +264,13 @@ export class Fabric {
     }
   }
 
-  private isUnderlayPort(router: SimRouter, port: string): boolean {
-    return router.hasInterface(port);
+  /** Whether the port is one of the leaf's routed uplinks, asked again only when the router's interfaces change. */
+  private isUnderlayPort(router: SimRouter, at: PortAt): boolean {
+    if (at.underlayInterfaces !== router.interfaceCount) {
+      at.underlayInterfaces = router.interfaceCount;
+      at.underlay = router.hasInterface(at.port);
+    }
+    return at.underlay;
   }
 
   /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */

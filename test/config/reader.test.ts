@@ -60,4 +60,18 @@ describe('config reader', () => {
     const ctx = new ConfigContext('dup.yaml', 'a: 1\na: 2\n');
     assert.throws(() => ctx.finish(), /dup\.yaml:2:1: YAML: .*[Uu]nique/);
   });
+
+  it('rejects duplicate keys in flow and nested maps, in file order, and keeps keys of other maps apart', () => {
+    const ctx = new ConfigContext(
+      'dup.yaml',
+      'n:\n  x: { p: 1, q: 2, p: 3 }\n  y: { p: 1 }\nm: { 1: a, "1": b }\nn: 2\n',
+    );
+    assert.deepEqual(
+      ctx.problems.map((p) => [p.line, p.column, p.message]),
+      [
+        [2, 20, 'YAML: Map keys must be unique'],
+        [5, 1, 'YAML: Map keys must be unique'],
+      ],
+    );
+  });
 });

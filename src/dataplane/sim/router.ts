@@ -424,6 +424,11 @@ export class SimRouter {
       r.nextHops = r.nextHops.map((h) => ({ ...h, egress: this.interfaces.get(h.port) }));
   }
 
+  /** How many interfaces the router has; it only grows (an answer of `hasInterface` holds until it does). */
+  get interfaceCount(): number {
+    return this.interfaces.size;
+  }
+
   hasInterface(port: string): boolean {
     return this.interfaces.has(port);
   }
