@@ -405,8 +405,13 @@ export class FamilyRib<R> {
    * dumps to peers). Destinations added later are not visited: a peer hears of them as changes, so a
    * dump begun as a table arrives does not chase it.
    */
-  *bests(): IterableIterator<[string, RibPath<R> | undefined]> {
-    let left = this.table.size;
+  bests(): IterableIterator<[string, RibPath<R> | undefined]> {
+    // Counted now: a generator's body (and so its count) would only start at the first `next`.
+    return this.firstBests(this.table.size);
+  }
+
+  private *firstBests(count: number): IterableIterator<[string, RibPath<R> | undefined]> {
+    let left = count;
     for (const [key, slot] of this.table) {
       // Insertion order: once as many as were held have been seen, the rest came later (a deleted
       // one only makes the dump also visit a newer one, which is harmless).
