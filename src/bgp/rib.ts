@@ -17,7 +17,13 @@ import {
   type PathAttribute,
   type PmsiTunnelAttribute,
 } from '../wire/bgp-update.js';
-import { PackedMacIpRoute, type EvpnRoute } from '../wire/evpn.js';
+import {
+  PackedMacIpRoute,
+  type Esi,
+  type EvpnRoute,
+  type PackedMacIpFactory,
+  type RouteDistinguisher,
+} from '../wire/evpn.js';
 import { RouteTable, routeKeyHash } from './route-table.js';
 
 /** A peer as the RIB sees it. Id 0 is the local speaker (locally originated routes). */
@@ -80,21 +86,32 @@ function plainPath<R>(peer: RibPeer, route: R, attrs: PathAttrs): RibPath<R> {
 }
 
 /**
- * A path whose route is itself: the first path learned for a packed Type-2 route takes the route's
- * fields, so each route of a table being learned keeps one object besides its key, not a route and a
- * path (memory and GC time at a million routes). Paths from other peers for the same route are plain
- * paths whose `route` is this object (FamilyRib's `sameRoute`), as with any held route.
+ * A path whose route is itself: a packed Type-2 route learned from a peer takes the path's fields, so
+ * each route of a table being learned keeps one object besides its key, not a route and a path
+ * (memory and GC time at a million routes). Sessions decode Type-2 routes straight into these
+ * (`decodedEvpnPath`); the RIB that learns one fills in its peer and attributes. Paths from other
+ * peers for the same route are plain paths whose `route` is this object (FamilyRib's `sameRoute`),
+ * as with any held route.
  */
 class PackedMacIpPath extends PackedMacIpRoute implements RibPath<EvpnRoute> {
   /** Absent on fresh paths, as on plain ones (`RibPath.stale`). */
   declare stale?: true;
+  /** Undefined until a RIB learns the route (`newEvpnPath`). */
+  peer: RibPeer;
+  attrs: PathAttrs;
 
   constructor(
-    route: PackedMacIpRoute,
-    readonly peer: RibPeer,
-    readonly attrs: PathAttrs,
+    key: string,
+    rd: RouteDistinguisher,
+    esi: Esi,
+    label1: number,
+    label2: number,
+    peer: RibPeer | undefined,
+    attrs: PathAttrs | undefined,
   ) {
-    super(route.key, route.rd, route.esi, route.label1, route.label2 ?? -1);
+    super(key, rd, esi, label1, label2);
+    this.peer = peer as RibPeer;
+    this.attrs = attrs as PathAttrs;
   }
 
   get route(): EvpnRoute {
@@ -102,10 +119,20 @@ class PackedMacIpPath extends PackedMacIpRoute implements RibPath<EvpnRoute> {
   }
 }
 
+/** How a session decodes Type-2 routes (`compactEvpn`): as paths no RIB has learned yet. */
+export const decodedEvpnPath: PackedMacIpFactory = (key, rd, esi, label1, label2) =>
+  new PackedMacIpPath(key, rd, esi, label1, label2, undefined, undefined);
+
 /** `NewPath` of the EVPN RIB: a freshly decoded packed Type-2 route becomes its own path. */
 export function newEvpnPath(peer: RibPeer, route: EvpnRoute, attrs: PathAttrs): RibPath<EvpnRoute> {
-  if (route instanceof PackedMacIpRoute && !(route instanceof PackedMacIpPath)) {
-    return new PackedMacIpPath(route, peer, attrs);
+  if (route instanceof PackedMacIpPath) {
+    if ((route.peer as RibPeer | undefined) === undefined) {
+      route.peer = peer;
+      route.attrs = attrs;
+      return route;
+    }
+  } else if (route instanceof PackedMacIpRoute) {
+    return new PackedMacIpPath(route.key, route.rd, route.esi, route.label1, route.label2 ?? -1, peer, attrs);
   }
   return { peer, route, attrs };
 }
@@ -405,8 +432,13 @@ export class FamilyRib<R> {
    * dumps to peers). Destinations added later are not visited: a peer hears of them as changes, so a
    * dump begun as a table arrives does not chase it.
    */
-  *bests(): IterableIterator<[string, RibPath<R> | undefined]> {
-    let left = this.table.size;
+  bests(): IterableIterator<[string, RibPath<R> | undefined]> {
+    // Counted now: a generator's body (and so its count) would only start at the first `next`.
+    return this.firstBests(this.table.size);
+  }
+
+  private *firstBests(count: number): IterableIterator<[string, RibPath<R> | undefined]> {
+    let left = count;
     for (const [key, slot] of this.table) {
       // Insertion order: once as many as were held have been seen, the rest came later (a deleted
       // one only makes the dump also visit a newer one, which is harmless).

@@ -43,6 +43,7 @@ import {
 } from '../wire/bgp-message.js';
 import { AS_TRANS, type UpdateMessage } from '../wire/bgp-update.js';
 import { BgpWireError, WireError } from '../wire/errors.js';
+import { decodedEvpnPath } from './rib.js';
 
 export type BgpState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
@@ -356,7 +357,7 @@ export class BgpSession {
         message = decodeBgpMessage(frame, {
           fourOctetAs: c.negotiated?.fourOctetAs ?? true,
           extendedMessage: c.negotiated?.extendedMessage ?? false,
-          compactEvpn: true,
+          compactEvpn: decodedEvpnPath,
         });
       } catch (e) {
         this.protocolError(c, now, actions, e);

@@ -66,7 +66,7 @@ import {
   type BgpErrorHandling,
   type BgpNotifyData,
 } from './errors.js';
-import { readEvpnNlriList, writeEvpnNlri, type EvpnRoute } from './evpn.js';
+import { readEvpnNlriList, writeEvpnNlri, type EvpnRoute, type PackedMacIpFactory } from './evpn.js';
 
 // ---------------------------------------------------------------------------------------------
 // Registry constants
@@ -144,9 +144,10 @@ export interface BgpCodecOptions {
   readonly afiSafiDisable?: boolean;
   /**
    * Decode EVPN Type-2 routes as `PackedMacIpRoute`s (identity kept as the RIB key's octets), for a
-   * RIB that stores millions of them. Same checks and errors as the plain form.
+   * RIB that stores millions of them (made by the factory given, if one is). Same checks and errors
+   * as the plain form.
    */
-  readonly compactEvpn?: boolean;
+  readonly compactEvpn?: boolean | PackedMacIpFactory;
 }
 
 /**
@@ -1187,7 +1188,7 @@ function readMpNlri(st: DecodeState, kind: MpNlri['kind'], start: number, end: n
   const sub = new Reader(r.buf, r.protocol, start, end);
   try {
     if (kind === 'ipv4') return { kind: 'ipv4', prefixes: readPrefixList(sub, end, 'mpNlri') };
-    return { kind: 'evpn', routes: readEvpnNlriList(sub, end, st.opts.compactEvpn === true) };
+    return { kind: 'evpn', routes: readEvpnNlriList(sub, end, st.opts.compactEvpn ?? false) };
   } catch (e) {
     if (e instanceof WireError) return `${e.field}: ${e.reason}`;
     throw e;

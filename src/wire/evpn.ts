@@ -221,6 +221,18 @@ export class PackedMacIpRoute implements MacIpRoute {
   }
 }
 
+/**
+ * Makes the route of `compact` decoding from its fields (label2 -1: one label). A RIB passes one that
+ * makes its own path object (a subclass), so a route it learns is not copied into another object.
+ */
+export type PackedMacIpFactory = (
+  key: string,
+  rd: RouteDistinguisher,
+  esi: Esi,
+  label1: number,
+  label2: number,
+) => PackedMacIpRoute;
+
 /** A plain Type-2 route, optional fields absent rather than undefined. */
 function macIpFields(
   rd: RouteDistinguisher,
@@ -692,7 +704,11 @@ function readIp(r: Reader, octets: number, field: string): IpAddress {
  * Pass one `rdCache` (newRdCache()) across a list so equal RDs share an object; `compact` decodes
  * Type-2 routes as `PackedMacIpRoute`s (same checks, same errors).
  */
-export function readEvpnNlri(r: Reader, rdCache?: RdCache, compact = false): EvpnRoute {
+export function readEvpnNlri(
+  r: Reader,
+  rdCache?: RdCache,
+  compact: boolean | PackedMacIpFactory = false,
+): EvpnRoute {
   const s = new Reader(r.buf, PROTOCOL, r.offset, r.end);
   const routeType = s.u8('route-type');
   const lenAt = s.offset;
@@ -765,7 +781,7 @@ function readMacIp(
   len: number,
   lenAt: number,
   rdCache: RdCache | undefined,
-  compact: boolean,
+  compact: boolean | PackedMacIpFactory,
 ): EvpnRoute {
   if (len < MAC_IP_FIXED + 3) routeLengthError(s, lenAt, EVPN_ROUTE_MAC_IP, len, 'at least 33');
   const body = s.offset;
@@ -805,9 +821,10 @@ function macIpRouteAt(
   esi: Esi,
   label1: number,
   label2: number,
-  compact: boolean,
+  compact: boolean | PackedMacIpFactory,
 ): MacIpRoute {
-  if (compact) return new PackedMacIpRoute(macIpKey(b, o, ipLen), rd, esi, label1, label2);
+  if (compact === true) return new PackedMacIpRoute(macIpKey(b, o, ipLen), rd, esi, label1, label2);
+  if (compact !== false) return compact(macIpKey(b, o, ipLen), rd, esi, label1, label2);
   const ipAt = o + MAC_IP_FIXED;
   const ip = ipLen === 0 ? undefined : ipLen === 4 ? ipv4FromBytes(b, ipAt) : ipv6FromBytes(b, ipAt);
   const tag = u32At(b, o + 8 + ESI_LENGTH);
@@ -819,7 +836,11 @@ function macIpRouteAt(
  * routes, the bulk of any table, are read straight off the octets (no Reader per route); any other
  * route, and every malformed one, goes through `readEvpnNlri`, so checks and errors are the same.
  */
-export function readEvpnNlriList(r: Reader, end: number, compact = false): EvpnRoute[] {
+export function readEvpnNlriList(
+  r: Reader,
+  end: number,
+  compact: boolean | PackedMacIpFactory = false,
+): EvpnRoute[] {
   const b = r.buf;
   const routes: EvpnRoute[] = [];
   const rdCache = newRdCache();

@@ -8,6 +8,7 @@ import {
   comparePaths,
   FamilyRib,
   LOCAL_PEER,
+  decodedEvpnPath,
   newEvpnPath,
   summariseAttributes,
   type RibPath,
@@ -173,6 +174,18 @@ describe('table dumps (bests)', () => {
       ['b', 'c'],
     );
   });
+
+  it('count the destinations when made, not at the first step', () => {
+    const rib = new FamilyRib<string>();
+    const attrs = path(P1, '10.0.0.1').attrs;
+    rib.update('a', 'r', P1, attrs);
+    const dump = rib.bests();
+    rib.update('b', 'r', P1, attrs);
+    assert.deepEqual(
+      [...{ [Symbol.iterator]: () => dump }].map(([k]) => k),
+      ['a'],
+    );
+  });
 });
 
 describe('EVPN paths (newEvpnPath)', () => {
@@ -205,6 +218,24 @@ describe('EVPN paths (newEvpnPath)', () => {
     rib.markStale(1);
     assert.equal(rib.destinations.get(key)!.paths[0]!.stale, true);
     assert.equal(second.stale, undefined);
+  });
+
+  it('a route a session decoded (decodedEvpnPath) becomes the path itself, once', () => {
+    const rib = new FamilyRib<EvpnRoute>(
+      (r) => r.type === 'mac-ip',
+      () => false,
+      newEvpnPath,
+    );
+    const key = evpnRouteKey(plain);
+    const decoded = decodedEvpnPath(key, plain.rd, plain.esi, plain.label1, -1);
+    const first = rib.update(key, decoded, P1, path(P1, '10.0.0.1').attrs)!.best!;
+    assert.equal(first, decoded);
+    assert.equal(first.peer, P1);
+    // Learned again (another RIB, another peer): a path of its own that names it as its route.
+    const again = newEvpnPath(P2, decoded, path(P2, '10.0.0.2').attrs);
+    assert.notEqual(again, decoded);
+    assert.equal(again.route, decoded);
+    assert.equal(first.peer, P1, 'the first learner keeps it');
   });
 });
 
