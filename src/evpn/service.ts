@@ -138,7 +138,7 @@ interface MacState {
    * Candidates per route key (one per originating RD), including those at our own VTEPs (our M-LAG
    * peer's), which take part in the selection but are never announced as remote.
    */
-  readonly remote: Map<string, MacCandidate>;
+  readonly remote: FewMap<string, MacCandidate>;
   local: LocalMac | undefined;
   /** The remote owner last announced to the data plane. */
   announced: MacCandidate | undefined;
@@ -159,7 +159,7 @@ export interface LocalMacOptions {
  * routes, by key, that hold it now, in the order they last changed (newest last).
  */
 interface Held<V> {
-  readonly routes: Map<string, V>;
+  readonly routes: FewMap<string, V>;
   shown: V | undefined;
 }
 
@@ -190,6 +190,51 @@ interface PrefixHold {
   readonly routerMac?: Mac;
 }
 
+/**
+ * An insertion-ordered map for the few entries a MAC or a binding has (one per originating route):
+ * keys and values side by side in one array of exactly their size. A `Map` costs ~175 bytes even
+ * empty, and a leaf holds two per remote host (tens of megabytes in a data-center-sized lab).
+ */
+class FewMap<K, V> {
+  private entries: (K | V)[] = [];
+
+  get size(): number {
+    return this.entries.length >> 1;
+  }
+
+  private indexOf(key: K): number {
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 2) if (e[i] === key) return i;
+    return -1;
+  }
+
+  get(key: K): V | undefined {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : (this.entries[i + 1] as V);
+  }
+
+  /** Replaces the value of a key in place (keeping its position), or appends the key. */
+  set(key: K, value: V): this {
+    const i = this.indexOf(key);
+    if (i >= 0) this.entries[i + 1] = value;
+    else this.entries = [...this.entries, key, value];
+    return this;
+  }
+
+  delete(key: K): boolean {
+    const i = this.indexOf(key);
+    if (i < 0) return false;
+    this.entries = this.entries.filter((_, j) => j !== i && j !== i + 1);
+    return true;
+  }
+
+  values(): V[] {
+    const out: V[] = [];
+    for (let i = 1; i < this.entries.length; i += 2) out.push(this.entries[i] as V);
+    return out;
+  }
+}
+
 export class EvpnService {
   readonly config: EvpnConfig;
   private readonly speaker: BgpSpeaker;
@@ -203,6 +248,7 @@ export class EvpnService {
     }
   >();
   private readonly macs = new Map<number, Map<Mac, MacState>>();
+  private readonly firstCandidates = new Map<IpAddress, MacCandidate>();
   /** Flood-list members by `vni|vtep`, IP↔MAC bindings by `vni|ip`, VRF routes by `l3vni|prefix|vtep`. */
   private readonly floodHeld = new Map<string, Held<FloodHold>>();
   private readonly neighborHeld = new Map<string, Held<NeighborHold>>();
@@ -483,11 +529,10 @@ export class EvpnService {
   ): void {
     if (next) {
       const mm = next.attrs.macMobility;
-      const candidate = {
-        vtep: next.attrs.nextHop,
-        sequence: mm?.sequence ?? 0,
-        sticky: mm?.sticky ?? false,
-      };
+      const candidate =
+        mm === undefined || (mm.sequence === 0 && !mm.sticky)
+          ? this.firstCandidate(next.attrs.nextHop)
+          : { vtep: next.attrs.nextHop, sequence: mm.sequence, sticky: mm.sticky };
       for (const evi of nextVnis) {
         const state = this.macState(evi.vni, mac);
         state.remote.set(key, candidate);
@@ -621,7 +666,7 @@ export class EvpnService {
   ): void {
     for (const h of after) {
       let held = table.get(h.id);
-      if (!held) table.set(h.id, (held = { routes: new Map(), shown: undefined }));
+      if (!held) table.set(h.id, (held = { routes: new FewMap(), shown: undefined }));
       const old = held.routes.get(key);
       if (old !== undefined && same(old, h.value)) continue;
       held.routes.delete(key);
@@ -712,11 +757,21 @@ export class EvpnService {
     if (!state.local && state.remote.size === 0) this.macs.get(vni)?.delete(mac);
   }
 
+  /**
+   * The candidate of a MAC never moved (sequence 0, not sticky) at `vtep`: one shared object per VTEP
+   * (candidates are never changed), not one per route, as nearly every MAC of a fabric is one.
+   */
+  private firstCandidate(vtep: IpAddress): MacCandidate {
+    let c = this.firstCandidates.get(vtep);
+    if (!c) this.firstCandidates.set(vtep, (c = { vtep, sequence: 0, sticky: false }));
+    return c;
+  }
+
   private macState(vni: number, mac: Mac): MacState {
     let table = this.macs.get(vni);
     if (!table) this.macs.set(vni, (table = new Map()));
     let s = table.get(mac);
-    if (!s) table.set(mac, (s = { remote: new Map(), local: undefined, announced: undefined }));
+    if (!s) table.set(mac, (s = { remote: new FewMap(), local: undefined, announced: undefined }));
     return s;
   }
 

@@ -52,6 +52,13 @@ export interface LinkCounters {
 
 export type CaptureHook = (timestampNs: number, frame: Uint8Array, from: LinkEndpoint) => void;
 
+/**
+ * Room for frames a direction keeps when it goes idle: a burst (a flood reaching every port of a
+ * leaf at once) grows its arrays, and at data-center size thousands of links holding a burst's room
+ * for good cost tens of megabytes.
+ */
+const IDLE_CAPACITY = 64;
+
 /** One direction of a link: its transmit queue and the frames on the wire. */
 class Direction {
   /** When the transmitter is free again (ns). */
@@ -91,6 +98,15 @@ class Direction {
   enqueue(done: number): void {
     if (this.tail === this.finishing.length) this.finishing = grown(this.finishing, this.tail);
     this.finishing[this.tail++] = done;
+  }
+
+  /** Lets go of the room a burst made, once nothing is on the wire (so nothing is queued either). */
+  shrink(): void {
+    this.inFlight.length = 0;
+    this.inFlightEpoch = new Int32Array(8);
+    this.finishing = new Float64Array(8);
+    this.head = 0;
+    this.tail = 0;
   }
 
   /** Puts a frame sent in `epoch` on the wire. */
@@ -186,6 +202,7 @@ export class Link {
       // Nothing else on the wire: start from the front again.
       dir.arrivedUpTo = 0;
       dir.sentUpTo = 0;
+      if (dir.inFlight.length > IDLE_CAPACITY || dir.finishing.length > IDLE_CAPACITY) dir.shrink();
     } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.sentUpTo) {
       // A link that is never idle: move what is still on the wire to the front now and then.
       dir.inFlight.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
