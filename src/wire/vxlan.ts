@@ -97,8 +97,25 @@ function checkVni(v: Vni): number {
   try {
     return toVni(v);
   } catch {
-    return invalid('vni', `${String(v)} is not a VNI (0..16777215)`);
+    return badVni(v);
   }
+}
+
+/*
+ * The errors of the fast paths, each built in a function of its own: a number formatted into a
+ * message in two branches was formatted once, before either, on every frame (optimized code shares
+ * the conversion and places it where both branches are reachable).
+ */
+function innerFrameTooLong(length: number): never {
+  invalid('innerFrame', `inner frame of ${length} octets does not fit an IPv4 datagram`);
+}
+
+function bufferTooSmall(total: number, offset: number, length: number): never {
+  invalid('out', `${total} octets do not fit at offset ${offset} of a ${length}-octet buffer`);
+}
+
+function badVni(vni: number): never {
+  invalid('vni', `${String(vni)} is not a VNI (0..16777215)`);
 }
 
 function emitVxlanHeader(
@@ -297,12 +314,9 @@ export function encapsulateVxlanInto(e: VxlanEncapsulation, out: Uint8Array, off
   const inner = e.innerFrame;
   const total = VXLAN_OVERHEAD + inner.length;
   const ipLength = total - ETHERNET_HEADER_LENGTH;
-  if (ipLength > 0xffff) {
-    invalid('innerFrame', `inner frame of ${inner.length} octets does not fit an IPv4 datagram`);
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length) {
-    invalid('out', `${total} octets do not fit at offset ${offset} of a ${out.length}-octet buffer`);
-  }
+  if (ipLength > 0xffff) innerFrameTooLong(inner.length);
+  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length)
+    bufferTooSmall(total, offset, out.length);
   const vni = checkVni(e.vni);
   const ttl = e.ttl === undefined ? VXLAN_DEFAULT_TTL : checkUint(e.ttl, 0xff, 'ttl');
   const dscp = e.dscp === undefined ? 0 : checkUint(e.dscp, 63, 'dscp');
@@ -399,19 +413,16 @@ export function encapsulateVxlanWithTemplate(
   out: Uint8Array,
   offset: number,
 ): number {
-  const total = VXLAN_OVERHEAD + innerFrame.length;
-  const ipLength = total - ETHERNET_HEADER_LENGTH;
-  if (ipLength > 0xffff) {
-    invalid('innerFrame', `inner frame of ${innerFrame.length} octets does not fit an IPv4 datagram`);
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length) {
-    invalid('out', `${total} octets do not fit at offset ${offset} of a ${out.length}-octet buffer`);
-  }
-  if (!Number.isInteger(vni) || vni < 0 || vni > 0xffffff) {
-    invalid('vni', `${String(vni)} is not a VNI (0..16777215)`);
-  }
+  // Offsets are literals (the layout above): an imported constant is a module cell that optimized
+  // code loads and checks per use, and every index built from one gets an overflow check.
+  const total = 50 + innerFrame.length;
+  const ipLength = total - 14;
+  if (ipLength > 0xffff) innerFrameTooLong(innerFrame.length);
+  if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length)
+    bufferTooSmall(total, offset, out.length);
+  if (!Number.isInteger(vni) || vni < 0 || vni > 0xffffff) badVni(vni);
   const srcPort = vxlanSourcePort(innerFrame);
-  const udpLength = ipLength - IPV4_HEADER_LENGTH;
+  const udpLength = ipLength - 20;
   const ipChecksum = finishChecksum(t.ipSum + ipLength);
   const o = offset;
   out.set(t.header, o);
@@ -426,7 +437,7 @@ export function encapsulateVxlanWithTemplate(
   out[o + 46] = vni >>> 16;
   out[o + 47] = (vni >>> 8) & 0xff;
   out[o + 48] = vni & 0xff;
-  out.set(innerFrame, o + VXLAN_OVERHEAD);
+  out.set(innerFrame, o + 50);
   return o + total;
 }
 
@@ -468,7 +479,7 @@ function fail(kind: WireErrorKind, field: string, reason: string, offset: number
 
 /** The IPv4 header at `ip` sums to 0xffff (RFC 1071), unrolled for the usual 20 octets. */
 function ipv4HeaderChecksumOk(b: Uint8Array, ip: number, length: number): boolean {
-  if (length !== IPV4_HEADER_LENGTH) return internetChecksum(b, ip, ip + length) === 0;
+  if (length !== 20) return internetChecksum(b, ip, ip + length) === 0;
   let s =
     ((b[ip]! << 8) | b[ip + 1]!) +
     ((b[ip + 2]! << 8) | b[ip + 3]!) +
@@ -489,70 +500,100 @@ function ipv4HeaderChecksumOk(b: Uint8Array, ip: number, length: number): boolea
 /**
  * Every check `decapsulateVxlan` makes on the outer stack (see the module comment), in the same
  * order and with the same `WireError`s, reading fixed offsets: the outer Ethernet header at 0, IPv4
- * at 14, then UDP and VXLAN after the IPv4 options. Returns where the inner frame is.
+ * at 14, then UDP and VXLAN after the IPv4 options. Returns where the inner frame is. Offsets and
+ * values are literals and each error is built in a function of its own (as in
+ * `encapsulateVxlanWithTemplate`): this runs for every frame received from the underlay.
  */
 export function checkVxlanFrame(frame: Uint8Array): VxlanFrameLayout {
   const end = frame.length;
-  if (end < VXLAN_OVERHEAD)
-    fail('truncated', 'outer headers', `needs ${VXLAN_OVERHEAD} bytes, ${end} left`, 0);
-  const etherType = (frame[12]! << 8) | frame[13]!;
-  if (etherType !== ETHERTYPE_IPV4) {
-    fail('unsupported', 'etherType', `outer EtherType 0x${etherType.toString(16)} (IPv4 only, untagged)`, 12);
-  }
-  const ip = ETHERNET_HEADER_LENGTH;
-  const b0 = frame[ip]!;
-  if (b0 >>> 4 !== 4) fail('malformed', 'version', `IP version ${b0 >>> 4} with EtherType IPv4`, ip);
+  if (end < 50) failOuter(frame, 'short', 0, 0);
+  // EtherType IPv4 (0x0800), untagged.
+  if (frame[12] !== 0x08 || frame[13] !== 0x00) failOuter(frame, 'etherType', 0, 0);
+  const b0 = frame[14]!;
+  if (b0 >>> 4 !== 4) failOuter(frame, 'version', 0, 0);
   const ipHeaderLength = (b0 & 0x0f) * 4;
-  if (ipHeaderLength < IPV4_HEADER_LENGTH) fail('malformed', 'ihl', `IHL ${b0 & 0x0f} is below 5`, ip);
-  const totalLength = (frame[ip + 2]! << 8) | frame[ip + 3]!;
-  if (totalLength < ipHeaderLength) {
-    fail('malformed', 'totalLength', `total length ${totalLength} < header length ${ipHeaderLength}`, ip + 2);
-  }
-  if (ip + totalLength > end) {
-    fail('truncated', 'totalLength', `total length ${totalLength} but ${end - ip} octets`, ip + 2);
-  }
-  const fragment = (frame[ip + 6]! << 8) | frame[ip + 7]!;
-  if ((fragment & 0x8000) !== 0) fail('malformed', 'flags', 'reserved flag bit set', ip + 6);
+  if (ipHeaderLength < 20) failOuter(frame, 'ihl', 0, 0);
+  const totalLength = (frame[16]! << 8) | frame[17]!;
+  if (totalLength < ipHeaderLength || 14 + totalLength > end)
+    failOuter(frame, 'totalLength', totalLength, ipHeaderLength);
+  const fragment = (frame[20]! << 8) | frame[21]!;
+  if ((fragment & 0x8000) !== 0) failOuter(frame, 'reserved', 0, 0);
   // RFC 7348 §4.3: the destination VTEP MAY silently discard VXLAN fragments (no reassembly here).
-  if ((fragment & 0x3fff) !== 0) fail('unsupported', 'fragment', 'outer IPv4 fragment', ip + 6);
-  const protocol = frame[ip + 9]!;
-  if (protocol !== IPPROTO_UDP)
-    fail('unsupported', 'protocol', `outer protocol ${protocol}, not UDP`, ip + 9);
-  if (!ipv4HeaderChecksumOk(frame, ip, ipHeaderLength)) {
-    fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
-  }
-  const udp = ip + ipHeaderLength;
-  const ipEnd = ip + totalLength;
-  if (ipEnd - udp < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH) {
-    fail('malformed', 'totalLength', 'outer datagram too short for UDP and VXLAN headers', ip + 2);
-  }
-  const dstPort = (frame[udp + 2]! << 8) | frame[udp + 3]!;
-  if (dstPort !== VXLAN_PORT)
-    fail('unsupported', 'dstPort', `UDP port ${dstPort}, not ${VXLAN_PORT}`, udp + 2);
+  if ((fragment & 0x3fff) !== 0) failOuter(frame, 'fragment', 0, 0);
+  if (frame[23] !== 17) failOuter(frame, 'protocol', 0, 0);
+  if (!ipv4HeaderChecksumOk(frame, 14, ipHeaderLength)) failOuter(frame, 'checksum', 0, 0);
+  const udp = 14 + ipHeaderLength;
+  const ipEnd = 14 + totalLength;
+  if (ipEnd - udp < 16) failOuter(frame, 'datagram', 0, 0);
+  // UDP destination port 4789 (VXLAN_PORT).
+  if (frame[udp + 2] !== 0x12 || frame[udp + 3] !== 0xb5) failOuter(frame, 'dstPort', udp, 0);
   const udpLength = (frame[udp + 4]! << 8) | frame[udp + 5]!;
-  if (udpLength < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH || udp + udpLength > ipEnd) {
-    fail('malformed', 'udpLength', `UDP length ${udpLength} does not fit the IPv4 payload`, udp + 4);
-  }
+  if (udpLength < 16 || udp + udpLength > ipEnd) failOuter(frame, 'udpLength', udp, udpLength);
   if (frame[udp + 6] !== 0 || frame[udp + 7] !== 0) {
-    const pseudo = onesComplementSum(frame, ip + 12, ip + 20) + IPPROTO_UDP + udpLength;
-    if (internetChecksum(frame, udp, udp + udpLength, pseudo) !== 0) {
-      fail('checksum', 'udpChecksum', 'outer UDP checksum does not verify', udp + 6);
-    }
+    const pseudo = onesComplementSum(frame, 26, 34) + IPPROTO_UDP + udpLength;
+    if (internetChecksum(frame, udp, udp + udpLength, pseudo) !== 0) failOuter(frame, 'udpChecksum', udp, 0);
   }
-  const vx = udp + UDP_HEADER_LENGTH;
-  if ((frame[vx]! & VXLAN_FLAG_I) === 0) fail('malformed', 'flags', 'VXLAN I flag not set', udp + 8);
+  const vx = udp + 8;
+  // The I flag (VXLAN_FLAG_I).
+  if ((frame[vx]! & 0x08) === 0) failOuter(frame, 'flags', udp, 0);
   const vni = ((frame[vx + 4]! << 16) | (frame[vx + 5]! << 8) | frame[vx + 6]!) as Vni;
-  const innerStart = vx + VXLAN_HEADER_LENGTH;
+  const innerStart = vx + 8;
   const innerEnd = udp + udpLength;
-  if (innerEnd - innerStart < ETHERNET_HEADER_LENGTH) {
-    fail(
-      'malformed',
-      'innerFrame',
-      `inner frame of ${innerEnd - innerStart} octets is shorter than an Ethernet header`,
-      innerStart,
-    );
-  }
+  if (innerEnd - innerStart < 14) failOuter(frame, 'innerFrame', innerStart, innerEnd);
   return { vni, innerStart, innerEnd };
+}
+
+/** The `WireError` of `checkVxlanFrame`'s check `what`; `a` and `b` are the values it reports. */
+function failOuter(frame: Uint8Array, what: string, a: number, b: number): never {
+  const ip = ETHERNET_HEADER_LENGTH;
+  switch (what) {
+    case 'short':
+      return fail('truncated', 'outer headers', `needs ${VXLAN_OVERHEAD} bytes, ${frame.length} left`, 0);
+    case 'etherType': {
+      const etherType = (frame[12]! << 8) | frame[13]!;
+      return fail(
+        'unsupported',
+        'etherType',
+        `outer EtherType 0x${etherType.toString(16)} (IPv4 only, untagged)`,
+        12,
+      );
+    }
+    case 'version':
+      return fail('malformed', 'version', `IP version ${frame[ip]! >>> 4} with EtherType IPv4`, ip);
+    case 'ihl':
+      return fail('malformed', 'ihl', `IHL ${frame[ip]! & 0x0f} is below 5`, ip);
+    case 'totalLength':
+      return a < b
+        ? fail('malformed', 'totalLength', `total length ${a} < header length ${b}`, ip + 2)
+        : fail('truncated', 'totalLength', `total length ${a} but ${frame.length - ip} octets`, ip + 2);
+    case 'reserved':
+      return fail('malformed', 'flags', 'reserved flag bit set', ip + 6);
+    case 'fragment':
+      return fail('unsupported', 'fragment', 'outer IPv4 fragment', ip + 6);
+    case 'protocol':
+      return fail('unsupported', 'protocol', `outer protocol ${frame[ip + 9]!}, not UDP`, ip + 9);
+    case 'checksum':
+      return fail('checksum', 'checksum', 'outer IPv4 header checksum does not verify', ip + 10);
+    case 'datagram':
+      return fail('malformed', 'totalLength', 'outer datagram too short for UDP and VXLAN headers', ip + 2);
+    case 'dstPort': {
+      const dstPort = (frame[a + 2]! << 8) | frame[a + 3]!;
+      return fail('unsupported', 'dstPort', `UDP port ${dstPort}, not ${VXLAN_PORT}`, a + 2);
+    }
+    case 'udpLength':
+      return fail('malformed', 'udpLength', `UDP length ${b} does not fit the IPv4 payload`, a + 4);
+    case 'udpChecksum':
+      return fail('checksum', 'udpChecksum', 'outer UDP checksum does not verify', a + 6);
+    case 'flags':
+      return fail('malformed', 'flags', 'VXLAN I flag not set', a + 8);
+    default:
+      return fail(
+        'malformed',
+        'innerFrame',
+        `inner frame of ${b - a} octets is shorter than an Ethernet header`,
+        a,
+      );
+  }
 }
 
 /** Checks the outer stack of a received frame and returns the inner frame (see the module comment). */
