@@ -59,25 +59,35 @@ export type CaptureHook = (timestampNs: number, frame: Uint8Array, from: LinkEnd
  */
 const IDLE_CAPACITY = 64;
 
-/** One direction of a link: its transmit queue and the frames on the wire. */
+/**
+ * One direction of a link: its transmit queue and the frames on the wire.
+ *
+ * A lightly loaded direction holds one frame at a time, so that frame is kept in fields of the
+ * direction itself and its arrays are touched only when a second frame comes while the first is
+ * still there: at data-center size each object a frame touches is likely a cache miss, and four
+ * links carry every frame.
+ */
 class Direction {
-  /** When the transmitter is free again (ns). */
+  /** When the transmitter is free again (ns): the last accepted frame's serialization end. */
   busyUntil = 0;
   /**
-   * When each frame accepted and not yet serialized finishes (ns, increasing), in `finishing[head]`
-   * to `finishing[tail - 1]`: the transmit queue, emptied as time passes rather than by an event
-   * per frame. Typed arrays here and in `inFlightEpoch`: a plain array's element kind changes as its
-   * values grow past small integers, at a different moment on every link, and the stores of the
-   * per-frame path became megamorphic.
+   * With two or more frames accepted and not yet serialized: when each finishes (ns, increasing),
+   * in `finishing[head]` to `finishing[tail - 1]`, the transmit queue, emptied as time passes rather
+   * than by an event per frame. With one, it is empty (that frame finishes at `busyUntil`). Typed
+   * arrays here and in `inFlightEpoch`: a plain array's element kind changes as its values grow past
+   * small integers, at a different moment on every link, and the per-frame stores became megamorphic.
    */
   finishing = new Float64Array(8);
   head = 0;
   tail = 0;
+  /** The oldest frame on the wire when it went out on an idle wire, and the link's epoch then. */
+  first: Uint8Array | undefined = undefined;
+  firstEpoch = 0;
   /**
-   * Frames on the wire (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
+   * Frames on the wire after `first` (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
    * `inFlight[sentUpTo - 1]`, with the link's epoch when each was sent. They arrive in the order
    * they were sent (one transmitter, one latency), so one handler per direction takes the oldest,
-   * rather than a closure per frame. The arrays are reused, never truncated (that reallocates them).
+   * rather than a closure per frame.
    */
   readonly inFlight: (Uint8Array | undefined)[] = [];
   inFlightEpoch = new Int32Array(8);
@@ -94,28 +104,98 @@ class Direction {
     this.arrive = () => arrive(this);
   }
 
-  /** Appends a frame's serialization end to the transmit queue. */
-  enqueue(done: number): void {
+  /** Frames still in the transmit queue at `now` (the ones whose serialization ends later). */
+  queued(now: number): number {
+    if (this.busyUntil <= now) {
+      // Everything has been serialized: the common case on a lightly loaded link.
+      this.head = 0;
+      this.tail = 0;
+      return 0;
+    }
+    if (this.head === this.tail) return 1;
+    const f = this.finishing;
+    while (f[this.head]! <= now) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.tail) {
+      f.copyWithin(0, this.head, this.tail);
+      this.tail -= this.head;
+      this.head = 0;
+    }
+    return this.tail - this.head;
+  }
+
+  /** Accepts a frame whose serialization ends at `done`, behind the `pending` frames queued. */
+  accept(done: number, pending: number): void {
+    if (pending > 0) {
+      // The frame being serialized joins the queue's array if it was alone.
+      if (this.head === this.tail) this.enqueue(this.busyUntil);
+      this.enqueue(done);
+    }
+    this.busyUntil = done;
+  }
+
+  private enqueue(done: number): void {
     if (this.tail === this.finishing.length) this.finishing = grown(this.finishing, this.tail);
     this.finishing[this.tail++] = done;
   }
 
-  /** Lets go of the room a burst made, once nothing is on the wire (so nothing is queued either). */
-  shrink(): void {
-    this.inFlight.length = 0;
-    this.inFlightEpoch = new Int32Array(8);
-    this.finishing = new Float64Array(8);
-    this.head = 0;
-    this.tail = 0;
+  /** The epoch of the newest frame on the wire, or -1 when the wire is empty. */
+  newestEpoch(): number {
+    if (this.sentUpTo > this.arrivedUpTo) return this.inFlightEpoch[this.sentUpTo - 1]!;
+    return this.first !== undefined ? this.firstEpoch : -1;
   }
 
   /** Puts a frame sent in `epoch` on the wire. */
   fly(frame: Uint8Array, epoch: number): void {
+    if (this.first === undefined && this.sentUpTo === this.arrivedUpTo) {
+      this.first = frame;
+      this.firstEpoch = epoch;
+      return;
+    }
     const i = this.sentUpTo;
     if (i === this.inFlightEpoch.length) this.inFlightEpoch = grown(this.inFlightEpoch, i);
     this.inFlight[i] = frame;
     this.inFlightEpoch[i] = epoch;
     this.sentUpTo = i + 1;
+  }
+
+  /** Takes the oldest frame off the wire; its epoch is then in `landedEpoch`. */
+  land(): Uint8Array {
+    const first = this.first;
+    if (first !== undefined) {
+      this.first = undefined;
+      this.landedEpoch = this.firstEpoch;
+      return first;
+    }
+    const i = this.arrivedUpTo++;
+    const frame = this.inFlight[i]!;
+    this.landedEpoch = this.inFlightEpoch[i]!;
+    this.inFlight[i] = undefined;
+    if (this.arrivedUpTo === this.sentUpTo) {
+      // Nothing else on the wire: start from the front again, letting go of a burst's room.
+      this.arrivedUpTo = 0;
+      this.sentUpTo = 0;
+      if (this.inFlight.length > IDLE_CAPACITY || this.finishing.length > IDLE_CAPACITY) this.shrink();
+    } else if (this.arrivedUpTo > 1024 && this.arrivedUpTo * 2 > this.sentUpTo) {
+      // A link that is never idle: move what is still on the wire to the front now and then.
+      this.inFlight.copyWithin(0, this.arrivedUpTo, this.sentUpTo);
+      this.inFlightEpoch.copyWithin(0, this.arrivedUpTo, this.sentUpTo);
+      // The moved-from slots let go of their frames (a frame can hold a whole 64 KiB slab).
+      this.inFlight.fill(undefined, this.sentUpTo - this.arrivedUpTo, this.sentUpTo);
+      this.sentUpTo -= this.arrivedUpTo;
+      this.arrivedUpTo = 0;
+    }
+    return frame;
+  }
+
+  landedEpoch = 0;
+
+  /** Lets go of the room a burst made, once nothing is on the wire (so nothing is queued either). */
+  private shrink(): void {
+    this.inFlight.length = 0;
+    this.inFlightEpoch = new Int32Array(8);
+    this.finishing = new Float64Array(8);
+    this.head = 0;
+    this.tail = 0;
   }
 }
 
@@ -124,24 +204,6 @@ function grown<T extends Float64Array | Int32Array>(a: T, used: number): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
   b.set(a.subarray(0, used));
   return b;
-}
-
-/** Frames still in `dir`'s transmit queue at `now` (the ones whose serialization ends later). */
-function queued(dir: Direction, now: number): number {
-  if (dir.busyUntil <= now) {
-    // Everything has been serialized: the common case on a lightly loaded link.
-    dir.head = 0;
-    dir.tail = 0;
-    return 0;
-  }
-  const f = dir.finishing;
-  while (f[dir.head]! <= now) dir.head++;
-  if (dir.head > 1024 && dir.head * 2 > dir.tail) {
-    f.copyWithin(0, dir.head, dir.tail);
-    dir.tail -= dir.head;
-    dir.head = 0;
-  }
-  return dir.tail - dir.head;
 }
 
 export class Link {
@@ -194,25 +256,8 @@ export class Link {
 
   /** The oldest frame in flight in `dir` reaches the far end (unless the link went down meanwhile). */
   private arrive(dir: Direction): void {
-    const i = dir.arrivedUpTo++;
-    const frame = dir.inFlight[i]!;
-    const epoch = dir.inFlightEpoch[i]!;
-    dir.inFlight[i] = undefined;
-    if (dir.arrivedUpTo === dir.sentUpTo) {
-      // Nothing else on the wire: start from the front again.
-      dir.arrivedUpTo = 0;
-      dir.sentUpTo = 0;
-      if (dir.inFlight.length > IDLE_CAPACITY || dir.finishing.length > IDLE_CAPACITY) dir.shrink();
-    } else if (dir.arrivedUpTo > 1024 && dir.arrivedUpTo * 2 > dir.sentUpTo) {
-      // A link that is never idle: move what is still on the wire to the front now and then.
-      dir.inFlight.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
-      dir.inFlightEpoch.copyWithin(0, dir.arrivedUpTo, dir.sentUpTo);
-      // The moved-from slots let go of their frames (a frame can hold a whole 64 KiB slab).
-      dir.inFlight.fill(undefined, dir.sentUpTo - dir.arrivedUpTo, dir.sentUpTo);
-      dir.sentUpTo -= dir.arrivedUpTo;
-      dir.arrivedUpTo = 0;
-    }
-    this.land(dir, frame, epoch);
+    const frame = dir.land();
+    this.land(dir, frame, dir.landedEpoch);
   }
 
   /** A frame sent in `epoch` reaches the far end of `dir`: lost if the link went down since. */
@@ -318,15 +363,15 @@ export class Link {
       return false;
     }
     const now = this.sim.now;
-    if (queued(dir, now) >= this.queueLimit) {
+    const pending = dir.queued(now);
+    if (pending >= this.queueLimit) {
       this.counters.lostQueue++;
       return false;
     }
     const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.bandwidthBps);
     const start = Math.max(now, dir.busyUntil);
     const done = start + serialization;
-    dir.busyUntil = done;
-    dir.enqueue(done);
+    dir.accept(done, pending);
     this.counters.sent++;
     const epoch = this.epoch;
     // Captured as it leaves the transmitter, like tcpdump on the sending interface.
@@ -334,8 +379,8 @@ export class Link {
       this.sim.schedule(start, () => {
         if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
       });
-    const flying = dir.sentUpTo;
-    if (flying > dir.arrivedUpTo && dir.inFlightEpoch[flying - 1] !== epoch) {
+    const newest = dir.newestEpoch();
+    if (newest !== -1 && newest !== epoch) {
       // Frames sent before the link last went down are still due (to be counted lost), and one that
       // was still serializing may be due after this one: this frame gets an event of its own.
       this.sim.schedule(done + this.latencyNs, () => this.land(dir, frame, epoch));

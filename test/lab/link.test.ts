@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Link, type LinkEndpoint } from '../../src/lab/link.js';
 import { Simulator } from '../../src/lab/sim.js';
 
@@ -112,5 +113,96 @@ describe('lab link', () => {
       assert.equal(g.frame, frames[i]);
       assert.equal(g.at, (i + 1) * 800 + 100);
     });
+  });
+
+  it('delivers, queues and drops exactly as a frame-by-frame model of the wire does (property)', () => {
+    type Op =
+      | { readonly gap: number; readonly kind: 'send'; readonly size: number }
+      | { readonly gap: number; readonly kind: 'down' | 'up' };
+    const op = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.record({
+          gap: fc.integer({ min: 0, max: 3000 }),
+          kind: fc.constant('send' as const),
+          size: fc.integer({ min: 60, max: 1500 }),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          gap: fc.integer({ min: 0, max: 3000 }),
+          kind: fc.constantFrom('down' as const, 'up' as const),
+        }),
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 300 }),
+        fc.integer({ min: 1, max: 6 }),
+        (ops: Op[], queueLimit) => {
+          const { sim, a, b, got } = ends();
+          const link = new Link(sim, 'a--b', a, b, { bandwidthBps: 1e9, latencyNs: 500, queueLimit });
+          // The model: every accepted frame's serialization end and arrival, checked one by one.
+          const expected: { at: number; size: number }[] = [];
+          let up = true;
+          let epoch = 0;
+          let busyUntil = 0;
+          let finishes: number[] = [];
+          const arrivals: { at: number; size: number; epoch: number }[] = [];
+          const downs: number[] = [];
+          let lostQueue = 0;
+          let lostDownAtSend = 0;
+          let t = 0;
+          for (const o of ops) {
+            t += o.gap;
+            const now = t;
+            if (o.kind === 'send') {
+              const frame = new Uint8Array(o.size);
+              sim.at(now, () => link.send(a, frame));
+              if (!up) {
+                lostDownAtSend++;
+                continue;
+              }
+              finishes = finishes.filter((f) => f > now);
+              if (finishes.length >= queueLimit) {
+                lostQueue++;
+                continue;
+              }
+              const start = Math.max(now, busyUntil);
+              const done = start + Math.ceil(((o.size + 24) * 8 * 1e9) / 1e9);
+              busyUntil = done;
+              finishes.push(done);
+              arrivals.push({ at: done + 500, size: o.size, epoch });
+            } else {
+              sim.at(now, () => link.setUp(o.kind === 'up'));
+              const goesDown = o.kind === 'down' && up;
+              up = o.kind === 'up';
+              if (goesDown) {
+                epoch++;
+                downs.push(now);
+                finishes = [];
+                busyUntil = now;
+              }
+            }
+          }
+          // A frame arrives if the link did not go down between its sending and its arrival (a down
+          // at the very instant of arrival runs first when it was scheduled first: ops before sends).
+          for (const f of arrivals) {
+            const lost = downs.some((d, i) => i >= f.epoch && d <= f.at);
+            if (!lost) expected.push({ at: f.at, size: f.size });
+          }
+          sim.runUntil(t + 10_000_000);
+          assert.deepEqual(
+            got.map((g) => ({ at: g.at, size: g.frame.length })),
+            expected.sort((x, y) => x.at - y.at),
+          );
+          assert.equal(link.counters.lostQueue, lostQueue);
+          assert.equal(link.counters.delivered, expected.length);
+          assert.equal(link.counters.lostDown, lostDownAtSend + arrivals.length - expected.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
