@@ -75,17 +75,28 @@ export class Fabric {
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
   private readonly accessControls = new Map<string, AccessPortControl>();
+  /** Counts cables plugged and unplugged, so a port's link end found once is known to hold. */
+  private cabling = 0;
 
   constructor(seed = 1) {
     this.sim = new Simulator(seed);
   }
 
   addHost(config: HostConfig): Host {
-    // The host's ports, found once (its entry in `ends` is made just below, by `add`).
+    // The host's ports, found once (its entry in `ends` is made just below, by `add`), and the port
+    // it last sent on: a server without a bond always sends on the same one.
     let ports: PortEnds | undefined;
-    const host = new Host(this.sim, config, (port, frame) =>
-      sendOn((ports ??= this.ends.get(config.name)), port, frame),
-    );
+    let lastPort: string | undefined;
+    let lastEnd: { link: Link; end: LinkEndpoint } | undefined;
+    let lastCabling = -1;
+    const host = new Host(this.sim, config, (port, frame) => {
+      if (port !== lastPort || lastCabling !== this.cabling) {
+        lastEnd = (ports ??= this.ends.get(config.name))?.get(port);
+        lastPort = port;
+        lastCabling = this.cabling;
+      }
+      lastEnd?.link.send(lastEnd.end, frame);
+    });
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -180,6 +191,7 @@ export class Fabric {
     const endA = this.endpoint(a, aPort);
     const endB = this.endpoint(b, bPort);
     const link = new Link(this.sim, `${a}:${aPort}--${b}:${bPort}`, endA, endB, options);
+    this.cabling++;
     this.ends.get(a)!.set(aPort, { link, end: endA });
     this.ends.get(b)!.set(bPort, { link, end: endB });
     this.links.push(link);
@@ -195,6 +207,7 @@ export class Fabric {
     const e = this.ends.get(node)?.get(port);
     if (!e) return;
     e.link.setUp(false);
+    this.cabling++;
     const other = e.link.peerOf(e.end);
     this.ends.get(node)!.delete(port);
     this.ends.get(other.node)?.delete(other.port);
@@ -206,10 +219,12 @@ export class Fabric {
     const ports = this.ends.get(nodeName)!;
     if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
     const at: PortAt = { ports, port, underlayInterfaces: -1, underlay: false };
+    // A server's port hands frames straight to it (most of a fabric's ports are servers').
+    const host = node.kind === 'host' ? node.host : undefined;
     return {
       node: nodeName,
       port,
-      deliver: (frame) => this.deliver(node, at, frame),
+      deliver: host ? (frame) => host.receive(port, frame) : (frame) => this.deliver(node, at, frame),
       carrier: (up) => {
         const routed =
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);

@@ -192,6 +192,9 @@ export class Host {
   /** A gratuitous ARP asked for while no port was distributing: sent when the first one starts. */
   private announcePending = false;
   private readonly macOctets: Uint8Array;
+  /** The MAC's two halves as numbers: compared per frame without reading another object. */
+  private readonly macHigh: number;
+  private readonly macLow: number;
   private readonly ipNumber: number;
 
   constructor(
@@ -201,6 +204,8 @@ export class Host {
     private readonly transmit: (port: string, frame: Uint8Array) => void,
   ) {
     this.macOctets = macToBytes(config.mac);
+    this.macHigh = (this.macOctets[0]! << 16) | (this.macOctets[1]! << 8) | this.macOctets[2]!;
+    this.macLow = (this.macOctets[3]! << 16) | (this.macOctets[4]! << 8) | this.macOctets[5]!;
     this.ipNumber = ipv4ToNumber(config.ip);
     const ports = config.bond?.ports;
     if (ports === undefined) return;
@@ -349,8 +354,8 @@ export class Host {
     const n = frame.length;
     if (n < ETHERNET_HEADER + IPV4_HEADER + UDP_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00)
       return false;
-    const mac = this.macOctets;
-    for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+    if (((frame[0]! << 16) | (frame[1]! << 8) | frame[2]!) !== this.macHigh) return false;
+    if (((frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) !== this.macLow) return false;
     const ip = ETHERNET_HEADER;
     const totalLength = (frame[ip + 2]! << 8) | frame[ip + 3]!;
     if (frame[ip] !== 0x45 || frame[ip + 9] !== IPPROTO_UDP || (frame[ip + 6]! & 0x80) !== 0) return false;
