@@ -12,6 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BgpNeighborJson, BgpSummary, EvpnRouteJson } from '../api/bgp.js';
 import { ConfigError } from '../config/reader.js';
@@ -45,6 +46,12 @@ function printJson(value: unknown): void {
 }
 
 async function runDaemon(opts: { config: string }): Promise<void> {
+  // The daemon's hot code (UPDATE decoding, RIB update) is optimised during the first table
+  // transfer, where TurboFan compiling it was a quarter of a 100,000-route ingest's instructions.
+  // Half the default cumulative inlining budget (920 bytecode bytes) compiles it in about half the
+  // time: 17% fewer instructions for that ingest, and a 1,000,000-route one is no slower. Read at
+  // each compile, so it applies from here on; set for the daemon only, not the lab or `show`.
+  setFlagsFromString('--max-inlined-bytecode-size-cumulative=460');
   let text: string;
   try {
     text = readFileSync(opts.config, 'utf8');
