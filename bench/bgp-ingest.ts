@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- bgp-ingest [--routes 100000,1000000] [--receivers twinleaf,frr,gobgp] [--json]
- * [--timeout-s 600]`: how fast a BGP receiver takes in a full EVPN table over one session.
+ * [--timeout-s 600] [--poll-ms 10]`: how fast a BGP receiver takes in a full EVPN table over one session.
  *
  * A twinleaf-built sender in this process streams pre-encoded UPDATEs (EVPN Type-2 MAC+IP, about 100
  * per 4096-byte message) over TCP to each receiver running in its own network namespace: the twinleaf
@@ -9,10 +9,16 @@
  * than seconds on a shared machine), and its peak RSS (VmHWM); for twinleaf also
  * the heap bytes per route. A receiver that does not finish within the timeout is reported as such.
  *
+ * The route count is polled every `--poll-ms` over one kept connection to each receiver's own
+ * management interface (twinleaf's HTTP API, bgpd's vty socket), so both pay for answering the same
+ * way and the finish is seen within a poll; its CPU per poll is measured before the ingest and reported.
+ * gobgpd is polled by running its CLI (at least one process start per poll).
+ *
  * Needs root (network namespaces) and the Debian packages frr and gobgpd.
  */
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { connect, createConnection, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Ipv4Address } from '../src/wire/addr.js';
 import {
@@ -52,6 +58,13 @@ export interface IngestResult {
   /** Seconds the sender needed to hand the whole table to TCP: a floor under every receiver's time. */
   readonly senderSeconds: number | null;
   readonly finished: boolean;
+  /** Polls of the receiver's route count during the ingest. */
+  readonly polls?: number;
+  /**
+   * The receiver's CPU milliseconds per poll (measured idle, before the ingest): polls × this is
+   * the share of `cpuSeconds` that went to answering the bench rather than taking routes.
+   */
+  readonly pollCpuMs?: number;
   readonly note?: string;
 }
 
@@ -63,6 +76,7 @@ interface Receiver {
   readonly pid: number;
   /** Optional: heap bytes in use (after a GC), for bytes/route. */
   heapUsed?(): Promise<number>;
+  close?(): void;
 }
 
 /** Pre-encodes `n` Type-2 routes as UPDATEs (as many per message as fit 4096 bytes), then End-of-RIB. */
@@ -217,6 +231,48 @@ function peakRssMB(pid: number): number | null {
   }
 }
 
+/**
+ * One persistent connection to an FRR daemon's vty socket, speaking vtysh's protocol: a command ends
+ * with a NUL, the answer with three NULs and the command's status. Polling through it costs the
+ * daemon one command, as an HTTP request on a kept-alive connection costs twinleaf's API, where
+ * starting vtysh for each poll also made bgpd accept and tear down a connection every time.
+ */
+class VtyClient {
+  private readonly socket: Socket;
+  private buffered = Buffer.alloc(0);
+  private pending: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(path: string) {
+    this.socket = createConnection(path);
+    this.socket.on('data', (d: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, d]);
+      const n = this.buffered.length;
+      if (n >= 4 && this.buffered[n - 4] === 0 && this.buffered[n - 3] === 0 && this.buffered[n - 2] === 0) {
+        const text = this.buffered.subarray(0, n - 4).toString('utf8');
+        const status = this.buffered[n - 1];
+        this.buffered = Buffer.alloc(0);
+        const p = this.pending;
+        this.pending = undefined;
+        if (status === 0) p?.resolve(text);
+        else p?.reject(new Error(`vty command failed (status ${status}): ${text}`));
+      }
+    });
+    this.socket.on('error', (e) => this.pending?.reject(e));
+  }
+
+  command(cmd: string): Promise<string> {
+    if (this.pending) throw new Error('one vty command at a time');
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.socket.write(`${cmd}\0`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
 async function startReceiver(name: ReceiverName, lab: Lab, ns: Netns): Promise<Receiver> {
   switch (name) {
     case 'twinleaf': {
@@ -249,10 +305,15 @@ async function startReceiver(name: ReceiverName, lab: Lab, ns: Netns): Promise<R
         }),
         logLevel: 'warnings',
       });
+      const vty = new VtyClient(join(frr.dir, 'bgpd.vty'));
       return {
         pid: frr.bgpd!.pid,
+        close: () => vty.close(),
         count: async () => {
-          const j = await frr.vtyshJson<Record<string, unknown>>('show bgp l2vpn evpn summary');
+          const j = JSON.parse(await vty.command('show bgp l2vpn evpn summary json')) as Record<
+            string,
+            unknown
+          >;
           const peers = (j.peers ?? (j.l2VpnEvpn as { peers?: unknown } | undefined)?.peers) as
             Record<string, { pfxRcd?: number }> | undefined;
           return peers?.[SENDER_IP]?.pfxRcd ?? 0;
@@ -288,17 +349,32 @@ async function startReceiver(name: ReceiverName, lab: Lab, ns: Netns): Promise<R
   }
 }
 
+/**
+ * The receiver's CPU milliseconds per count poll, idle before the ingest (after 100 polls to warm
+ * it up, as a running daemon's API is): 500 polls, for the 10 ms clock tick of /proc's CPU times.
+ */
+async function pollCost(receiver: Receiver): Promise<number | undefined> {
+  for (let i = 0; i < 100; i++) await receiver.count();
+  const c0 = cpuSeconds(receiver.pid);
+  for (let i = 0; i < 500; i++) await receiver.count();
+  const c1 = cpuSeconds(receiver.pid);
+  return c0 !== null && c1 !== null ? ((c1 - c0) / 500) * 1000 : undefined;
+}
+
 async function measure(
   name: ReceiverName,
   routes: number,
   chunks: readonly Buffer[],
   timeoutS: number,
+  pollMs: number,
 ): Promise<IngestResult> {
   return withNetns(
     async (lab) => {
       const ns = lab.netns(`ingest-${name}`);
       lab.veth(null, ns, { addrA: `${SENDER_IP}/30`, addrB: `${RECEIVER_IP}/30` });
       const receiver = await startReceiver(name, lab, ns);
+      // gobgpd's poll starts its CLI each time: too slow to repeat 600 times.
+      const pollCpuMs = name === 'gobgp' ? undefined : await pollCost(receiver);
       const heapBefore = receiver.heapUsed ? await receiver.heapUsed() : undefined;
       const sender = new Sender();
       await sender.establish(RECEIVER_IP, 179);
@@ -308,8 +384,10 @@ async function measure(
       let count = 0;
       let finishedAt: number | undefined;
       let cpuAfter: number | null = null;
+      let polls = 0;
       try {
         while (performance.now() < deadline) {
+          polls++;
           count = await receiver.count().catch(() => count);
           if (count >= routes) {
             finishedAt = performance.now();
@@ -317,9 +395,10 @@ async function measure(
             break;
           }
           if (sender.error) break;
-          await new Promise((r) => setTimeout(r, routes >= 500_000 ? 250 : 50));
+          await new Promise((r) => setTimeout(r, pollMs));
         }
         await Promise.race([streaming, new Promise((r) => setTimeout(r, 1000))]);
+
         const rss = peakRssMB(receiver.pid);
         const heapAfter =
           finishedAt !== undefined && receiver.heapUsed ? await receiver.heapUsed() : undefined;
@@ -336,12 +415,15 @@ async function measure(
             : {}),
           senderSeconds: sender.lastWriteAt > 0 ? (sender.lastWriteAt - sender.firstUpdateAt) / 1000 : null,
           finished: finishedAt !== undefined,
+          polls,
+          ...(pollCpuMs !== undefined ? { pollCpuMs } : {}),
           ...(finishedAt === undefined
             ? { note: sender.error ?? `held ${count} of ${routes} routes after ${timeoutS} s` }
             : {}),
         };
       } finally {
         sender.close();
+        receiver.close?.();
       }
     },
     { timeoutMs: (timeoutS + 120) * 1000 },
@@ -362,13 +444,14 @@ export async function run(args: string[]): Promise<void> {
   for (const r of receivers)
     if (!['twinleaf', 'frr', 'gobgp'].includes(r)) throw new Error(`unknown receiver ${r}`);
   const timeoutS = Number(option(args, '--timeout-s') ?? 600);
+  const pollMs = Number(option(args, '--poll-ms') ?? 10);
   const results: IngestResult[] = [];
   for (const n of counts) {
     const chunks = encodeTable(n);
     for (const r of receivers) {
       if (!json) process.stderr.write(`bgp-ingest: ${n} routes → ${r} ...\n`);
       try {
-        results.push(await measure(r, n, chunks, timeoutS));
+        results.push(await measure(r, n, chunks, timeoutS, pollMs));
       } catch (e) {
         results.push({
           receiver: r,
@@ -398,6 +481,8 @@ export async function run(args: string[]): Promise<void> {
       'CPU s',
       'peak RSS MB',
       'heap B/route',
+      'polls',
+      'poll CPU ms',
       'sender s',
       'finished',
     ],
@@ -409,6 +494,8 @@ export async function run(args: string[]): Promise<void> {
       r.cpuSeconds === null ? '—' : r.cpuSeconds.toFixed(2),
       r.peakRssMB === null ? '—' : r.peakRssMB.toFixed(0),
       r.heapBytesPerRoute === undefined ? '' : r.heapBytesPerRoute.toFixed(0),
+      String(r.polls ?? '—'),
+      r.pollCpuMs === undefined ? '—' : r.pollCpuMs.toFixed(2),
       r.senderSeconds === null ? '—' : r.senderSeconds.toFixed(2),
       r.finished ? 'yes' : `no: ${r.note ?? ''}`,
     ]),

@@ -1,10 +1,18 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=4
 /**
  * The `twinleaf` command: a thin face over the same device code the lab and the daemon run.
+ *
+ * Node flags are on the line above, so the installed `twinleaf` gets them (V8 reads heap sizes only
+ * at start): the young generation starts at 4 MB semi-spaces, not 1 MB, as a daemon taking in a
+ * peer's table allocates in bursts where nearly everything survives, and each scavenge of a small
+ * young generation copies the new routes again (100,000 EVPN routes: in-process 5 scavenges instead
+ * of 9 and no mark-compact; the daemon uses about 10% less CPU and 3-5 MB more RSS). 16 MB, V8's own ceiling, scavenges
+ * less still but cost more CPU in the daemon (more fresh pages, colder caches) and 15 MB of RSS.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BgpNeighborJson, BgpSummary, EvpnRouteJson } from '../api/bgp.js';
 import { ConfigError } from '../config/reader.js';
@@ -38,6 +46,12 @@ function printJson(value: unknown): void {
 }
 
 async function runDaemon(opts: { config: string }): Promise<void> {
+  // The daemon's hot code (UPDATE decoding, RIB update) is optimised during the first table
+  // transfer, where TurboFan compiling it was a quarter of a 100,000-route ingest's instructions.
+  // Half the default cumulative inlining budget (920 bytecode bytes) compiles it in about half the
+  // time: 17% fewer instructions for that ingest, and a 1,000,000-route one is no slower. Read at
+  // each compile, so it applies from here on; set for the daemon only, not the lab or `show`.
+  setFlagsFromString('--max-inlined-bytecode-size-cumulative=460');
   let text: string;
   try {
     text = readFileSync(opts.config, 'utf8');

@@ -2,12 +2,27 @@
  * Runs the real `twinleaf daemon` (the compiled CLI) in a test namespace and reads its state through
  * `twinleaf show ... --json`, exactly as an operator would.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec, waitForPeer, type Lab, type LabProcess, type Netns } from './netns.js';
 
 export const TWINLEAF_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+/**
+ * The node flags of the CLI's `#!/usr/bin/env -S node ...` line: what an installed `twinleaf` runs
+ * with, so the daemon here runs the same way (with this node binary rather than the PATH's).
+ */
+export function cliNodeFlags(): string[] {
+  const first = readFileSync(TWINLEAF_CLI, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m
+    ? m[1]!
+        .trim()
+        .split(/\s+/)
+        .filter((f) => f !== '')
+    : [];
+}
 
 export class TwinleafDaemon {
   constructor(
@@ -79,7 +94,7 @@ export async function startTwinleaf(
   const proc = lab.spawn(
     ns,
     process.execPath,
-    [...(opts.nodeArgs ?? []), TWINLEAF_CLI, 'daemon', '--config', file],
+    [...cliNodeFlags(), ...(opts.nodeArgs ?? []), TWINLEAF_CLI, 'daemon', '--config', file],
     { name },
   );
   const d = new TwinleafDaemon(ns, proc, opts.api);
