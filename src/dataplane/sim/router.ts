@@ -110,6 +110,9 @@ interface Hop {
 interface Interface extends RouterInterface {
   up: boolean;
   readonly macOctets: Uint8Array;
+  /** The MAC's two halves as numbers: a frame's destination is compared without reading `macOctets`. */
+  readonly macHigh: number;
+  readonly macLow: number;
   /** The connected subnet, as numbers. */
   readonly network: number;
   readonly mask: number;
@@ -416,7 +419,10 @@ export class SimRouter {
   addInterface(i: RouterInterface): void {
     const mask = i.prefixLength === 0 ? 0 : (0xffffffff << (32 - i.prefixLength)) >>> 0;
     const network = (ipv4ToNumber(i.ip) & mask) >>> 0;
-    this.interfaces.set(i.port, { ...i, up: true, macOctets: macToBytes(i.mac), network, mask });
+    const macOctets = macToBytes(i.mac);
+    const macHigh = (macOctets[0]! << 16) | (macOctets[1]! << 8) | macOctets[2]!;
+    const macLow = (macOctets[3]! << 16) | (macOctets[4]! << 8) | macOctets[5]!;
+    this.interfaces.set(i.port, { ...i, up: true, macOctets, macHigh, macLow, network, mask });
     this.localAddresses.clear();
     for (const x of this.interfaces.values()) this.localAddresses.add(ipv4ToNumber(x.ip));
     // Routes resolve their hops' interfaces once; a new (or replaced) interface is resolved again.
@@ -515,8 +521,8 @@ export class SimRouter {
   private forwardFast(iface: Interface, frame: Uint8Array, now: number, out: RouterOutput): boolean {
     const n = frame.length;
     if (n < ETHERNET_HEADER + IPV4_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
-    const mac = iface.macOctets;
-    for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+    if (((frame[0]! << 16) | (frame[1]! << 8) | frame[2]!) !== iface.macHigh) return false;
+    if (((frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) !== iface.macLow) return false;
     const b0 = frame[ETHERNET_HEADER]!;
     const headerLength = (b0 & 0x0f) * 4;
     const totalLength = (frame[ETHERNET_HEADER + 2]! << 8) | frame[ETHERNET_HEADER + 3]!;
