@@ -894,12 +894,14 @@ export class SimSwitch {
     /** From the peer-link: the peer flooded this copy (`MLAG_FLOODED_GROUP_POLICY`). */
     peerFlooded = false,
   ): void {
-    const fromPeer = inPort === PEER_LINK_PORT;
+    // `inPort` is a string or undefined: tested for undefined first, each comparison sees one type
+    // and compiles to a string comparison, not the generic `===` (bench dataplane).
+    const fromPeer = inPort !== undefined && inPort === PEER_LINK_PORT;
     // The I/G bit of the destination MAC (IEEE 802 §8.2): unicast frames look their MAC up.
     if ((frame[0]! & 1) === 0) {
       const t = bd.fdb.forwardingAt(frame, 0);
       if (t?.kind === 'port') {
-        if (t.port === inPort) return;
+        if (inPort !== undefined && t.port === inPort) return;
         const port = this.ports.get(t.port);
         // Isolation covers unknown unicast the peer flooded: while the server is dual-homed the peer
         // delivered its own copy. Unicast it redirected to us (its member port is down) passes.
