@@ -45,8 +45,31 @@ export type FdbEvent =
   | { readonly type: 'local-aged'; readonly mac: Mac; readonly port: string };
 
 /** Where unicast frames to a MAC go: out of a local port (local, static and synced entries) or to a VTEP. */
-export type FdbTarget =
-  { readonly kind: 'port'; readonly port: string } | { readonly kind: 'vtep'; readonly vtep: IpAddress };
+export type FdbTarget = FdbPortTarget | { readonly kind: 'vtep'; readonly vtep: IpAddress };
+
+export interface FdbPortTarget {
+  readonly kind: 'port';
+  readonly port: string;
+  /**
+   * The FDB's owner's own record of `port` (the switch: its port object), kept here so that a
+   * frame's forwarding needs no lookup by name; with the owner's `attachedVersion` of it. Undefined
+   * until the owner sets it; the FDB never reads it. Neither is enumerable (`portTarget`).
+   */
+  attached: unknown;
+  attachedVersion: number;
+}
+
+/**
+ * A port target whose owner's fields are not enumerable: a target still reads (and compares, and
+ * prints) as `{ kind, port }`.
+ */
+function portTarget(port: string): FdbPortTarget {
+  const t = { kind: 'port', port } as FdbPortTarget;
+  return Object.defineProperties(t, {
+    attached: { value: undefined, writable: true },
+    attachedVersion: { value: -1, writable: true },
+  });
+}
 
 /** Linux bridge's default ageing time (300 s), like most switches. */
 export const DEFAULT_AGING_NS = 300_000_000_000;
@@ -104,7 +127,7 @@ export class Fdb {
       if (id !== undefined) return id;
     }
     id = this.targets.length;
-    this.targets.push(e.kind === 'remote' ? { kind: 'vtep', vtep: e.vtep } : { kind: 'port', port: e.port });
+    this.targets.push(e.kind === 'remote' ? { kind: 'vtep', vtep: e.vtep } : portTarget(e.port));
     this.targetIds.set(key, id);
     return id;
   }
