@@ -12,19 +12,8 @@
 const SLAB_OCTETS = 64 * 1024;
 const OWN_ALLOCATION_OVER = SLAB_OCTETS / 8;
 
-/**
- * A slab's memory, not zero-filled: `new Uint8Array` clears 64 KiB per slab (~120 instructions a
- * VXLAN frame, bench dataplane) that `reserve`'s callers overwrite anyway. A plain `Uint8Array`
- * over the `Buffer`'s own `ArrayBuffer` (`allocUnsafeSlow` never pools), so every array the slab
- * writes through has one map.
- */
-function newSlab() {
-  const b = Buffer.allocUnsafeSlow(SLAB_OCTETS);
-  return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, SLAB_OCTETS);
-}
-
 export class FrameSlab {
-  private slab = newSlab();
+  private slab = new Uint8Array(SLAB_OCTETS);
   /**
    * `slab.buffer`, kept: the `buffer` getter is a call into the runtime (~120 instructions a frame,
    * bench dataplane).
@@ -40,15 +29,12 @@ export class FrameSlab {
 
   /** A fresh, zero-filled buffer of `length` octets. */
   take(length: number): Uint8Array {
-    const at = this.reserve(length);
-    this.bytes.fill(0, at, at + length);
-    return this.frame(at, length);
+    return this.frame(this.reserve(length), length);
   }
 
   /**
-   * Makes room for a frame of `length` octets in `bytes` and returns its offset there; write every
-   * octet of the frame (the room is not zero-filled: it may hold what the process's memory held),
-   * then `frame(offset, length)` hands it out.
+   * Makes room for a frame of `length` octets (zero-filled) in `bytes` and returns its offset there;
+   * write the frame, then `frame(offset, length)` hands it out.
    */
   reserve(length: number): number {
     if (length > OWN_ALLOCATION_OVER) {
@@ -56,7 +42,7 @@ export class FrameSlab {
       return 0;
     }
     if (this.used + length > SLAB_OCTETS) {
-      this.slab = newSlab();
+      this.slab = new Uint8Array(SLAB_OCTETS);
       this.slabBuffer = this.slab.buffer;
       this.used = 0;
     }
