@@ -219,12 +219,14 @@ export class Fabric {
     const ports = this.ends.get(nodeName)!;
     if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
     const at: PortAt = { ports, port, underlayInterfaces: -1, underlay: false };
-    // A server's port hands frames straight to it (most of a fabric's ports are servers').
-    const host = node.kind === 'host' ? node.host : undefined;
     return {
       node: nodeName,
       port,
-      deliver: host ? (frame) => host.receive(port, frame) : (frame) => this.deliver(node, at, frame),
+      // A server's port hands frames straight to it (most of a fabric's ports are servers').
+      deliver:
+        node.kind === 'host'
+          ? (frame) => node.host.receive(port, frame)
+          : (frame) => this.deliver(node, at, frame),
       carrier: (up) => {
         const routed =
           node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
@@ -242,13 +244,13 @@ export class Fabric {
     };
   }
 
-  /** A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. */
-  private deliver(node: LabNode, at: PortAt, frame: Uint8Array): void {
+  /**
+   * A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. (A
+   * server's port hands its frames to the server itself: see `endpoint`.)
+   */
+  private deliver(node: Exclude<LabNode, { kind: 'host' }>, at: PortAt, frame: Uint8Array): void {
     const { ports, port } = at;
     switch (node.kind) {
-      case 'host':
-        node.host.receive(port, frame);
-        return;
       case 'device':
         node.device.receive(port, frame);
         return;

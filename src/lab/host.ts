@@ -90,7 +90,7 @@ export interface FlowReceiveStats {
 }
 
 /** A `Map` that counts its changes, so a reader can tell cheaply whether what it read still holds. */
-export class VersionedMap<K, V> extends Map<K, V> {
+class VersionedMap<K, V> extends Map<K, V> {
   version = 0;
 
   override set(key: K, value: V): this {
