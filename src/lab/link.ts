@@ -93,6 +93,8 @@ class Direction {
   inFlightEpoch = new Int32Array(8);
   arrivedUpTo = 0;
   sentUpTo = 0;
+  /** The epoch of the frame `land` last took off the wire. */
+  landedEpoch = 0;
   /** The event handler for the next arrival in this direction. */
   readonly arrive: () => void;
 
@@ -186,8 +188,6 @@ class Direction {
     }
     return frame;
   }
-
-  landedEpoch = 0;
 
   /** Lets go of the room a burst made, once nothing is on the wire (so nothing is queued either). */
   private shrink(): void {
