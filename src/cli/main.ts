@@ -6,8 +6,9 @@
  * at start): the young generation starts at 4 MB semi-spaces, not 1 MB, as a daemon taking in a
  * peer's table allocates in bursts where nearly everything survives, and each scavenge of a small
  * young generation copies the new routes again (100,000 EVPN routes: in-process 5 scavenges instead
- * of 9 and no mark-compact; the daemon uses about 10% less CPU and 3-5 MB more RSS). 16 MB, V8's own ceiling, scavenges
- * less still but cost more CPU in the daemon (more fresh pages, colder caches) and 15 MB of RSS.
+ * of 9 and no mark-compact; the daemon uses about 10% less CPU and 3-5 MB more RSS). 16 MB, V8's
+ * own ceiling, scavenges less still but cost more CPU in the daemon (more fresh pages, colder
+ * caches) and 15 MB of RSS.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
