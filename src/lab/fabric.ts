@@ -5,10 +5,10 @@
  * Each node has named ports; a port is one end of a link. A node's output frames go onto its links
  * and arrive at the peer node after the link's serialization and latency.
  */
-import { SimRouter, type RouterOutput } from '../dataplane/sim/router.js';
+import { SimRouter, type RouterOutput, type RouterTransmit } from '../dataplane/sim/router.js';
 import { SimSwitch, type SwitchEvent, type VtepConfig } from '../dataplane/sim/switch.js';
 import { Host, type HostConfig } from './host.js';
-import { Link, type LinkEndpoint, type LinkOptions } from './link.js';
+import { Link, type Direction, type LinkEndpoint, type LinkOptions } from './link.js';
 import { PcapWriter } from '../wire/pcap.js';
 import { Simulator } from './sim.js';
 
@@ -54,16 +54,79 @@ export interface AccessPortControl {
   slowProtocols(port: string, frame: Uint8Array): void;
 }
 
-/** One node's ports → the link end it owns on each. */
-type PortEnds = Map<string, { link: Link; end: LinkEndpoint }>;
+/** A node's port: the link end it owns, and the direction it sends on. */
+interface PortEnd {
+  readonly link: Link;
+  readonly end: LinkEndpoint;
+  readonly out: Direction;
+}
 
-/** Where a frame arrives: a node's port, and what was found out about it once. */
-interface PortAt {
-  readonly ports: PortEnds;
-  readonly port: string;
-  /** On a routed leaf: whether the port is an uplink, as of the router's `interfaceCount`. */
-  underlayInterfaces: number;
-  underlay: boolean;
+/** One node's ports → the link end it owns on each. */
+type PortEnds = Map<string, PortEnd>;
+
+/**
+ * A server's end of a link: hands frames straight to the server. A class, not a closure: a frame's
+ * arrival reads this object and the host, not a closure, its context and the node as well.
+ */
+class HostPort implements LinkEndpoint {
+  readonly node: string;
+  private readonly host: Host;
+
+  constructor(
+    private readonly fabric: Fabric,
+    private readonly labNode: LabNode & { kind: 'host' },
+    readonly port: string,
+  ) {
+    this.node = labNode.name;
+    this.host = labNode.host;
+  }
+
+  deliver(frame: Uint8Array): void {
+    this.host.receive(this.port, frame);
+  }
+
+  carrier(up: boolean): void {
+    this.fabric.carrier(this.labNode, this.port, up);
+  }
+}
+
+/**
+ * How a node's frames go out: its ports by name, and its router's ports by number
+ * (`SimRouter.portIndex`) as found for the fabric's cabling `cabling`.
+ */
+class Wiring {
+  cabling = -1;
+  readonly byRouterPort: (PortEnd | undefined)[] = [];
+  /** On a routed leaf: the number of the router's port to the VTEP, once it has one. */
+  internalIndex: number | undefined = undefined;
+
+  constructor(readonly ports: PortEnds) {}
+}
+
+/** A leaf's, router's or device's end of a link, and what was found out about the port once. */
+class NodePort implements LinkEndpoint {
+  readonly node: string;
+  /** The port's number at the node's router (undefined: not a router port), as of its `interfaceCount`. */
+  routerInterfaces = -1;
+  routerIndex: number | undefined = undefined;
+
+  constructor(
+    private readonly fabric: Fabric,
+    private readonly labNode: Exclude<LabNode, { kind: 'host' }>,
+    /** Where what the node sends in turn goes out. */
+    readonly wiring: Wiring,
+    readonly port: string,
+  ) {
+    this.node = labNode.name;
+  }
+
+  deliver(frame: Uint8Array): void {
+    this.fabric.deliver(this.labNode, this, frame);
+  }
+
+  carrier(up: boolean): void {
+    this.fabric.carrier(this.labNode, this.port, up);
+  }
 }
 
 export class Fabric {
@@ -72,6 +135,7 @@ export class Fabric {
   readonly links: Link[] = [];
   /** node → port → the link end the node owns. */
   private readonly ends = new Map<string, PortEnds>();
+  private readonly wirings = new Map<string, Wiring>();
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
   private readonly accessControls = new Map<string, AccessPortControl>();
@@ -87,7 +151,7 @@ export class Fabric {
     // it last sent on: a server without a bond always sends on the same one.
     let ports: PortEnds | undefined;
     let lastPort: string | undefined;
-    let lastEnd: { link: Link; end: LinkEndpoint } | undefined;
+    let lastEnd: PortEnd | undefined;
     let lastCabling = -1;
     const host = new Host(this.sim, config, (port, frame) => {
       if (port !== lastPort || lastCabling !== this.cabling) {
@@ -95,7 +159,7 @@ export class Fabric {
         lastPort = port;
         lastCabling = this.cabling;
       }
-      lastEnd?.link.send(lastEnd.end, frame);
+      lastEnd?.out.send(frame);
     });
     this.add({ kind: 'host', name: config.name, host });
     return host;
@@ -180,7 +244,9 @@ export class Fabric {
   private add(node: LabNode): void {
     if (this.nodes.has(node.name)) throw new RangeError(`node ${node.name} exists already`);
     this.nodes.set(node.name, node);
-    this.ends.set(node.name, new Map());
+    const ports: PortEnds = new Map();
+    this.ends.set(node.name, ports);
+    this.wirings.set(node.name, new Wiring(ports));
   }
 
   /**
@@ -192,8 +258,8 @@ export class Fabric {
     const endB = this.endpoint(b, bPort);
     const link = new Link(this.sim, `${a}:${aPort}--${b}:${bPort}`, endA, endB, options);
     this.cabling++;
-    this.ends.get(a)!.set(aPort, { link, end: endA });
-    this.ends.get(b)!.set(bPort, { link, end: endB });
+    this.ends.get(a)!.set(aPort, { link, end: endA, out: link.direction(endA) });
+    this.ends.get(b)!.set(bPort, { link, end: endB, out: link.direction(endB) });
     this.links.push(link);
     for (const end of [endA, endB]) {
       const kind = this.nodes.get(end.node)!.kind;
@@ -218,46 +284,44 @@ export class Fabric {
     if (!node) throw new RangeError(`no node named ${nodeName}`);
     const ports = this.ends.get(nodeName)!;
     if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
-    const at: PortAt = { ports, port, underlayInterfaces: -1, underlay: false };
-    return {
-      node: nodeName,
-      port,
-      // A server's port hands frames straight to it (most of a fabric's ports are servers').
-      deliver:
-        node.kind === 'host'
-          ? (frame) => node.host.receive(port, frame)
-          : (frame) => this.deliver(node, at, frame),
-      carrier: (up) => {
-        const routed =
-          node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
-        if (node.kind === 'router') node.router.setPortUp(port, up);
-        if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
-        if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort) {
-          const access = this.accessControls.get(node.name);
-          if (access) access.carrier(port, up);
-          else this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
-        }
-        if (routed) this.controls.get(node.name)?.portState(port, up);
-        if (node.kind === 'host') node.host.linkState(port, up);
-        if (node.kind === 'device') node.device.linkState(port, up);
-      },
-    };
+    // A server's port hands frames straight to it (most of a fabric's ports are servers').
+    if (node.kind === 'host') return new HostPort(this, node, port);
+    return new NodePort(this, node, this.wirings.get(nodeName)!, port);
+  }
+
+  /** Carrier came or went at `node:port`. */
+  carrier(node: LabNode, port: string, up: boolean): void {
+    const routed =
+      node.kind === 'router' || (node.kind === 'leaf' && node.underlay?.hasInterface(port) === true);
+    if (node.kind === 'router') node.router.setPortUp(port, up);
+    if (node.kind === 'leaf' && node.underlay?.hasInterface(port)) node.underlay.setPortUp(port, up);
+    if (node.kind === 'leaf' && !routed && port !== node.dataplane.config.underlayPort) {
+      const access = this.accessControls.get(node.name);
+      if (access) access.carrier(port, up);
+      else this.switchEvents(node.name, node.dataplane.setPortUp(port, up));
+    }
+    if (routed) this.controls.get(node.name)?.portState(port, up);
+    if (node.kind === 'host') node.host.linkState(port, up);
+    if (node.kind === 'device') node.device.linkState(port, up);
   }
 
   /**
-   * A frame arrived at `node:port`; what the node sends in turn goes out through `ports`. (A
+   * A frame arrived at `node:port`; what the node sends in turn goes out through its wiring. (A
    * server's port hands its frames to the server itself: see `endpoint`.)
    */
-  private deliver(node: Exclude<LabNode, { kind: 'host' }>, at: PortAt, frame: Uint8Array): void {
-    const { ports, port } = at;
+  deliver(node: Exclude<LabNode, { kind: 'host' }>, at: NodePort, frame: Uint8Array): void {
+    const { wiring, port } = at;
     switch (node.kind) {
       case 'device':
         node.device.receive(port, frame);
         return;
       case 'leaf': {
-        if (node.underlay && port !== INTERNAL_PORT && this.isUnderlayPort(node.underlay, at)) {
-          this.throughUnderlay(node, ports, port, frame);
-          return;
+        if (node.underlay && port !== INTERNAL_PORT) {
+          const index = this.routerPortIndex(node.underlay, at);
+          if (index !== undefined) {
+            this.fromUnderlay(node, wiring, node.underlay.receiveAt(index, frame, this.sim.now));
+            return;
+          }
         }
         // Slow Protocols (EtherType 0x8809 at bytes 12-13): LACP for the leaf's M-LAG agent.
         // The bytes first: the agent is looked up only for the rare LACPDU, not for every frame.
@@ -269,47 +333,54 @@ export class Fabric {
         }
         const out = node.dataplane.receive(port, frame, this.sim.now);
         this.switchEvents(node.name, out.events);
-        this.fromSwitch(node, ports, out.transmit);
+        this.fromSwitch(node, wiring, out.transmit);
         return;
       }
       case 'router': {
-        const out = node.router.receive(port, frame, this.sim.now);
-        for (const t of out.transmit) sendOn(ports, t.port, t.frame);
+        const index = this.routerPortIndex(node.router, at);
+        const now = this.sim.now;
+        const out =
+          index !== undefined
+            ? node.router.receiveAt(index, frame, now)
+            : node.router.receive(port, frame, now);
+        for (const t of out.transmit) this.sendRouted(wiring, t);
         this.toControl(node.name, out.toHost);
         return;
       }
     }
   }
 
-  /** Whether the port is one of the leaf's routed uplinks, asked again only when the router's interfaces change. */
-  private isUnderlayPort(router: SimRouter, at: PortAt): boolean {
-    if (at.underlayInterfaces !== router.interfaceCount) {
-      at.underlayInterfaces = router.interfaceCount;
-      at.underlay = router.hasInterface(at.port);
+  /**
+   * The port's number at its node's router (`SimRouter.portIndex`), undefined if it is not one of
+   * the router's interfaces; asked again only when the router's interfaces change.
+   */
+  private routerPortIndex(router: SimRouter, at: NodePort): number | undefined {
+    if (at.routerInterfaces !== router.interfaceCount) {
+      at.routerInterfaces = router.interfaceCount;
+      at.routerIndex = router.portIndex(at.port);
     }
-    return at.underlay;
+    return at.routerIndex;
   }
 
   /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */
   private fromSwitch(
     node: LabNode & { kind: 'leaf' },
-    ports: PortEnds,
+    wiring: Wiring,
     transmit: readonly { port: string; frame: Uint8Array }[],
   ): void {
     for (const t of transmit) {
-      if (node.underlay && t.port === INTERNAL_PORT)
-        this.throughUnderlay(node, ports, INTERNAL_PORT, t.frame);
-      else sendOn(ports, t.port, t.frame);
+      if (node.underlay && t.port === INTERNAL_PORT) {
+        const router = node.underlay;
+        wiring.internalIndex ??= router.portIndex(INTERNAL_PORT);
+        const now = this.sim.now;
+        const i = wiring.internalIndex;
+        this.fromUnderlay(
+          node,
+          wiring,
+          i !== undefined ? router.receiveAt(i, t.frame, now) : router.receive(INTERNAL_PORT, t.frame, now),
+        );
+      } else sendOn(wiring.ports, t.port, t.frame);
     }
-  }
-
-  private throughUnderlay(
-    node: LabNode & { kind: 'leaf' },
-    ports: PortEnds,
-    port: string,
-    frame: Uint8Array,
-  ): void {
-    this.fromUnderlay(node, ports, node.underlay!.receive(port, frame, this.sim.now));
   }
 
   /** A router's ARP timer is due at `at` (ns): its retransmissions and probes go out then. */
@@ -319,21 +390,36 @@ export class Fabric {
       if (node?.kind === 'router') {
         for (const t of node.router.poll(this.sim.now).transmit) this.transmit(name, t.port, t.frame);
       } else if (node?.kind === 'leaf' && node.underlay) {
-        const ports = this.ends.get(name);
-        if (ports) this.fromUnderlay(node, ports, node.underlay.poll(this.sim.now));
+        const wiring = this.wirings.get(name);
+        if (wiring) this.fromUnderlay(node, wiring, node.underlay.poll(this.sim.now));
       }
     });
   }
 
-  private fromUnderlay(node: LabNode & { kind: 'leaf' }, ports: PortEnds, out: RouterOutput): void {
+  private fromUnderlay(node: LabNode & { kind: 'leaf' }, wiring: Wiring, out: RouterOutput): void {
     for (const t of out.transmit) {
       if (t.port === INTERNAL_PORT) {
         const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);
         this.switchEvents(node.name, fromVtep.events);
-        this.fromSwitch(node, ports, fromVtep.transmit);
-      } else sendOn(ports, t.port, t.frame);
+        this.fromSwitch(node, wiring, fromVtep.transmit);
+      } else this.sendRouted(wiring, t);
     }
     this.toControl(node.name, out.toHost);
+  }
+
+  /** Sends a frame of the node's router out of its port, found by the port's number once per cabling. */
+  private sendRouted(wiring: Wiring, t: RouterTransmit): void {
+    if (wiring.cabling !== this.cabling) {
+      wiring.cabling = this.cabling;
+      wiring.byRouterPort.length = 0;
+    }
+    let e = wiring.byRouterPort[t.portIndex];
+    if (e === undefined) {
+      e = wiring.ports.get(t.port);
+      if (e === undefined) return;
+      wiring.byRouterPort[t.portIndex] = e;
+    }
+    e.out.send(t.frame);
   }
 
   private toControl(node: string, frames: readonly Uint8Array[]): void {
@@ -352,7 +438,7 @@ export class Fabric {
     const node = this.nodes.get(name);
     if (node?.kind !== 'leaf') return;
     const frames = node.dataplane.takePendingTransmit();
-    if (frames.length > 0) this.fromSwitch(node, this.ends.get(name)!, frames);
+    if (frames.length > 0) this.fromSwitch(node, this.wirings.get(name)!, frames);
   }
 
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
@@ -388,5 +474,5 @@ export class Fabric {
 /** Sends `frame` out of `port` of the node whose ports are `ports` (dropped if it is not cabled). */
 function sendOn(ports: PortEnds | undefined, port: string, frame: Uint8Array): void {
   const e = ports?.get(port);
-  if (e) e.link.send(e.end, frame);
+  if (e) e.out.send(frame);
 }

@@ -6,7 +6,7 @@
  * the simulator's seeded generator, and administrative up/down (frames in flight when it goes down
  * are lost). Every frame put on the wire can be captured to pcap with its virtual timestamp.
  */
-import type { SeededRandom, Simulator } from './sim.js';
+import type { Firing, SeededRandom, Simulator } from './sim.js';
 
 /** Preamble + SFD (8) + FCS (4) + inter-frame gap (12): what a frame costs on the wire beyond its bytes. */
 const WIRE_OVERHEAD_BYTES = 24;
@@ -60,55 +60,149 @@ export type CaptureHook = (timestampNs: number, frame: Uint8Array, from: LinkEnd
 const IDLE_CAPACITY = 64;
 
 /**
- * One direction of a link: its transmit queue and the frames on the wire.
+ * One direction of a link: its transmit queue, the frames on the wire, and what a frame's send
+ * and arrival need of the link (its settings, state and counters, kept here as well).
  *
- * A lightly loaded direction holds one frame at a time, so that frame is kept in fields of the
- * direction itself and its arrays are touched only when a second frame comes while the first is
- * still there: at data-center size each object a frame touches is likely a cache miss, and four
- * links carry every frame.
+ * At data-center size each object a frame touches is likely a cache miss, and four links carry
+ * every frame, so a direction is the one object a hop reads: it is its own arrival event
+ * (`Simulator.fire`), a node sends on it directly (`Link.direction`), and a lightly loaded
+ * direction holds its one frame in its own fields, touching its arrays only when a second frame
+ * comes while the first is still there.
  */
-class Direction {
-  /** When the transmitter is free again (ns): the last accepted frame's serialization end. */
-  busyUntil = 0;
+export class Direction implements Firing {
+  // Fields in the order a frame reads them (V8 lays an object out in the order its fields are
+  // defined): a send and an arrival then touch two or three cache lines of it, not four.
+  /** For the simulator: an arrival is never cancelled (a down link drops the frame as it lands). */
+  readonly live = true;
+  /** The link's state (`Link` writes both directions' copies). */
+  up = true;
+  /** The link's epoch: incremented on every down, so frames in flight across a flap are dropped. */
+  epoch = 0;
+  private readonly clocks: TransmitterClocks;
+  /** This direction's place in `clocks.busyUntil`. */
+  private readonly slot: number;
+  private readonly sim: Simulator;
+  head = 0;
+  tail = 0;
+  private readonly queueLimit: number;
+  private readonly bandwidthBps: number;
+  /** This direction's share of the link's counters. */
+  sent = 0;
+  capturing = false;
+  /** The oldest frame on the wire when it went out on an idle wire, and the link's epoch then. */
+  first: Uint8Array | undefined = undefined;
+  firstEpoch = 0;
+  sentUpTo = 0;
+  arrivedUpTo = 0;
+  private readonly latencyNs: number;
+  /** The epoch of the frame `take` last took off the wire. */
+  landedEpoch = 0;
+  loss: number;
+  delivered = 0;
+  readonly to: LinkEndpoint;
   /**
    * With two or more frames accepted and not yet serialized: when each finishes (ns, increasing),
    * in `finishing[head]` to `finishing[tail - 1]`, the transmit queue, emptied as time passes rather
-   * than by an event per frame. With one, it is empty (that frame finishes at `busyUntil`). Typed
+   * than by an event per frame. With one, it is empty (that frame finishes at its `busyUntil`). Typed
    * arrays here and in `inFlightEpoch`: a plain array's element kind changes as its values grow past
    * small integers, at a different moment on every link, and the per-frame stores became megamorphic.
    */
   finishing = new Float64Array(8);
-  head = 0;
-  tail = 0;
-  /** The oldest frame on the wire when it went out on an idle wire, and the link's epoch then. */
-  first: Uint8Array | undefined = undefined;
-  firstEpoch = 0;
   /**
    * Frames on the wire after `first` (serialized, not yet arrived) in `inFlight[arrivedUpTo]` to
    * `inFlight[sentUpTo - 1]`, with the link's epoch when each was sent. They arrive in the order
-   * they were sent (one transmitter, one latency), so one handler per direction takes the oldest,
-   * rather than a closure per frame.
+   * they were sent (one transmitter, one latency), so one event object per direction takes the
+   * oldest, rather than a closure per frame.
    */
   readonly inFlight: (Uint8Array | undefined)[] = [];
   inFlightEpoch = new Int32Array(8);
-  arrivedUpTo = 0;
-  sentUpTo = 0;
-  /** The epoch of the frame `land` last took off the wire. */
-  landedEpoch = 0;
-  /** The event handler for the next arrival in this direction. */
-  readonly arrive: () => void;
+  lostRandom = 0;
+  lostQueue = 0;
+  lostDown = 0;
+  private readonly link: Link;
+  readonly from: LinkEndpoint;
 
   constructor(
-    readonly from: LinkEndpoint,
-    readonly to: LinkEndpoint,
-    arrive: (dir: Direction) => void,
+    link: Link,
+    sim: Simulator,
+    from: LinkEndpoint,
+    to: LinkEndpoint,
+    options: { latencyNs: number; bandwidthBps: number; queueLimit: number; loss: number },
   ) {
-    this.arrive = () => arrive(this);
+    this.clocks = clocksOf(sim);
+    this.slot = this.clocks.take();
+    this.link = link;
+    this.sim = sim;
+    this.from = from;
+    this.to = to;
+    this.latencyNs = options.latencyNs;
+    this.bandwidthBps = options.bandwidthBps;
+    this.queueLimit = options.queueLimit;
+    this.loss = options.loss;
+  }
+
+  /** `from` puts a frame on the link. Returns false if it was dropped at once (down, queue full). */
+  send(frame: Uint8Array): boolean {
+    if (!this.up) {
+      this.lostDown++;
+      return false;
+    }
+    const now = this.sim.now;
+    const pending = this.queued(now);
+    if (pending >= this.queueLimit) {
+      this.lostQueue++;
+      return false;
+    }
+    const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.bandwidthBps);
+    const start = Math.max(now, this.clocks.busyUntil[this.slot]!);
+    const done = start + serialization;
+    this.accept(done, pending);
+    this.sent++;
+    const epoch = this.epoch;
+    // Captured as it leaves the transmitter, like tcpdump on the sending interface.
+    if (this.capturing) this.link.capture(this, start, frame, epoch);
+    const newest = this.newestEpoch();
+    if (newest !== -1 && newest !== epoch) {
+      // Frames sent before the link last went down are still due (to be counted lost), and one that
+      // was still serializing may be due after this one: this frame gets an event of its own.
+      this.sim.schedule(done + this.latencyNs, () => this.land(frame, epoch));
+      return true;
+    }
+    this.fly(frame, epoch);
+    this.sim.fire(done + this.latencyNs, this);
+    return true;
+  }
+
+  /** The oldest frame in flight reaches the far end (the simulator's event for this direction). */
+  fire(): void {
+    const frame = this.take();
+    this.land(frame, this.landedEpoch);
+  }
+
+  /** A frame sent in `epoch` reaches the far end: lost if the link went down since. */
+  private land(frame: Uint8Array, epoch: number): void {
+    if (epoch !== this.epoch) {
+      this.lostDown++;
+      return;
+    }
+    if (this.loss > 0 && this.link.lost()) {
+      this.lostRandom++;
+      return;
+    }
+    this.delivered++;
+    this.to.deliver(frame);
+  }
+
+  /** The link went down: what was queued is gone with it. */
+  flush(now: number): void {
+    this.head = 0;
+    this.tail = 0;
+    this.clocks.busyUntil[this.slot] = now;
   }
 
   /** Frames still in the transmit queue at `now` (the ones whose serialization ends later). */
   queued(now: number): number {
-    if (this.busyUntil <= now) {
+    if (this.clocks.busyUntil[this.slot]! <= now) {
       // Everything has been serialized: the common case on a lightly loaded link.
       this.head = 0;
       this.tail = 0;
@@ -126,13 +220,13 @@ class Direction {
   }
 
   /** Accepts a frame whose serialization ends at `done`, behind the `pending` frames queued. */
-  accept(done: number, pending: number): void {
+  private accept(done: number, pending: number): void {
     if (pending > 0) {
       // The frame being serialized joins the queue's array if it was alone.
-      if (this.head === this.tail) this.enqueue(this.busyUntil);
+      if (this.head === this.tail) this.enqueue(this.clocks.busyUntil[this.slot]!);
       this.enqueue(done);
     }
-    this.busyUntil = done;
+    this.clocks.busyUntil[this.slot] = done;
   }
 
   private enqueue(done: number): void {
@@ -141,13 +235,13 @@ class Direction {
   }
 
   /** The epoch of the newest frame on the wire, or -1 when the wire is empty. */
-  newestEpoch(): number {
+  private newestEpoch(): number {
     if (this.sentUpTo > this.arrivedUpTo) return this.inFlightEpoch[this.sentUpTo - 1]!;
     return this.first !== undefined ? this.firstEpoch : -1;
   }
 
   /** Puts a frame sent in `epoch` on the wire. */
-  fly(frame: Uint8Array, epoch: number): void {
+  private fly(frame: Uint8Array, epoch: number): void {
     if (this.first === undefined && this.sentUpTo === this.arrivedUpTo) {
       this.first = frame;
       this.firstEpoch = epoch;
@@ -161,7 +255,7 @@ class Direction {
   }
 
   /** Takes the oldest frame off the wire; its epoch is then in `landedEpoch`. */
-  land(): Uint8Array {
+  private take(): Uint8Array {
     const first = this.first;
     if (first !== undefined) {
       this.first = undefined;
@@ -199,6 +293,31 @@ class Direction {
   }
 }
 
+/**
+ * When each direction of a simulation's links has its transmitter free again (ns): its last
+ * accepted frame's serialization end, by `Direction.slot`. In one array rather than a field of each
+ * direction: a time past 2^31 ns is not a small integer, and V8 keeps such a field in a number
+ * object of its own, one more cache miss per frame (this array, 8 octets a direction, stays in
+ * cache).
+ */
+class TransmitterClocks {
+  busyUntil = new Float64Array(1024);
+  private taken = 0;
+
+  take(): number {
+    if (this.taken === this.busyUntil.length) this.busyUntil = grown(this.busyUntil, this.taken);
+    return this.taken++;
+  }
+}
+
+const clocksBySimulation = new WeakMap<Simulator, TransmitterClocks>();
+
+function clocksOf(sim: Simulator): TransmitterClocks {
+  let clocks = clocksBySimulation.get(sim);
+  if (!clocks) clocksBySimulation.set(sim, (clocks = new TransmitterClocks()));
+  return clocks;
+}
+
 /** A typed array twice as long holding the first `used` elements of `a`. */
 function grown<T extends Float64Array | Int32Array>(a: T, used: number): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -207,16 +326,11 @@ function grown<T extends Float64Array | Int32Array>(a: T, used: number): T {
 }
 
 export class Link {
-  readonly counters: LinkCounters = { sent: 0, delivered: 0, lostRandom: 0, lostQueue: 0, lostDown: 0 };
   private upState = true;
   /** Incremented on every down, so frames in flight across a flap are dropped. */
   private epoch = 0;
   private readonly ab: Direction;
   private readonly ba: Direction;
-  private readonly latencyNs: number;
-  private readonly bandwidthBps: number;
-  private readonly queueLimit: number;
-  private loss: number;
   private readonly carrierDelayNs: number;
   private readonly switched: boolean;
   private readonly random: SeededRandom;
@@ -229,49 +343,37 @@ export class Link {
     readonly b: LinkEndpoint,
     options: LinkOptions = {},
   ) {
-    this.latencyNs = options.latencyNs ?? 1_000;
-    this.bandwidthBps = options.bandwidthBps ?? 10e9;
-    this.queueLimit = options.queueLimit ?? 1000;
-    this.loss = options.loss ?? 0;
+    const latencyNs = options.latencyNs ?? 1_000;
+    const bandwidthBps = options.bandwidthBps ?? 10e9;
+    const queueLimit = options.queueLimit ?? 1000;
+    const loss = options.loss ?? 0;
     this.carrierDelayNs = options.carrierDelayNs ?? 0;
     this.switched = options.switched ?? false;
     if (this.carrierDelayNs < 0) throw new RangeError(`link ${name}: negative carrier delay`);
-    if (
-      this.latencyNs < 0 ||
-      this.bandwidthBps <= 0 ||
-      this.queueLimit < 1 ||
-      this.loss < 0 ||
-      this.loss > 1
-    ) {
+    if (latencyNs < 0 || bandwidthBps <= 0 || queueLimit < 1 || loss < 0 || loss > 1) {
       throw new RangeError(`link ${name}: invalid options ${JSON.stringify(options)}`);
     }
     this.random = sim.random.fork(`link:${name}`);
-    this.ab = this.direction(a, b);
-    this.ba = this.direction(b, a);
+    const settings = { latencyNs, bandwidthBps, queueLimit, loss };
+    this.ab = new Direction(this, sim, a, b, settings);
+    this.ba = new Direction(this, sim, b, a, settings);
   }
 
-  private direction(from: LinkEndpoint, to: LinkEndpoint): Direction {
-    return new Direction(from, to, (dir) => this.arrive(dir));
+  /** Both directions' counters. */
+  get counters(): LinkCounters {
+    const { ab, ba } = this;
+    return {
+      sent: ab.sent + ba.sent,
+      delivered: ab.delivered + ba.delivered,
+      lostRandom: ab.lostRandom + ba.lostRandom,
+      lostQueue: ab.lostQueue + ba.lostQueue,
+      lostDown: ab.lostDown + ba.lostDown,
+    };
   }
 
-  /** The oldest frame in flight in `dir` reaches the far end (unless the link went down meanwhile). */
-  private arrive(dir: Direction): void {
-    const frame = dir.land();
-    this.land(dir, frame, dir.landedEpoch);
-  }
-
-  /** A frame sent in `epoch` reaches the far end of `dir`: lost if the link went down since. */
-  private land(dir: Direction, frame: Uint8Array, epoch: number): void {
-    if (epoch !== this.epoch) {
-      this.counters.lostDown++;
-      return;
-    }
-    if (this.loss > 0 && this.random.next() < this.loss) {
-      this.counters.lostRandom++;
-      return;
-    }
-    this.counters.delivered++;
-    dir.to.deliver(frame);
+  /** A random loss draw (the caller checked the link has loss): the link's own seeded stream. */
+  lost(): boolean {
+    return this.random.next() < this.ab.loss;
   }
 
   get up(): boolean {
@@ -280,11 +382,21 @@ export class Link {
 
   setLoss(loss: number): void {
     if (loss < 0 || loss > 1) throw new RangeError(`link ${this.name}: loss ${loss} is not in 0..1`);
-    this.loss = loss;
+    this.ab.loss = loss;
+    this.ba.loss = loss;
   }
 
   onCapture(hook: CaptureHook): void {
     this.captures.push(hook);
+    this.ab.capturing = true;
+    this.ba.capturing = true;
+  }
+
+  /** Hands a frame that starts serializing at `start` to the capture hooks then (unless the link went down). */
+  capture(dir: Direction, start: number, frame: Uint8Array, epoch: number): void {
+    this.sim.schedule(start, () => {
+      if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
+    });
   }
 
   /**
@@ -326,12 +438,11 @@ export class Link {
       this.upState = up;
       if (!up) {
         this.epoch++;
-        for (const dir of [this.ab, this.ba]) {
-          dir.head = 0;
-          dir.tail = 0;
-        }
-        this.ab.busyUntil = this.sim.now;
-        this.ba.busyUntil = this.sim.now;
+        for (const dir of [this.ab, this.ba]) dir.flush(this.sim.now);
+      }
+      for (const dir of [this.ab, this.ba]) {
+        dir.up = up;
+        dir.epoch = this.epoch;
       }
     }
     const a = this.switched ? this.cableA && this.aEnabled : up;
@@ -354,40 +465,15 @@ export class Link {
     return from === this.a ? this.b : this.a;
   }
 
+  /** The direction `from` sends on: a node that sends often keeps it (`Direction.send`). */
+  direction(from: LinkEndpoint): Direction {
+    if (from === this.a) return this.ab;
+    if (from === this.b) return this.ba;
+    throw new Error(`link ${this.name}: ${from.node}:${from.port} is not one of its ends`);
+  }
+
   /** `from` puts a frame on the link. Returns false if it was dropped at once (down, queue full). */
   send(from: LinkEndpoint, frame: Uint8Array): boolean {
-    const dir = from === this.a ? this.ab : from === this.b ? this.ba : undefined;
-    if (!dir) throw new Error(`link ${this.name}: ${from.node}:${from.port} is not one of its ends`);
-    if (!this.upState) {
-      this.counters.lostDown++;
-      return false;
-    }
-    const now = this.sim.now;
-    const pending = dir.queued(now);
-    if (pending >= this.queueLimit) {
-      this.counters.lostQueue++;
-      return false;
-    }
-    const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.bandwidthBps);
-    const start = Math.max(now, dir.busyUntil);
-    const done = start + serialization;
-    dir.accept(done, pending);
-    this.counters.sent++;
-    const epoch = this.epoch;
-    // Captured as it leaves the transmitter, like tcpdump on the sending interface.
-    if (this.captures.length > 0)
-      this.sim.schedule(start, () => {
-        if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
-      });
-    const newest = dir.newestEpoch();
-    if (newest !== -1 && newest !== epoch) {
-      // Frames sent before the link last went down are still due (to be counted lost), and one that
-      // was still serializing may be due after this one: this frame gets an event of its own.
-      this.sim.schedule(done + this.latencyNs, () => this.land(dir, frame, epoch));
-      return true;
-    }
-    dir.fly(frame, epoch);
-    this.sim.schedule(done + this.latencyNs, dir.arrive);
-    return true;
+    return this.direction(from).send(frame);
   }
 }

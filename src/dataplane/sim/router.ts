@@ -72,6 +72,8 @@ export type NeighborState = 'none' | 'incomplete' | 'reachable' | 'stale' | 'del
 
 interface Neighbor {
   readonly port: string;
+  /** `port`'s number (`SimRouter.portIndex`). */
+  readonly portIndex: number;
   readonly ip: Ipv4Address | undefined;
   mac: Mac | undefined;
   macOctets: Uint8Array | undefined;
@@ -108,6 +110,8 @@ interface Hop {
 }
 
 interface Interface extends RouterInterface {
+  /** The port's number (`SimRouter.portIndex`). */
+  readonly index: number;
   up: boolean;
   readonly macOctets: Uint8Array;
   /** The MAC's two halves as numbers: a frame's destination is compared without reading `macOctets`. */
@@ -139,8 +143,15 @@ export interface RouterOptions {
   readonly wake?: (at: number) => void;
 }
 
+/** A frame to send out of `port`, whose number (`SimRouter.portIndex`) is `portIndex`. */
+export interface RouterTransmit {
+  readonly port: string;
+  readonly portIndex: number;
+  readonly frame: Uint8Array;
+}
+
 export interface RouterOutput {
-  readonly transmit: { readonly port: string; readonly frame: Uint8Array }[];
+  readonly transmit: RouterTransmit[];
   readonly toHost: Uint8Array[];
 }
 
@@ -156,6 +167,14 @@ export class SimRouter {
     arpQueueDrops: 0,
   };
   private readonly interfaces = new Map<string, Interface>();
+  /**
+   * Ports by number: a port gets the next one the first time it is named (as an interface, or as a
+   * next hop's port) and keeps it, so a driver can keep what it knows of a port in an array by
+   * number and hand frames in (`receiveAt`) and take them out (`RouterTransmit.portIndex`) without
+   * a lookup by name per frame.
+   */
+  private readonly portIndexes = new Map<string, number>();
+  private readonly interfacesByIndex: (Interface | undefined)[] = [];
   private readonly routes = new Map<string, Route>();
   /** The /32 routes by address, and the shorter ones longest first (rebuilt when routes change). */
   private readonly hostRoutes = new Map<number, Route>();
@@ -195,6 +214,7 @@ export class SimRouter {
     if (!n) {
       n = {
         port,
+        portIndex: this.indexOf(port),
         ip,
         mac: undefined,
         macOctets: undefined,
@@ -207,6 +227,21 @@ export class SimRouter {
       m.set(ip, n);
     }
     return n;
+  }
+
+  /** `port`'s number, given now if it has none yet. */
+  private indexOf(port: string): number {
+    let index = this.portIndexes.get(port);
+    if (index === undefined) {
+      index = this.portIndexes.size;
+      this.portIndexes.set(port, index);
+    }
+    return index;
+  }
+
+  /** The number of `port` (see `receiveAt`), if it is one of the router's interfaces. */
+  portIndex(port: string): number | undefined {
+    return this.interfaces.has(port) ? this.portIndexes.get(port) : undefined;
   }
 
   /** The state and MAC of the neighbour `ip` on `port` (for `show` and tests). */
@@ -276,7 +311,7 @@ export class SimRouter {
     const mac = this.macFor(n, now, out);
     if (mac) {
       for (let i = 0; i < 6; i++) frame[i] = mac[i]!;
-      out.transmit.push({ port: n.port, frame });
+      out.transmit.push({ port: n.port, portIndex: n.portIndex, frame });
       return;
     }
     if (n.queue.length >= ARP_QUEUE_LIMIT) {
@@ -318,6 +353,7 @@ export class SimRouter {
     this.arm(n, now + ARP_RETRANSMIT_NS);
     out.transmit.push({
       port: n.port,
+      portIndex: n.portIndex,
       frame: encodeEthernet({
         dst: n.state === 'probe' && n.mac ? n.mac : BROADCAST_MAC,
         src: i.mac,
@@ -422,7 +458,11 @@ export class SimRouter {
     const macOctets = macToBytes(i.mac);
     const macHigh = (macOctets[0]! << 16) | (macOctets[1]! << 8) | macOctets[2]!;
     const macLow = (macOctets[3]! << 16) | (macOctets[4]! << 8) | macOctets[5]!;
-    this.interfaces.set(i.port, { ...i, up: true, macOctets, macHigh, macLow, network, mask });
+    const index = this.indexOf(i.port);
+    const iface: Interface = { ...i, index, up: true, macOctets, macHigh, macLow, network, mask };
+    this.interfaces.set(i.port, iface);
+    this.interfacesByIndex[index] = iface;
+    this.interfacesAdded = this.interfaces.size;
     this.localAddresses.clear();
     for (const x of this.interfaces.values()) this.localAddresses.add(ipv4ToNumber(x.ip));
     // Routes resolve their hops' interfaces once; a new (or replaced) interface is resolved again.
@@ -430,10 +470,15 @@ export class SimRouter {
       r.nextHops = r.nextHops.map((h) => ({ ...h, egress: this.interfaces.get(h.port) }));
   }
 
-  /** How many interfaces the router has; it only grows (an answer of `hasInterface` holds until it does). */
+  /**
+   * How many interfaces the router has; it only grows (an answer of `hasInterface` holds until it
+   * does). Kept in a field, not read from the `Map`: a driver asks for every frame at every port.
+   */
   get interfaceCount(): number {
-    return this.interfaces.size;
+    return this.interfacesAdded;
   }
+
+  private interfacesAdded = 0;
 
   hasInterface(port: string): boolean {
     return this.interfaces.has(port);
@@ -461,7 +506,7 @@ export class SimRouter {
       const hops = nextHops.map((h): Hop => ({
         port: h.port,
         egress: this.interfaces.get(h.port),
-        neighbor: 'via' in h ? this.neighbor(h.port, h.via) : permanentNeighbor(h),
+        neighbor: 'via' in h ? this.neighbor(h.port, h.via) : permanentNeighbor(h, this.indexOf(h.port)),
       }));
       const route: Route = { prefix: value, length, mask, nextHops: hops };
       this.routes.set(key, route);
@@ -572,9 +617,18 @@ export class SimRouter {
   }
 
   receive(port: string, frame: Uint8Array, now: number): RouterOutput {
+    return this.receiveOn(this.interfaces.get(port), frame, now);
+  }
+
+  /** `receive` on the port numbered `index` (`portIndex`). */
+  receiveAt(index: number, frame: Uint8Array, now: number): RouterOutput {
+    return this.receiveOn(this.interfacesByIndex[index], frame, now);
+  }
+
+  private receiveOn(iface: Interface | undefined, frame: Uint8Array, now: number): RouterOutput {
     const out: RouterOutput = { transmit: [], toHost: [] };
-    const iface = this.interfaces.get(port);
     if (!iface || !iface.up) return out;
+    const port = iface.port;
     if (this.forwardFast(iface, frame, now, out)) return out;
     try {
       const eth = decodeEthernet(frame);
@@ -585,6 +639,7 @@ export class SimRouter {
           const reply = encodeArp(arpReplyFor(arp, iface.mac));
           out.transmit.push({
             port,
+            portIndex: iface.index,
             frame: encodeEthernet({
               dst: arp.sha,
               src: iface.mac,
@@ -649,9 +704,10 @@ export function hashBucket(hash: number, buckets: number): number {
 }
 
 /** A next hop with a fixed MAC: a neighbour entry that never changes, outside the table. */
-function permanentNeighbor(h: NextHop): Neighbor {
+function permanentNeighbor(h: NextHop, portIndex: number): Neighbor {
   return {
     port: h.port,
+    portIndex,
     ip: undefined,
     mac: h.mac,
     macOctets: macToBytes(h.mac),
