@@ -36,7 +36,7 @@ import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP, ipv4PseudoHeaderSum 
 import { decodeUdp, encodeUdp } from '../wire/udp.js';
 import { innerFlowHash } from '../wire/vxlan.js';
 import { LabLacpDriver } from './lacp-driver.js';
-import type { Simulator } from './sim.js';
+import type { Firing, Simulator } from './sim.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff' as Mac;
 /** RFC 1122 §2.3.2.1: retransmit ARP requests, at most once per second. */
@@ -170,7 +170,7 @@ export class Host {
   readonly arpCache = new VersionedMap<Ipv4Address, Mac>();
   /** Packets waiting for ARP resolution of a next hop. */
   private readonly pending = new Map<Ipv4Address, { packets: Uint8Array[]; tries: number }>();
-  readonly flowsSent = new Map<string, { id: number; sent: number; stop: () => void }>();
+  readonly flowsSent = new Map<string, FlowSender>();
   /** Per flow id (as sent by the source): what arrived here. */
   readonly flowsReceived = new Map<number, FlowReceiveStats>();
   private ipId = 1;
@@ -527,41 +527,42 @@ export class Host {
 
   /** Starts a UDP flow to `spec.dst` at `spec.rate` packets/s; its id is unique per (host, name). */
   startFlow(spec: FlowSpec, id: number): void {
-    const size = Math.max(FLOW_HEADER, spec.size ?? 64);
-    const interval = Math.round(1e9 / spec.rate);
-    // Source port varies per flow so ECMP and VXLAN entropy spread flows like real ones.
-    const srcPort = 40000 + (id % 20000);
-    let seq = 0;
-    let stopped = false;
-    const state = { id, sent: 0, stop: () => (stopped = true) };
-    this.flowsSent.set(spec.name, state);
-    let template: { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } | undefined;
     const nextHop = this.onLink(spec.dst) ? spec.dst : this.config.gateway;
-    // The next hop's MAC, looked up again only when the ARP cache has changed.
-    let mac: Mac | undefined;
-    let arpVersion = -1;
-    const tick = () => {
-      if (stopped || (spec.count !== undefined && seq >= spec.count)) return;
-      if (arpVersion !== this.arpCache.version) {
-        arpVersion = this.arpCache.version;
-        mac = nextHop === undefined ? undefined : this.arpCache.get(nextHop);
+    const flow = new FlowSender(this.sim, this, spec, id, nextHop);
+    this.flowsSent.set(spec.name, flow);
+    flow.fire();
+  }
+
+  /**
+   * A flow's next packet is due (called by the flow, `FlowSender.fire`): sent from its template once
+   * the next hop's MAC is known, else through `sendIp`, which resolves it.
+   */
+  sendFlowNext(flow: FlowSender): void {
+    if (flow.arpVersion !== this.arpCache.version) {
+      flow.arpVersion = this.arpCache.version;
+      const mac = flow.nextHop === undefined ? undefined : this.arpCache.get(flow.nextHop);
+      if (mac !== flow.mac) {
+        flow.mac = mac;
+        flow.template = undefined;
       }
-      if (mac) {
-        if (template?.mac !== mac) template = this.flowTemplate(spec.dst, mac, srcPort, size);
-        this.sendFlowPacket(template, id, seq++);
-      } else {
-        const payload = new Uint8Array(size);
-        writeFlowHeader(payload, 0, id, seq++, this.sim.now);
-        this.sendIp(
-          spec.dst,
-          IPPROTO_UDP,
-          encodeUdp({ srcPort, dstPort: FLOW_PORT, checksum: true, payload }, this.config.ip, spec.dst),
-        );
-      }
-      state.sent++;
-      this.sim.schedule(this.sim.now + interval, tick);
-    };
-    tick();
+    }
+    const seq = flow.seq++;
+    if (flow.mac !== undefined) {
+      flow.template ??= this.flowTemplate(flow.spec.dst, flow.mac, flow.srcPort, flow.size);
+      this.sendFlowPacket(flow.template, flow.id, seq);
+      return;
+    }
+    const payload = new Uint8Array(flow.size);
+    writeFlowHeader(payload, 0, flow.id, seq, this.sim.now);
+    this.sendIp(
+      flow.spec.dst,
+      IPPROTO_UDP,
+      encodeUdp(
+        { srcPort: flow.srcPort, dstPort: FLOW_PORT, checksum: true, payload },
+        this.config.ip,
+        flow.spec.dst,
+      ),
+    );
   }
 
   /**
@@ -569,15 +570,11 @@ export class Host {
    * checksums zero, an empty flow header, padding), and its UDP pseudo-header sum: what `sendIp`
    * and `encodeUdp` write, field for field.
    */
-  private flowTemplate(
-    dst: Ipv4Address,
-    mac: Mac,
-    srcPort: number,
-    size: number,
-  ): { readonly mac: Mac; readonly frame: Uint8Array; readonly pseudo: number } {
+  private flowTemplate(dst: Ipv4Address, mac: Mac, srcPort: number, size: number): FlowTemplate {
     const udpLength = UDP_HEADER + size;
     const totalLength = IPV4_HEADER + udpLength;
-    const frame = new Uint8Array(Math.max(ETHERNET_MIN_FRAME, ETHERNET_HEADER + totalLength));
+    // From the shared slab: the templates of a host's flows lie together, not each on its own.
+    const frame = allocBytes(Math.max(ETHERNET_MIN_FRAME, ETHERNET_HEADER + totalLength));
     macToBytes(mac, frame, 0);
     frame.set(this.macOctets, 6);
     frame[12] = 0x08;
@@ -597,14 +594,10 @@ export class Host {
     frame[udp + 3] = FLOW_PORT & 0xff;
     frame[udp + 4] = udpLength >>> 8;
     frame[udp + 5] = udpLength & 0xff;
-    return { mac, frame, pseudo: ipv4PseudoHeaderSum(this.config.ip, dst, IPPROTO_UDP, udpLength, 'udp') };
+    return { frame, pseudo: ipv4PseudoHeaderSum(this.config.ip, dst, IPPROTO_UDP, udpLength, 'udp') };
   }
 
-  private sendFlowPacket(
-    t: { readonly frame: Uint8Array; readonly pseudo: number },
-    id: number,
-    seq: number,
-  ): void {
+  private sendFlowPacket(t: FlowTemplate, id: number, seq: number): void {
     const frame = allocBytes(t.frame.length);
     frame.set(t.frame);
     const ip = ETHERNET_HEADER;
@@ -622,6 +615,60 @@ export class Host {
     frame[udp + 6] = u >>> 8;
     frame[udp + 7] = u & 0xff;
     this.emit(frame);
+  }
+}
+
+/**
+ * The frame every packet of a flow starts from (Ethernet, IPv4 and UDP headers with the id and
+ * checksums zero, an empty flow header, padding), and its UDP pseudo-header sum.
+ */
+interface FlowTemplate {
+  readonly frame: Uint8Array;
+  readonly pseudo: number;
+}
+
+/**
+ * A UDP flow a host sends: its settings and state in one object, which is also its next packet's
+ * event (`Simulator.fire`), so a packet reads this object and its host, not a closure and what it
+ * holds.
+ */
+export class FlowSender implements Firing {
+  readonly live = true;
+  /** Packets sent so far. */
+  sent = 0;
+  seq = 0;
+  private stopped = false;
+  /** The next hop's MAC, as of the ARP cache's `arpVersion`, and the template built for it. */
+  arpVersion = -1;
+  mac: Mac | undefined = undefined;
+  template: FlowTemplate | undefined = undefined;
+  private readonly interval: number;
+  /** Source port varies per flow so ECMP and VXLAN entropy spread flows like real ones. */
+  readonly srcPort: number;
+  readonly size: number;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly host: Host,
+    readonly spec: FlowSpec,
+    readonly id: number,
+    /** The destination on-link, else the gateway. */
+    readonly nextHop: Ipv4Address | undefined,
+  ) {
+    this.interval = Math.round(1e9 / spec.rate);
+    this.srcPort = 40000 + (id % 20000);
+    this.size = Math.max(FLOW_HEADER, spec.size ?? 64);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  fire(): void {
+    if (this.stopped || (this.spec.count !== undefined && this.seq >= this.spec.count)) return;
+    this.host.sendFlowNext(this);
+    this.sent++;
+    this.sim.fire(this.sim.now + this.interval, this);
   }
 }
 
