@@ -83,7 +83,7 @@ export interface FlowReceiveStats {
   duplicated: number;
   reordered: number;
   /** One-way latency of every first copy, ns. */
-  readonly latencies: number[];
+  readonly latencies: LatencySamples;
   /** Highest sequence seen, to tell reordering from loss. */
   highest: number;
   readonly seen: SequenceSet;
@@ -106,6 +106,52 @@ class VersionedMap<K, V> extends Map<K, V> {
   override clear(): void {
     this.version++;
     super.clear();
+  }
+}
+
+/**
+ * A flow's latency samples (ns), in the order they came, kept in typed chunks: appending never
+ * copies what is there (an array grew by copying all of it, and every copy went through the
+ * young generation into the old one), and the garbage collector has no pointers to trace in them.
+ */
+export class LatencySamples {
+  private readonly chunks: Float64Array[] = [];
+  private current = new Float64Array(0);
+  private used = 0;
+  /** How many samples there are. */
+  length = 0;
+
+  push(ns: number): void {
+    if (this.used === this.current.length) {
+      // 64 samples first, doubling to 4,096 a chunk: short flows stay small.
+      this.current = new Float64Array(this.chunks.length < 6 ? 64 << this.chunks.length : 4096);
+      this.chunks.push(this.current);
+      this.used = 0;
+    }
+    this.current[this.used++] = ns;
+    this.length++;
+  }
+
+  /** The samples from `start` up to `end` (exclusive), in order. */
+  slice(start = 0, end = this.length): number[] {
+    return Array.from(this.all().subarray(start, Math.max(start, end)));
+  }
+
+  /** All samples, smallest first. */
+  sorted(): Float64Array {
+    return this.all().sort();
+  }
+
+  /** A copy of all samples in one array. */
+  private all(): Float64Array {
+    const out = new Float64Array(this.length);
+    let at = 0;
+    for (const c of this.chunks) {
+      const n = Math.min(c.length, this.length - at);
+      out.set(c.subarray(0, n), at);
+      at += n;
+    }
+    return out;
   }
 }
 
@@ -388,7 +434,7 @@ export class Host {
           received: 0,
           duplicated: 0,
           reordered: 0,
-          latencies: [],
+          latencies: new LatencySamples(),
           highest: -1,
           seen: new SequenceSet(),
         }),

@@ -47,7 +47,7 @@ export interface LabReport {
   readonly counters: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -71,7 +71,7 @@ export function labReport(lab: BuiltLab): LabReport {
       lostAt.push(f.startNs + seq * interval);
       lostFlow.push(f.name);
     }
-    const lat = [...(rx?.latencies ?? [])].sort((a, b) => a - b);
+    const lat = rx ? rx.latencies.sorted() : new Float64Array(0);
     const received = rx?.received ?? 0;
     // Frames sent over [start, stop] arrive over [start + min latency, stop + max latency].
     const windowNs =

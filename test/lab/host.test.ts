@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FLOW_PORT, Host, SequenceSet } from '../../src/lab/host.js';
+import { FLOW_PORT, Host, LatencySamples, SequenceSet } from '../../src/lab/host.js';
 import { Simulator } from '../../src/lab/sim.js';
 import type { Ipv4Address, Mac } from '../../src/wire/addr.js';
 import { arpRequest, encodeArp } from '../../src/wire/arp.js';
@@ -117,5 +117,39 @@ describe('lab host', () => {
         for (const s of seqs) assert.ok(set.has(s));
       }),
     );
+  });
+
+  it('keeps latency samples as an array does, across chunk boundaries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { maxLength: 9000 }),
+        fc.nat(),
+        fc.nat(),
+        (values, a, b) => {
+          const samples = new LatencySamples();
+          for (const v of values) samples.push(v);
+          assert.equal(samples.length, values.length);
+          assert.deepEqual(samples.slice(), values);
+          const start = a % (values.length + 1);
+          const end = b % (values.length + 1);
+          assert.deepEqual(samples.slice(start, end), values.slice(start, end));
+          assert.deepEqual(
+            Array.from(samples.sorted()),
+            [...values].sort((x, y) => x - y),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("keeps a long flow's latency samples (hundreds of chunks)", () => {
+    const samples = new LatencySamples();
+    for (let i = 0; i < 500_000; i++) samples.push(500_000 - i);
+    assert.equal(samples.length, 500_000);
+    assert.deepEqual(samples.slice(123_456, 123_459), [376_544, 376_543, 376_542]);
+    const sorted = samples.sorted();
+    assert.equal(sorted[0], 1);
+    assert.equal(sorted[499_999], 500_000);
   });
 });
