@@ -151,8 +151,31 @@ export interface RouterTransmit {
 }
 
 export interface RouterOutput {
-  readonly transmit: RouterTransmit[];
-  readonly toHost: Uint8Array[];
+  readonly transmit: readonly RouterTransmit[];
+  readonly toHost: readonly Uint8Array[];
+}
+
+const NO_TRANSMIT: readonly RouterTransmit[] = Object.freeze([]);
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]);
+
+/**
+ * A `RouterOutput` as the router fills it. Each list is made when its first item comes: a
+ * forwarded frame gives one frame to send and none for the host, and two empty arrays per frame
+ * (a first push then makes room for 16) were most of what a hop allocated.
+ */
+class Output implements RouterOutput {
+  transmit = NO_TRANSMIT;
+  toHost = NO_FRAMES;
+
+  send(t: RouterTransmit): void {
+    if (this.transmit === NO_TRANSMIT) this.transmit = [t];
+    else (this.transmit as RouterTransmit[]).push(t);
+  }
+
+  host(frame: Uint8Array): void {
+    if (this.toHost === NO_FRAMES) this.toHost = [frame];
+    else (this.toHost as Uint8Array[]).push(frame);
+  }
 }
 
 export class SimRouter {
@@ -299,7 +322,7 @@ export class SimRouter {
       etherType: ETHERTYPE_IPV4,
       payload: packet,
     });
-    const out: RouterOutput = { transmit: [], toHost: [] };
+    const out = new Output();
     this.sendVia(neighbor, frame, now, out);
     return out.transmit;
   }
@@ -307,11 +330,11 @@ export class SimRouter {
   // ---- ARP (RFC 826) ------------------------------------------------------------------------
 
   /** Sends `frame` (destination MAC to be written) to a neighbour, resolving it first if need be. */
-  private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: RouterOutput): void {
+  private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: Output): void {
     const mac = this.macFor(n, now, out);
     if (mac) {
       for (let i = 0; i < 6; i++) frame[i] = mac[i]!;
-      out.transmit.push({ port: n.port, portIndex: n.portIndex, frame });
+      out.send({ port: n.port, portIndex: n.portIndex, frame });
       return;
     }
     if (n.queue.length >= ARP_QUEUE_LIMIT) {
@@ -322,7 +345,7 @@ export class SimRouter {
   }
 
   /** The neighbour's MAC for a frame about to leave, moving its state on as its use requires. */
-  private macFor(n: Neighbor, now: number, out: RouterOutput): Uint8Array | undefined {
+  private macFor(n: Neighbor, now: number, out: Output): Uint8Array | undefined {
     switch (n.state) {
       case 'permanent':
       case 'delay':
@@ -346,12 +369,12 @@ export class SimRouter {
   }
 
   /** One ARP request for `n`: broadcast while incomplete, unicast to its known MAC when probing. */
-  private request(n: Neighbor, now: number, out: RouterOutput): void {
+  private request(n: Neighbor, now: number, out: Output): void {
     const i = this.interfaces.get(n.port);
     if (!i || !n.ip) return;
     n.requests++;
     this.arm(n, now + ARP_RETRANSMIT_NS);
-    out.transmit.push({
+    out.send({
       port: n.port,
       portIndex: n.portIndex,
       frame: encodeEthernet({
@@ -388,7 +411,7 @@ export class SimRouter {
 
   /** Runs the ARP timers due at `now`: retransmissions, probes, failures. */
   poll(now: number): RouterOutput {
-    const out: RouterOutput = { transmit: [], toHost: [] };
+    const out = new Output();
     if (this.wakeAt !== undefined && this.wakeAt <= now) this.wakeAt = undefined;
     for (const n of [...this.timed]) {
       if (n.deadline === undefined || n.deadline > now) continue;
@@ -429,7 +452,7 @@ export class SimRouter {
    * packet is for us. A reply confirms the neighbour (reachable); a request only tells its MAC
    * (stale until used and confirmed). Frames waiting for it leave now.
    */
-  private learn(i: Interface, arp: ArpPacket, now: number, out: RouterOutput): void {
+  private learn(i: Interface, arp: ArpPacket, now: number, out: Output): void {
     if ((ipv4ToNumber(arp.spa) & i.mask) >>> 0 !== i.network || arp.spa === i.ip) return;
     const forUs = arp.tpa === i.ip;
     const n = forUs ? this.neighbor(i.port, arp.spa) : this.neighbors.get(i.port)?.get(arp.spa);
@@ -563,7 +586,7 @@ export class SimRouter {
    * the general path writes (new Ethernet header, TTL one less, header checksum recomputed; padding
    * dropped) and returns false to leave everything else to it.
    */
-  private forwardFast(iface: Interface, frame: Uint8Array, now: number, out: RouterOutput): boolean {
+  private forwardFast(iface: Interface, frame: Uint8Array, now: number, out: Output): boolean {
     const n = frame.length;
     if (n < ETHERNET_HEADER + IPV4_HEADER || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
     if (((frame[0]! << 16) | (frame[1]! << 8) | frame[2]!) !== iface.macHigh) return false;
@@ -578,7 +601,7 @@ export class SimRouter {
     const dst = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
     if (this.localAddresses.has(dst)) {
       // For us (a VXLAN packet for our VTEP, a BGP segment): checked as the general path checks it.
-      out.toHost.push(frame);
+      out.host(frame);
       return true;
     }
     const ttl = frame[ETHERNET_HEADER + 8]!;
@@ -626,7 +649,7 @@ export class SimRouter {
   }
 
   private receiveOn(iface: Interface | undefined, frame: Uint8Array, now: number): RouterOutput {
-    const out: RouterOutput = { transmit: [], toHost: [] };
+    const out = new Output();
     if (!iface || !iface.up) return out;
     const port = iface.port;
     if (this.forwardFast(iface, frame, now, out)) return out;
@@ -637,7 +660,7 @@ export class SimRouter {
         this.learn(iface, arp, now, out);
         if (arp.op === ARP_OP_REQUEST && arp.tpa === iface.ip) {
           const reply = encodeArp(arpReplyFor(arp, iface.mac));
-          out.transmit.push({
+          out.send({
             port,
             portIndex: iface.index,
             frame: encodeEthernet({
@@ -655,7 +678,7 @@ export class SimRouter {
       if (eth.etherType !== ETHERTYPE_IPV4 || eth.dst !== iface.mac) return out;
       const ip = decodeIpv4(eth.payload);
       if (this.localAddresses.has(ipv4ToNumber(ip.dst))) {
-        out.toHost.push(frame);
+        out.host(frame);
         return out;
       }
       if (ip.ttl <= 1) {
