@@ -147,20 +147,8 @@ export class Fabric {
   }
 
   addHost(config: HostConfig): Host {
-    // The host's ports, found once (its entry in `ends` is made just below, by `add`), and the port
-    // it last sent on: a server without a bond always sends on the same one.
-    let ports: PortEnds | undefined;
-    let lastPort: string | undefined;
-    let lastEnd: PortEnd | undefined;
-    let lastCabling = -1;
-    const host = new Host(this.sim, config, (port, frame) => {
-      if (port !== lastPort || lastCabling !== this.cabling) {
-        lastEnd = (ports ??= this.ends.get(config.name))?.get(port);
-        lastPort = port;
-        lastCabling = this.cabling;
-      }
-      lastEnd?.out.send(frame);
-    });
+    // Cabled ports are plugged into the host (`connect`); this sends on the others, which drops.
+    const host = new Host(this.sim, config, (port, frame) => this.transmit(config.name, port, frame));
     this.add({ kind: 'host', name: config.name, host });
     return host;
   }
@@ -262,8 +250,9 @@ export class Fabric {
     this.ends.get(b)!.set(bPort, { link, end: endB, out: link.direction(endB) });
     this.links.push(link);
     for (const end of [endA, endB]) {
-      const kind = this.nodes.get(end.node)!.kind;
-      if (kind === 'host' || kind === 'device') end.carrier?.(true);
+      const node = this.nodes.get(end.node)!;
+      if (node.kind === 'host') node.host.plug(end.port, link.direction(end));
+      if (node.kind === 'host' || node.kind === 'device') end.carrier?.(true);
     }
     return link;
   }
@@ -277,6 +266,10 @@ export class Fabric {
     const other = e.link.peerOf(e.end);
     this.ends.get(node)!.delete(port);
     this.ends.get(other.node)?.delete(other.port);
+    for (const end of [e.end, other]) {
+      const n = this.nodes.get(end.node);
+      if (n?.kind === 'host') n.host.plug(end.port, undefined);
+    }
   }
 
   private endpoint(nodeName: string, port: string): LinkEndpoint {

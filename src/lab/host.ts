@@ -223,6 +223,10 @@ export class Host {
   private readonly pings = new Map<number, { sentAt: number; rttNs?: number }>();
   private nextPing = 1;
   private readonly outByPort = new Map<string, number>();
+  private readonly wires = new Map<string, FrameWire>();
+  /** The port last sent on and its wire: a server with one port looks nothing up per frame. */
+  private wirePort: string | undefined;
+  private wire: FrameWire | undefined;
   /** The port the last frame left by and its count so far, written back to `outByPort` when read. */
   private lastOutPort: string | undefined;
   private lastOutCount = 0;
@@ -472,7 +476,22 @@ export class Host {
       this.lastOutPort = port;
       this.lastOutCount = (this.outByPort.get(port) ?? 0) + 1;
     }
-    this.transmit(port, frame);
+    if (port !== this.wirePort) {
+      this.wirePort = port;
+      this.wire = this.wires.get(port);
+    }
+    if (this.wire !== undefined) this.wire.send(frame);
+    else this.transmit(port, frame);
+  }
+
+  /**
+   * Plugs what sends on `port` (a link's direction; undefined unplugs): a port with a wire sends on
+   * it directly, the others through the `transmit` the host was made with.
+   */
+  plug(port: string, wire: FrameWire | undefined): void {
+    if (wire) this.wires.set(port, wire);
+    else this.wires.delete(port);
+    this.wirePort = undefined;
   }
 
   /**
@@ -662,6 +681,11 @@ export class Host {
     frame[udp + 7] = u & 0xff;
     this.emit(frame);
   }
+}
+
+/** What carries a port's frames away (a link's direction, `Link.direction`). */
+export interface FrameWire {
+  send(frame: Uint8Array): unknown;
 }
 
 /**
