@@ -101,6 +101,48 @@ describe('SimRouter', () => {
     assert.equal(r.counters.forwarded, 7);
   });
 
+  it('uses exactly the next hops whose port is up, through any run of carrier changes and re-added interfaces', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('carrier' as const),
+        k: fc.integer({ min: 1, max: 4 }),
+        up: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('re-add' as const), k: fc.integer({ min: 1, max: 4 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const r = router();
+        r.setRoute(
+          '10.255.0.0' as Ipv4Address,
+          16,
+          [1, 2, 3, 4].map((k) => ({ port: `p${k}`, mac: PEER_MAC(k) })),
+        );
+        const up = [true, true, true, true, true];
+        for (const o of ops) {
+          if (o.kind === 'carrier') {
+            r.setPortUp(`p${o.k}`, o.up);
+            up[o.k] = o.up;
+          } else {
+            // A re-added interface comes up.
+            r.addInterface({
+              port: `p${o.k}`,
+              mac: OUT_MAC(o.k),
+              ip: `10.254.1.${2 * o.k}` as Ipv4Address,
+              prefixLength: 31,
+            });
+            up[o.k] = true;
+          }
+          const expected = [1, 2, 3, 4].filter((k) => up[k]).map((k) => `p${k}`);
+          assert.deepEqual(
+            r.lookup('10.255.0.7' as Ipv4Address).map((h) => h.port),
+            expected,
+          );
+        }
+      }),
+    );
+  });
+
   it('uses a route installed before its interface once the interface is added', () => {
     const r = new SimRouter('r');
     r.addInterface({ port: 'in', mac: IN_MAC, ip: '10.254.0.0' as Ipv4Address, prefixLength: 31 });

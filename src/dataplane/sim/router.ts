@@ -483,6 +483,7 @@ export class SimRouter {
     const macLow = (macOctets[3]! << 16) | (macOctets[4]! << 8) | macOctets[5]!;
     const index = this.indexOf(i.port);
     const iface: Interface = { ...i, index, up: true, macOctets, macHigh, macLow, network, mask };
+    if (this.interfaces.get(i.port)?.up === false) this.interfacesDown--;
     this.interfaces.set(i.port, iface);
     this.interfacesByIndex[index] = iface;
     this.interfacesAdded = this.interfaces.size;
@@ -502,6 +503,8 @@ export class SimRouter {
   }
 
   private interfacesAdded = 0;
+  /** How many interfaces are down: with none, a route's next hops are all usable, none read. */
+  private interfacesDown = 0;
 
   hasInterface(port: string): boolean {
     return this.interfaces.has(port);
@@ -513,7 +516,10 @@ export class SimRouter {
    */
   setPortUp(port: string, up: boolean): void {
     const i = this.interfaces.get(port);
-    if (i) i.up = up;
+    if (i && i.up !== up) {
+      i.up = up;
+      this.interfacesDown += up ? -1 : 1;
+    }
     if (!up) for (const n of this.neighbors.get(port)?.values() ?? []) this.forget(n);
   }
 
@@ -570,6 +576,7 @@ export class SimRouter {
   /** The route's next hops whose port is up (the route's own list when all are). */
   private usableHops(r: Route): readonly Hop[] {
     const hops = r.nextHops;
+    if (this.interfacesDown === 0) return hops;
     for (const h of hops) {
       if (this.egressOf(h)?.up === false) return hops.filter((x) => this.egressOf(x)?.up !== false);
     }
