@@ -106,7 +106,9 @@ class Wiring {
 /** A leaf's, router's or device's end of a link, and what was found out about the port once. */
 class NodePort implements LinkEndpoint {
   readonly node: string;
-  /** The port's number at the node's router (undefined: not a router port), as of its `interfaceCount`. */
+  /** Named as a routed leaf's port inside the box (compared once, not per frame). */
+  readonly internal: boolean;
+  /** The port's number at the node's router (undefined: not a router port), as of `SimRouter.interfacesAdded`. */
   routerInterfaces = -1;
   routerIndex: number | undefined = undefined;
 
@@ -118,6 +120,7 @@ class NodePort implements LinkEndpoint {
     readonly port: string,
   ) {
     this.node = labNode.name;
+    this.internal = port === INTERNAL_PORT;
   }
 
   deliver(frame: Uint8Array): void {
@@ -309,7 +312,7 @@ export class Fabric {
         node.device.receive(port, frame);
         return;
       case 'leaf': {
-        if (node.underlay && port !== INTERNAL_PORT) {
+        if (node.underlay && !at.internal) {
           const index = this.routerPortIndex(node.underlay, at);
           if (index !== undefined) {
             this.fromUnderlay(node, wiring, node.underlay.receiveAt(index, frame, this.sim.now));
@@ -348,8 +351,8 @@ export class Fabric {
    * the router's interfaces; asked again only when the router's interfaces change.
    */
   private routerPortIndex(router: SimRouter, at: NodePort): number | undefined {
-    if (at.routerInterfaces !== router.interfaceCount) {
-      at.routerInterfaces = router.interfaceCount;
+    if (at.routerInterfaces !== SimRouter.interfacesAdded) {
+      at.routerInterfaces = SimRouter.interfacesAdded;
       at.routerIndex = router.portIndex(at.port);
     }
     return at.routerIndex;
