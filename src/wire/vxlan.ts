@@ -23,7 +23,7 @@
  * untagged (fabric links are routed ports).
  */
 import { ipv4FromBytes, macFromBytes, vni as toVni, type Ipv4Address, type Mac, type Vni } from './addr.js';
-import { finishChecksum, internetChecksum, onesComplementSum, Reader } from './bytes.js';
+import { copyBytes, finishChecksum, internetChecksum, onesComplementSum, Reader } from './bytes.js';
 import { WireError, type WireErrorKind } from './errors.js';
 import { emitMac, ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanTpid } from './ethernet.js';
 import { emitIpv4Address, IPPROTO_TCP, IPPROTO_UDP, IPV4_HEADER_LENGTH } from './ipv4.js';
@@ -425,7 +425,7 @@ export function encapsulateVxlanWithTemplate(
   const udpLength = ipLength - 20;
   const ipChecksum = finishChecksum(t.ipSum + ipLength);
   const o = offset;
-  out.set(t.header, o);
+  copyBytes(out, t.header, o);
   out[o + 16] = ipLength >>> 8;
   out[o + 17] = ipLength & 0xff;
   out[o + 24] = ipChecksum >>> 8;
@@ -437,7 +437,7 @@ export function encapsulateVxlanWithTemplate(
   out[o + 46] = vni >>> 16;
   out[o + 47] = (vni >>> 8) & 0xff;
   out[o + 48] = vni & 0xff;
-  out.set(innerFrame, o + 50);
+  copyBytes(out, innerFrame, o + 50);
   return o + total;
 }
 

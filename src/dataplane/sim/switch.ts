@@ -38,6 +38,7 @@ import {
   encodeArp,
   isGratuitousArp,
 } from '../../wire/arp.js';
+import { viewOf } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeIcmpv6, encodeIcmpv6, ND_HOP_LIMIT } from '../../wire/icmpv6.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_ICMPV6 } from '../../wire/ipv4.js';
@@ -820,8 +821,7 @@ export class SimSwitch {
       return;
     }
     const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
-    // A view built from the buffer: `subarray` goes through the species constructor, twice the cost.
-    const innerFrame = new Uint8Array(bytes.buffer, bytes.byteOffset + innerStart, innerEnd - innerStart);
+    const innerFrame = viewOf(bytes, innerStart, innerEnd - innerStart);
     const bd = this.domainOf(vni);
     // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
     if (bd && this.mlag && outerIpv4(bytes, 26) === this.mlag.peer) {
