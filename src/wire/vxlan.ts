@@ -175,9 +175,7 @@ function isPortProtocol(p: number): boolean {
  */
 export function innerFlowHash(frame: Uint8Array): number {
   const n = frame.length;
-  if (n >= 38 && frame[12] === 0x08 && frame[13] === 0x00 && (frame[14]! & 0x0f) === 5) {
-    return untaggedIpv4FlowHash(frame);
-  }
+  if (isPlainIpv4Frame(frame)) return untaggedIpv4FlowHash(frame);
   if (n < ETHERNET_HEADER_LENGTH) return fnv(FNV_OFFSET, frame, 0, n) >>> 0;
   let h = fnv(FNV_OFFSET, frame, 0, 12);
   let o = 12;
@@ -207,6 +205,11 @@ export function innerFlowHash(frame: Uint8Array): number {
     if (isPortProtocol(nextHeader) && o + 44 <= n) h = fnv(h, frame, o + 40, o + 44);
   }
   return h >>> 0;
+}
+
+/** The usual frame `untaggedIpv4FlowHash` takes: untagged IPv4 without options, ports in reach. */
+function isPlainIpv4Frame(f: Uint8Array): boolean {
+  return f.length >= 38 && f[12] === 0x08 && f[13] === 0x00 && (f[14]! & 0x0f) === 5;
 }
 
 /**
@@ -253,7 +256,8 @@ function untaggedIpv4FlowHash(f: Uint8Array): number {
 
 /** RFC 7348 §5: the outer UDP source port for an inner frame, in 49152–65535. */
 export function vxlanSourcePort(innerFrame: Uint8Array): number {
-  const h = innerFlowHash(innerFrame);
+  // The usual frame's hash called directly: through `innerFlowHash` it was two calls a frame.
+  const h = isPlainIpv4Frame(innerFrame) ? untaggedIpv4FlowHash(innerFrame) : innerFlowHash(innerFrame);
   return VXLAN_SOURCE_PORT_MIN + ((h ^ (h >>> 16)) & 0x3fff);
 }
 
