@@ -162,7 +162,8 @@ export class Fdb {
    */
   learnLocalFrom(frame: Uint8Array, offset: number, port: string, now: number): FdbEvent | undefined {
     const e = this.index.getAt(frame, offset);
-    if (e?.kind === 'local' && e.port === port) {
+    // Not `e?.kind`: comparing its `string | undefined` was the generic `===`, a call per frame.
+    if (e !== undefined && e.kind === 'local' && e.port === port) {
       e.lastSeen = now;
       return undefined;
     }

@@ -338,6 +338,39 @@ describe('software VTEP: ports', () => {
     assert.equal(sw.counters.dropped, 1);
   });
 
+  it('a port configured again takes effect at once (the last port found is not kept past addPort); the peer-link name is reserved', () => {
+    const sw = new SimSwitch({
+      vtepIp: vtepIp(0),
+      underlayMac: '0c:00:00:00:00:01' as Mac,
+      underlayPort: 'uplink',
+      resolveNextHop: () => ROUTER_MAC,
+    });
+    sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
+    sw.addBridgeDomain({ vni: 200, mode: 'evpn' });
+    sw.addPort({ name: 'eth1', mode: 'access', vni: 100 });
+    sw.addPort({ name: 'eth2', mode: 'access', vni: 100 });
+    sw.addPort({ name: 'eth3', mode: 'access', vni: 200 });
+    const frame = (src: Mac) =>
+      encodeEthernet({ dst: BROADCAST, src, vlans: [], etherType: 0x0800, payload: new Uint8Array(46) });
+    // A name built afresh each time finds the same port as the literal.
+    const name = ['eth', '1'].join('');
+    assert.deepEqual(
+      sw.receive(name, frame(HOST.a.mac), 0).transmit.map((t) => t.port),
+      ['eth2'],
+    );
+    assert.deepEqual(
+      sw.receive('eth1', frame(HOST.a.mac), 0).transmit.map((t) => t.port),
+      ['eth2'],
+    );
+    sw.addPort({ name: 'eth1', mode: 'access', vni: 200 });
+    assert.deepEqual(
+      sw.receive('eth1', frame(HOST.b.mac), 0).transmit.map((t) => t.port),
+      ['eth3'],
+    );
+    assert.equal(sw.receive('eth9', frame(HOST.b.mac), 0).transmit.length, 0);
+    assert.throws(() => sw.addPort({ name: 'peer-link', mode: 'access', vni: 100 }), RangeError);
+  });
+
   it('counts malformed frames instead of throwing, and ages local MACs out', () => {
     const sw = new SimSwitch({
       vtepIp: vtepIp(0),

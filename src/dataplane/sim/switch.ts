@@ -38,6 +38,7 @@ import {
   encodeArp,
   isGratuitousArp,
 } from '../../wire/arp.js';
+import { viewOf } from '../../wire/bytes.js';
 import { WireError } from '../../wire/errors.js';
 import { decodeIcmpv6, encodeIcmpv6, ND_HOP_LIMIT } from '../../wire/icmpv6.js';
 import { decodeIpv4, encodeIpv4, IPPROTO_ICMPV6 } from '../../wire/ipv4.js';
@@ -381,6 +382,7 @@ export class SimSwitch {
   }
 
   addPort(c: AccessPortConfig): void {
+    if (c.name === PEER_LINK_PORT) throw new RangeError(`port ${c.name}: the name is the peer-link's`);
     const vnis = c.mode === 'access' ? [c.vni] : Object.values(c.vlans);
     for (const v of vnis)
       if (!this.domains.has(v)) throw new RangeError(`port ${c.name}: VNI ${v} is not configured`);
@@ -396,6 +398,8 @@ export class SimSwitch {
     this.ports.set(c.name, port);
     // FDB targets that kept a port object look it up again (this name may have had another).
     this.portsVersion++;
+    this.lastPortName = '';
+    this.lastPort = undefined;
   }
 
   /** Counts `addPort` calls: an FDB target's port object is current while it has this version. */
@@ -407,7 +411,7 @@ export class SimSwitch {
    */
   private targetPort(t: FdbPortTarget): SwitchPort | undefined {
     if (t.attachedVersion === this.portsVersion) return t.attached as SwitchPort | undefined;
-    const port = this.ports.get(t.port);
+    const port = t.port === PEER_LINK_PORT ? undefined : this.ports.get(t.port);
     t.attached = port;
     t.attachedVersion = this.portsVersion;
     return port;
@@ -520,8 +524,27 @@ export class SimSwitch {
     return out;
   }
 
+  /** The name `accessPort` last found, as its caller passed it, and that port. */
+  private lastPortName = '';
+  private lastPort: SwitchPort | undefined;
+
+  /**
+   * `ports.get(name)`, remembering the last port found: a driver passes the same string for a port
+   * each time, so a repeat is an identity comparison, where the `Map` lookup compared the string's
+   * contents with the stored name's (bench dataplane). Ports are only added (`addPort` forgets it).
+   */
+  private accessPort(name: string): SwitchPort | undefined {
+    if (name === this.lastPortName && this.lastPort !== undefined) return this.lastPort;
+    const port = this.ports.get(name);
+    if (port !== undefined) {
+      this.lastPortName = name;
+      this.lastPort = port;
+    }
+    return port;
+  }
+
   private fromAccess(portName: string, bytes: Uint8Array, now: number, out: Output): void {
-    const port = this.ports.get(portName);
+    const port = this.accessPort(portName);
     if (!port || (!port.up && !port.draining)) return this.drop();
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
     if (isLinkLocalGroup(bytes)) return this.drop();
@@ -820,8 +843,7 @@ export class SimSwitch {
       return;
     }
     const { vni, innerStart, innerEnd } = checkVxlanFrame(bytes);
-    // A view built from the buffer: `subarray` goes through the species constructor, twice the cost.
-    const innerFrame = new Uint8Array(bytes.buffer, bytes.byteOffset + innerStart, innerEnd - innerStart);
+    const innerFrame = viewOf(bytes, innerStart, innerEnd - innerStart);
     const bd = this.domainOf(vni);
     // The outer IPv4 header is at 14 (checkVxlanFrame), so the source VTEP is at 26.
     if (bd && this.mlag && outerIpv4(bytes, 26) === this.mlag.peer) {
@@ -882,7 +904,7 @@ export class SimSwitch {
     if (eth.etherType === ETHERTYPE_ARP && this.gatewayArp(bd, eth, {}, out)) return;
     if (bd.gateway && eth.dst === bd.gateway.mac && eth.etherType === ETHERTYPE_IPV4)
       return this.route(bd.gateway.vrf ?? 'default', eth.payload, out, false);
-    this.forward(bd, PEER_LINK_PORT, frame, out, false, flooded);
+    this.forward(bd, PEER_LINK_PORT, frame, out, false, flooded ? FLOODED_BY_PEER : UNICAST_FROM_PEER);
   }
 
   /** An M-LAG member port that takes nothing from the peer-link (its server is dual-homed now). */
@@ -920,12 +942,13 @@ export class SimSwitch {
     frame: Uint8Array,
     out: Output,
     toOverlay: boolean,
-    /** From the peer-link: the peer flooded this copy (`MLAG_FLOODED_GROUP_POLICY`). */
-    peerFlooded = false,
+    /** Whether the frame came over the peer-link (`inPort` is then `PEER_LINK_PORT`), and how. */
+    fromPeerLink: PeerLinkOrigin = NOT_FROM_PEER,
   ): void {
-    // `inPort` is a string or undefined: tested for undefined first, each comparison sees one type
-    // and compiles to a string comparison, not the generic `===` (bench dataplane).
-    const fromPeer = inPort !== undefined && inPort === PEER_LINK_PORT;
+    // A number, not `inPort === PEER_LINK_PORT`: port names are often built strings, and comparing
+    // one is a call per frame (bench dataplane).
+    const fromPeer = fromPeerLink !== NOT_FROM_PEER;
+    const peerFlooded = fromPeerLink === FLOODED_BY_PEER;
     // The I/G bit of the destination MAC (IEEE 802 §8.2): unicast frames look their MAC up.
     if ((frame[0]! & 1) === 0) {
       const t = bd.fdb.forwardingAt(frame, 0);
@@ -943,7 +966,7 @@ export class SimSwitch {
         // before the control plane re-points the MAC. Never back where it came from.
         if (!fromPeer && port?.up === false && port.mlagId !== undefined)
           return this.emitLocal(PEER_LINK_PORT, frame, out, bd.config.vni);
-        if (port && t.port !== PEER_LINK_PORT) this.emitOnPort(port, frame, out, bd.config.vni);
+        if (port) this.emitOnPort(port, frame, out, bd.config.vni);
         else this.emitLocal(t.port, frame, out, bd.config.vni);
         return;
       }
@@ -1074,6 +1097,13 @@ interface Tunnel {
 function outerIpv4(b: Uint8Array, offset: number): number {
   return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
 }
+
+/** Where `forward`'s frame came from: a local port or the overlay, or the M-LAG peer (flooded by it, or not). */
+type PeerLinkOrigin = typeof NOT_FROM_PEER | typeof UNICAST_FROM_PEER | typeof FLOODED_BY_PEER;
+const NOT_FROM_PEER = 0;
+const UNICAST_FROM_PEER = 1;
+/** The peer flooded this copy (`MLAG_FLOODED_GROUP_POLICY`). */
+const FLOODED_BY_PEER = 2;
 
 /** VXLAN-GBP's G flag (draft-smith-vxlan-group-policy §2.1), a reserved bit of RFC 7348's flags. */
 const VXLAN_FLAG_G = 0x80;
