@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
 import { buildLab, loadTopology, type BuiltLab } from '../src/lab/topology.js';
 import { labReport } from '../src/lab/report.js';
+import { LAB_NODE_FLAGS, rerunWithNodeFlags, startedWithNodeFlags } from '../src/cli/node-flags.js';
 import { formatCount, machineLine, printTable } from './lib.js';
 
 const GOAL_WALL_S = 60;
@@ -190,7 +191,12 @@ function option(args: string[], name: string, fallback: number): number {
   return v;
 }
 
-export function run(args: string[]): void {
+export async function run(args: string[]): Promise<void> {
+  // Measured as `twinleaf lab` runs: in a node with the lab's young generation.
+  if (!startedWithNodeFlags(LAB_NODE_FLAGS)) {
+    process.exitCode = await rerunWithNodeFlags(LAB_NODE_FLAGS);
+    return;
+  }
   const json = args.includes('--json');
   const hosts = option(args, '--hosts', 10_000);
   const o: LabScaleOptions = {
@@ -268,6 +274,8 @@ export function run(args: string[]): void {
   const result = {
     ...o,
     silentHosts,
+    /** The node flags the run had: `LAB_NODE_FLAGS`, as `twinleaf lab` runs. */
+    nodeFlags: process.execArgv,
     topologyLines: text.split('\n').length - 1,
     flowsDefined: topology.flows.length,
     buildWallS: (t1 - t0) / 1000,
@@ -298,7 +306,7 @@ export function run(args: string[]): void {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(`lab at scale — ${machineLine()}`);
+  console.log(`lab at scale — ${machineLine()}, node flags ${process.execArgv.join(' ')}`);
   console.log(
     `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts (${silentHosts ? 'silent until their flows' : 'gratuitous ARP at boot'}), ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
   );

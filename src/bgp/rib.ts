@@ -518,14 +518,21 @@ export class FamilyRib<R> {
       return this.reselect(key, multi, route);
     }
     const i = slot.paths.findIndex((p) => p.peer.id === peer.id);
-    if (i >= 0) slot.paths[i] = path;
-    else {
-      // A new array of exactly the paths: `push` would leave room for 16 more in every route a
-      // leaf learns from each of its spines (megabytes per leaf in a data-center-sized lab).
-      slot.paths = slot.paths.concat(path);
-      this.bump(peer.id, 1);
+    if (i >= 0) {
+      slot.paths[i] = path;
+      return this.reselect(key, slot, route);
     }
-    return this.reselect(key, slot, route);
+    // A new array of exactly the paths: `push` would leave room for 16 more in every route a
+    // leaf learns from each of its spines (megabytes per leaf in a data-center-sized lab).
+    slot.paths = slot.paths.concat(path);
+    this.bump(peer.id, 1);
+    // `reselect` scans the paths in order and the best is always its result; with one more path at
+    // the end the same scan ends comparing that path with the best of the others. So only that one
+    // comparison is made (not a rescan: a leaf adds each route's paths from its spines one by one).
+    const previous = slot.best!;
+    if (comparePaths(path, previous, this.macRoute(route)).order >= 0) return undefined;
+    slot.best = path;
+    return { key, route: path.route, previous, best: path };
   }
 
   /** Removes `peer`'s path for `key`. */

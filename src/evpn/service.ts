@@ -217,14 +217,16 @@ class FewMap<K, V> {
   set(key: K, value: V): this {
     const i = this.indexOf(key);
     if (i >= 0) this.entries[i + 1] = value;
-    else this.entries = [...this.entries, key, value];
+    // `toSpliced` makes an array of exactly the new size; a spread (`[...entries, key, value]`) or
+    // `filter` leaves room for 17 elements, five times what a MAC's one or two routes need.
+    else this.entries = this.entries.toSpliced(this.entries.length, 0, key, value);
     return this;
   }
 
   delete(key: K): boolean {
     const i = this.indexOf(key);
     if (i < 0) return false;
-    this.entries = this.entries.filter((_, j) => j !== i && j !== i + 1);
+    this.entries = this.entries.toSpliced(i, 2);
     return true;
   }
 

@@ -158,6 +158,33 @@ describe('FamilyRib', () => {
     assert.equal(rib.size, 0);
     assert.equal(rib.count(LOCAL_PEER.id), 0);
   });
+
+  it('picks the best of paths arriving one by one as a scan of them in arrival order does', () => {
+    // MED compares only paths from the same neighbour AS (RFC 4271 §9.1.2.2 c), so the decision is
+    // not transitive and the best can depend on the order paths are compared in: a path added to
+    // a destination is compared with its best so far, which must be what a scan of all would give.
+    const peers = [1, 2, 3, 4].map((i) => peer(i, `192.0.2.${i}`));
+    const attrs = [
+      path(peers[0]!, '10.0.0.1', { asPath: [65001], med: 20 }).attrs,
+      path(peers[1]!, '10.0.0.2', { asPath: [65002], med: 0 }).attrs,
+      path(peers[2]!, '10.0.0.3', { asPath: [65001], med: 10 }).attrs,
+      path(peers[3]!, '10.0.0.4', { asPath: [65002, 65009] }).attrs,
+    ];
+    const orders = (items: number[]): number[][] =>
+      items.length <= 1
+        ? [items]
+        : items.flatMap((x, i) => orders(items.filter((_, j) => j !== i)).map((rest) => [x, ...rest]));
+    for (const order of orders([0, 1, 2, 3])) {
+      const rib = new FamilyRib<string>();
+      const arrived: RibPath<string>[] = [];
+      for (const i of order) {
+        rib.update('k', 'r', peers[i]!, attrs[i]!);
+        arrived.push({ peer: peers[i]!, route: 'r', attrs: attrs[i]! });
+        const scan = arrived.reduce((best, p) => (comparePaths(p, best, false).order < 0 ? p : best));
+        assert.equal(rib.best('k')?.peer.id, scan.peer.id, `arrival order ${order.join(',')}`);
+      }
+    }
+  });
 });
 
 describe('table dumps (bests)', () => {
