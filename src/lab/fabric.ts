@@ -6,7 +6,12 @@
  * and arrive at the peer node after the link's serialization and latency.
  */
 import { SimRouter, type RouterOutput, type RouterTransmit } from '../dataplane/sim/router.js';
-import { SimSwitch, type SwitchEvent, type VtepConfig } from '../dataplane/sim/switch.js';
+import {
+  SimSwitch,
+  type SwitchEvent,
+  type SwitchTransmit,
+  type VtepConfig,
+} from '../dataplane/sim/switch.js';
 import { Host, type HostConfig } from './host.js';
 import { Link, type Direction, type LinkEndpoint, type LinkOptions } from './link.js';
 import { PcapWriter } from '../wire/pcap.js';
@@ -97,10 +102,29 @@ class HostPort implements LinkEndpoint {
 class Wiring {
   cabling = -1;
   readonly byRouterPort: (PortEnd | undefined)[] = [];
+  readonly bySwitchPort: (PortEnd | undefined)[] = [];
   /** On a routed leaf: the number of the router's port to the VTEP, once it has one. */
   internalIndex: number | undefined = undefined;
 
   constructor(readonly ports: PortEnds) {}
+
+  /**
+   * The end of `port`, numbered `index` in `byNumber` (`byRouterPort` or `bySwitchPort`), looked up
+   * by name once for the fabric's `cabling`.
+   */
+  end(byNumber: (PortEnd | undefined)[], index: number, port: string, cabling: number): PortEnd | undefined {
+    if (this.cabling !== cabling) {
+      this.cabling = cabling;
+      this.byRouterPort.length = 0;
+      this.bySwitchPort.length = 0;
+    }
+    let e = byNumber[index];
+    if (e === undefined) {
+      e = this.ports.get(port);
+      if (e !== undefined) byNumber[index] = e;
+    }
+    return e;
+  }
 }
 
 /** A leaf's, router's or device's end of a link, and what was found out about the port once. */
@@ -111,6 +135,9 @@ class NodePort implements LinkEndpoint {
   /** The port's number at the node's router (undefined: not a router port), as of `SimRouter.interfacesAdded`. */
   routerInterfaces = -1;
   routerIndex: number | undefined = undefined;
+  /** The port's number at the node's switch (undefined: not a switch port), as of `SimSwitch.portsAdded`. */
+  switchPorts = -1;
+  switchIndex: number | undefined = undefined;
 
   constructor(
     private readonly fabric: Fabric,
@@ -327,7 +354,12 @@ export class Fabric {
           access.slowProtocols(port, frame);
           return;
         }
-        const out = node.dataplane.receive(port, frame, this.sim.now);
+        const index = this.switchPortIndex(node.dataplane, at);
+        const now = this.sim.now;
+        const out =
+          index !== undefined
+            ? node.dataplane.receiveAt(index, frame, now)
+            : node.dataplane.receive(port, frame, now);
         this.switchEvents(node.name, out.events);
         this.fromSwitch(node, wiring, out.transmit);
         return;
@@ -358,14 +390,26 @@ export class Fabric {
     return at.routerIndex;
   }
 
+  /** The port's number at its leaf's switch (`SimSwitch.portIndex`), asked again only when ports are added. */
+  private switchPortIndex(dataplane: SimSwitch, at: NodePort): number | undefined {
+    if (at.switchPorts !== SimSwitch.portsAdded) {
+      at.switchPorts = SimSwitch.portsAdded;
+      at.switchIndex = dataplane.portIndex(at.port);
+    }
+    return at.switchIndex;
+  }
+
   /** Frames the leaf's switch sends: the internal port goes to its underlay router, others to links. */
   private fromSwitch(
     node: LabNode & { kind: 'leaf' },
     wiring: Wiring,
-    transmit: readonly { port: string; frame: Uint8Array }[],
+    transmit: readonly SwitchTransmit[],
   ): void {
     for (const t of transmit) {
-      if (node.underlay && t.port === INTERNAL_PORT) {
+      if (t.portIndex >= 0) {
+        // A switch port, found by its number.
+        wiring.end(wiring.bySwitchPort, t.portIndex, t.port, this.cabling)?.out.send(t.frame);
+      } else if (node.underlay && t.port === INTERNAL_PORT) {
         const router = node.underlay;
         wiring.internalIndex ??= router.portIndex(INTERNAL_PORT);
         const now = this.sim.now;
@@ -405,17 +449,7 @@ export class Fabric {
 
   /** Sends a frame of the node's router out of its port, found by the port's number once per cabling. */
   private sendRouted(wiring: Wiring, t: RouterTransmit): void {
-    if (wiring.cabling !== this.cabling) {
-      wiring.cabling = this.cabling;
-      wiring.byRouterPort.length = 0;
-    }
-    let e = wiring.byRouterPort[t.portIndex];
-    if (e === undefined) {
-      e = wiring.ports.get(t.port);
-      if (e === undefined) return;
-      wiring.byRouterPort[t.portIndex] = e;
-    }
-    e.out.send(t.frame);
+    wiring.end(wiring.byRouterPort, t.portIndex, t.port, this.cabling)?.out.send(t.frame);
   }
 
   private toControl(node: string, frames: readonly Uint8Array[]): void {

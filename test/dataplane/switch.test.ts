@@ -371,6 +371,53 @@ describe('software VTEP: ports', () => {
     assert.throws(() => sw.addPort({ name: 'peer-link', mode: 'access', vni: 100 }), RangeError);
   });
 
+  it('numbers its ports for drivers: a port keeps its number when configured again, frames in by number are frames in by name, frames out carry the number', () => {
+    const sw = new SimSwitch({
+      vtepIp: vtepIp(0),
+      underlayMac: '0c:00:00:00:00:01' as Mac,
+      underlayPort: 'uplink',
+      resolveNextHop: () => ROUTER_MAC,
+    });
+    sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
+    sw.addBridgeDomain({ vni: 200, mode: 'evpn' });
+    for (const [name, vni] of [
+      ['eth1', 100],
+      ['eth2', 100],
+      ['eth3', 200],
+    ] as const)
+      sw.addPort({ name, mode: 'access', vni });
+    sw.addFloodVtep(100, vtepIp(1));
+    const eth1 = sw.portIndex('eth1')!;
+    assert.deepEqual(
+      ['eth1', 'eth2', 'eth3'].map((n) => sw.portIndex(n)),
+      [0, 1, 2],
+    );
+    assert.equal(sw.portIndex('eth9'), undefined);
+    assert.equal(sw.portIndex('uplink'), undefined, 'the underlay port is not a switch port');
+    const frame = (src: Mac) =>
+      encodeEthernet({ dst: BROADCAST, src, vlans: [], etherType: 0x0800, payload: new Uint8Array(46) });
+    const byName = sw.receive('eth1', frame(HOST.a.mac), 0).transmit;
+    const atNumber = sw.receiveAt(eth1, frame(HOST.a.mac), 0).transmit;
+    assert.deepEqual(
+      atNumber.map((t) => [t.port, t.portIndex]),
+      byName.map((t) => [t.port, t.portIndex]),
+    );
+    assert.deepEqual(
+      atNumber.map((t) => [t.port, t.portIndex]),
+      [
+        ['eth2', 1],
+        ['uplink', -1],
+      ],
+    );
+    // Configured again (now in VNI 200): same number, new behaviour at once.
+    sw.addPort({ name: 'eth1', mode: 'access', vni: 200 });
+    assert.equal(sw.portIndex('eth1'), eth1);
+    assert.deepEqual(
+      sw.receiveAt(eth1, frame(HOST.b.mac), 0).transmit.map((t) => [t.port, t.portIndex]),
+      [['eth3', 2]],
+    );
+  });
+
   it('counts malformed frames instead of throwing, and ages local MACs out', () => {
     const sw = new SimSwitch({
       vtepIp: vtepIp(0),

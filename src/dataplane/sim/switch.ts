@@ -107,6 +107,8 @@ export interface SwitchOutput {
 
 export interface SwitchTransmit {
   readonly port: string;
+  /** `port`'s number (`SimSwitch.portIndex`), or -1 for the underlay port (not a switch port). */
+  readonly portIndex: number;
   readonly frame: Uint8Array;
 }
 
@@ -124,9 +126,9 @@ class Output implements SwitchOutput {
   events = NO_EVENTS;
   toHost = NO_FRAMES;
 
-  send(port: string, frame: Uint8Array): void {
-    if (this.transmit === NO_TRANSMIT) this.transmit = [{ port, frame }];
-    else (this.transmit as SwitchTransmit[]).push({ port, frame });
+  send(port: string, portIndex: number, frame: Uint8Array): void {
+    if (this.transmit === NO_TRANSMIT) this.transmit = [{ port, portIndex, frame }];
+    else (this.transmit as SwitchTransmit[]).push({ port, portIndex, frame });
   }
 
   event(e: SwitchEvent): void {
@@ -233,11 +235,16 @@ const ARP_QUEUE_LIMIT = 16;
 
 /** A port as the switch keeps it: its configuration, state and (access) bridge domain. */
 type SwitchPort = AccessPortConfig & {
+  /** The port's number (`SimSwitch.portIndex`). */
+  readonly index: number;
   up: boolean;
   mlagId: number | undefined;
   draining: boolean;
   readonly bd: BridgeDomain | undefined;
 };
+
+/** See `SimSwitch.portsAdded`. */
+let portsAddedAnywhere = 0;
 
 export class SimSwitch {
   readonly counters: SwitchCounters = {
@@ -323,10 +330,10 @@ export class SimSwitch {
   }
 
   /** Frames the control plane's writes produced (released ARP queues), sent with the next output. */
-  private readonly pendingTransmit: { port: string; frame: Uint8Array }[] = [];
+  private readonly pendingTransmit: SwitchTransmit[] = [];
 
   /** Frames produced by control-plane writes since the last call (the driver sends them). */
-  takePendingTransmit(): { port: string; frame: Uint8Array }[] {
+  takePendingTransmit(): SwitchTransmit[] {
     return this.pendingTransmit.splice(0);
   }
 
@@ -391,11 +398,24 @@ export class SimSwitch {
     // Every field set here, in one order, from one literal per mode: ports made by spreading the
     // configuration each got a map of their own, and the per-frame reads of their fields became
     // megamorphic (bench dataplane).
+    let index = this.portIndexes.get(c.name);
+    if (index === undefined) this.portIndexes.set(c.name, (index = this.portIndexes.size));
     const port: SwitchPort =
       c.mode === 'access'
-        ? { name: c.name, mode: c.mode, vni: c.vni, up: true, mlagId: undefined, draining: false, bd }
-        : { name: c.name, mode: c.mode, vlans: c.vlans, up: true, mlagId: undefined, draining: false, bd };
+        ? { name: c.name, index, mode: c.mode, vni: c.vni, up: true, mlagId: undefined, draining: false, bd }
+        : {
+            name: c.name,
+            index,
+            mode: c.mode,
+            vlans: c.vlans,
+            up: true,
+            mlagId: undefined,
+            draining: false,
+            bd,
+          };
     this.ports.set(c.name, port);
+    this.portsByIndex[index] = port;
+    portsAddedAnywhere++;
     // FDB targets that kept a port object look it up again (this name may have had another).
     this.portsVersion++;
     this.lastPortName = '';
@@ -404,6 +424,27 @@ export class SimSwitch {
 
   /** Counts `addPort` calls: an FDB target's port object is current while it has this version. */
   private portsVersion = 0;
+  /**
+   * Ports by number: a port gets the next one when first added and keeps it, so a driver can keep
+   * what it knows of a port in an array by number and hand frames in (`receiveAt`) and take them
+   * out (`SwitchTransmit.portIndex`) without a lookup by name per frame.
+   */
+  private readonly portIndexes = new Map<string, number>();
+  private readonly portsByIndex: SwitchPort[] = [];
+
+  /**
+   * How many ports have been added to any switch in this process: an answer of `portIndex` holds
+   * until it changes. One counter for all switches, so a driver checks it per frame without
+   * reading the switch (as `SimRouter.interfacesAdded`).
+   */
+  static get portsAdded(): number {
+    return portsAddedAnywhere;
+  }
+
+  /** The number of port `name` (see `receiveAt`), if it is one of the switch's ports. */
+  portIndex(name: string): number | undefined {
+    return name === this.config.underlayPort ? undefined : this.portIndexes.get(name);
+  }
 
   /**
    * The port an FDB target names (undefined for the peer-link or a port not configured), kept on
@@ -511,10 +552,25 @@ export class SimSwitch {
   // ---- frames -------------------------------------------------------------------------------------
 
   receive(port: string, frame: Uint8Array, now: number): SwitchOutput {
+    if (port === this.config.underlayPort) return this.receiveFrom(undefined, true, frame, now);
+    return this.receiveFrom(this.accessPort(port), false, frame, now);
+  }
+
+  /** `receive` on the port numbered `index` (`portIndex`). */
+  receiveAt(index: number, frame: Uint8Array, now: number): SwitchOutput {
+    return this.receiveFrom(this.portsByIndex[index], false, frame, now);
+  }
+
+  private receiveFrom(
+    port: SwitchPort | undefined,
+    fromUnderlay: boolean,
+    frame: Uint8Array,
+    now: number,
+  ): SwitchOutput {
     const out = new Output();
     this.counters.framesIn++;
     try {
-      if (port === this.config.underlayPort) this.fromUnderlay(frame, now, out);
+      if (fromUnderlay) this.fromUnderlay(frame, now, out);
       else this.fromAccess(port, frame, now, out);
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
@@ -543,9 +599,9 @@ export class SimSwitch {
     return port;
   }
 
-  private fromAccess(portName: string, bytes: Uint8Array, now: number, out: Output): void {
-    const port = this.accessPort(portName);
+  private fromAccess(port: SwitchPort | undefined, bytes: Uint8Array, now: number, out: Output): void {
     if (!port || (!port.up && !port.draining)) return this.drop();
+    const portName = port.name;
     // IEEE 802.1Q §8.6.3: 01:80:c2:00:00:0x (LACP, STP, ...) is link-local, never bridged.
     if (isLinkLocalGroup(bytes)) return this.drop();
     if (port.mode === 'access' && bytes.length >= ETHERNET_HEADER_LENGTH) {
@@ -986,7 +1042,8 @@ export class SimSwitch {
           this.counters.isolationDropped++;
           continue;
         }
-        this.emitLocal(p.name, frame, out, bd.config.vni);
+        // A port object already (never the peer-link: `addPort` refuses its name), not looked up again.
+        this.emitOnPort(p, frame, out, bd.config.vni);
       }
     }
     // The peer's single-homed servers get one copy over the peer-link, marked as flooded.
@@ -1040,7 +1097,7 @@ export class SimSwitch {
     const at = this.frames.reserve(length);
     encapsulateVxlanWithTemplate(tunnel.outer, vni as Vni, frame, this.frames.bytes, at);
     const encapsulated = this.frames.frame(at, length);
-    out.send(this.config.underlayPort, encapsulated);
+    out.send(this.config.underlayPort, -1, encapsulated);
     this.counters.encapsulated++;
     return encapsulated;
   }
@@ -1077,7 +1134,7 @@ export class SimSwitch {
         vlans: [{ tpid: ETHERTYPE_VLAN, pcp: 0, dei: false, vid: Number(vid) }, ...eth.vlans],
       });
     }
-    out.send(p.name, frame);
+    out.send(p.name, p.index, frame);
   }
 
   private drop(): void {
