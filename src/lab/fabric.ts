@@ -371,7 +371,10 @@ export class Fabric {
           index !== undefined
             ? node.router.receiveAt(index, frame, now)
             : node.router.receive(port, frame, now);
-        for (const t of out.transmit) this.sendRouted(wiring, t);
+        // Indexed loops here and below: an output list is often the shared frozen empty one, and
+        // `for...of` over two kinds of array went through the generic iterator per frame.
+        const transmit = out.transmit;
+        for (let i = 0; i < transmit.length; i++) this.sendRouted(wiring, transmit[i]!);
         this.toControl(node.name, out.toHost);
         return;
       }
@@ -405,7 +408,8 @@ export class Fabric {
     wiring: Wiring,
     transmit: readonly SwitchTransmit[],
   ): void {
-    for (const t of transmit) {
+    for (let i = 0; i < transmit.length; i++) {
+      const t = transmit[i]!;
       if (t.portIndex >= 0) {
         // A switch port, found by its number.
         wiring.end(wiring.bySwitchPort, t.portIndex, t.port, this.cabling)?.out.send(t.frame);
@@ -437,8 +441,13 @@ export class Fabric {
   }
 
   private fromUnderlay(node: LabNode & { kind: 'leaf' }, wiring: Wiring, out: RouterOutput): void {
-    for (const t of out.transmit) {
-      if (t.port === INTERNAL_PORT) {
+    const transmit = out.transmit;
+    // The port to the VTEP by its number once known: comparing an uplink's name with it was a
+    // string comparison per frame.
+    const internal = (wiring.internalIndex ??= node.underlay?.portIndex(INTERNAL_PORT));
+    for (let i = 0; i < transmit.length; i++) {
+      const t = transmit[i]!;
+      if (internal !== undefined ? t.portIndex === internal : t.port === INTERNAL_PORT) {
         const fromVtep = node.dataplane.receive(INTERNAL_PORT, t.frame, this.sim.now);
         this.switchEvents(node.name, fromVtep.events);
         this.fromSwitch(node, wiring, fromVtep.transmit);

@@ -485,7 +485,21 @@ export class SimRouter {
     const macHigh = (macOctets[0]! << 16) | (macOctets[1]! << 8) | macOctets[2]!;
     const macLow = (macOctets[3]! << 16) | (macOctets[4]! << 8) | macOctets[5]!;
     const index = this.indexOf(i.port);
-    const iface: Interface = { ...i, index, up: true, macOctets, macHigh, macLow, network, mask };
+    // One literal, every field in one order: interfaces made by spreading their configuration took
+    // its shape (callers' objects differ), and the per-frame reads of their fields went megamorphic.
+    const iface: Interface = {
+      port: i.port,
+      mac: i.mac,
+      ip: i.ip,
+      prefixLength: i.prefixLength,
+      index,
+      up: true,
+      macOctets,
+      macHigh,
+      macLow,
+      network,
+      mask,
+    };
     if (this.interfaces.get(i.port)?.up === false) this.interfacesDown--;
     this.interfaces.set(i.port, iface);
     this.interfacesByIndex[index] = iface;
@@ -494,7 +508,11 @@ export class SimRouter {
     for (const x of this.interfaces.values()) this.localAddresses.add(ipv4ToNumber(x.ip));
     // Routes resolve their hops' interfaces once; a new (or replaced) interface is resolved again.
     for (const r of this.routes.values())
-      r.nextHops = r.nextHops.map((h) => ({ ...h, egress: this.interfaces.get(h.port) }));
+      r.nextHops = r.nextHops.map((h) => ({
+        port: h.port,
+        egress: this.interfaces.get(h.port),
+        neighbor: h.neighbor,
+      }));
   }
 
   /**
