@@ -920,6 +920,32 @@ function macIpKey(b: Uint8Array, o: number, ipLen: number): string {
       b[t + 15]!,
     );
   }
+  if (ipLen === 0) {
+    // A MAC-only route (half of what a leaf learns): the same key, without building an array.
+    return String.fromCharCode(
+      EVPN_ROUTE_MAC_IP,
+      b[o]!,
+      b[o + 1]!,
+      b[o + 2]!,
+      b[o + 3]!,
+      b[o + 4]!,
+      b[o + 5]!,
+      b[o + 6]!,
+      b[o + 7]!,
+      b[t]!,
+      b[t + 1]!,
+      b[t + 2]!,
+      b[t + 3]!,
+      b[t + 4]!,
+      b[t + 5]!,
+      b[t + 6]!,
+      b[t + 7]!,
+      b[t + 8]!,
+      b[t + 9]!,
+      b[t + 10]!,
+      b[t + 11]!,
+    );
+  }
   const c: number[] = [EVPN_ROUTE_MAC_IP];
   for (let i = 0; i < 8; i++) c.push(b[o + i]!);
   for (let i = 0; i < 12 + ipLen; i++) c.push(b[t + i]!);
