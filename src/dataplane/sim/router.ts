@@ -76,7 +76,12 @@ interface Neighbor {
   readonly portIndex: number;
   readonly ip: Ipv4Address | undefined;
   mac: Mac | undefined;
-  macOctets: Uint8Array | undefined;
+  /**
+   * The MAC's two halves as numbers (valid while `mac` is set): written into each frame from the
+   * neighbour itself, not from an array of its own (one more object, so a cache miss, per frame).
+   */
+  macHigh: number;
+  macLow: number;
   state: NeighborState;
   confirmedAt: number;
   /** ARP requests sent in this resolution or probe. */
@@ -113,8 +118,7 @@ interface Interface extends RouterInterface {
   /** The port's number (`SimRouter.portIndex`). */
   readonly index: number;
   up: boolean;
-  readonly macOctets: Uint8Array;
-  /** The MAC's two halves as numbers: a frame's destination is compared without reading `macOctets`. */
+  /** The MAC's two halves as numbers: compared with a frame's destination, written as its source. */
   readonly macHigh: number;
   readonly macLow: number;
   /** The connected subnet, as numbers. */
@@ -243,7 +247,8 @@ export class SimRouter {
         portIndex: this.indexOf(port),
         ip,
         mac: undefined,
-        macOctets: undefined,
+        macHigh: 0,
+        macLow: 0,
         state: 'none',
         confirmedAt: 0,
         requests: 0,
@@ -334,9 +339,15 @@ export class SimRouter {
 
   /** Sends `frame` (destination MAC to be written) to a neighbour, resolving it first if need be. */
   private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: Output): void {
-    const mac = this.macFor(n, now, out);
-    if (mac) {
-      for (let i = 0; i < 6; i++) frame[i] = mac[i]!;
+    if (this.macKnown(n, now, out)) {
+      const hi = n.macHigh;
+      const lo = n.macLow;
+      frame[0] = hi >>> 16;
+      frame[1] = (hi >>> 8) & 0xff;
+      frame[2] = hi & 0xff;
+      frame[3] = lo >>> 16;
+      frame[4] = (lo >>> 8) & 0xff;
+      frame[5] = lo & 0xff;
       out.send({ port: n.port, portIndex: n.portIndex, frame });
       return;
     }
@@ -347,27 +358,30 @@ export class SimRouter {
     n.queue.push(frame);
   }
 
-  /** The neighbour's MAC for a frame about to leave, moving its state on as its use requires. */
-  private macFor(n: Neighbor, now: number, out: Output): Uint8Array | undefined {
+  /**
+   * Whether the neighbour's MAC is there for a frame about to leave, moving its state on as its use
+   * requires.
+   */
+  private macKnown(n: Neighbor, now: number, out: Output): boolean {
     switch (n.state) {
       case 'permanent':
       case 'delay':
       case 'probe':
-        return n.macOctets;
+        return true;
       case 'reachable':
       case 'stale':
-        if (n.state === 'reachable' && now - n.confirmedAt < ARP_REACHABLE_NS) return n.macOctets;
+        if (n.state === 'reachable' && now - n.confirmedAt < ARP_REACHABLE_NS) return true;
         // Used while stale (or unconfirmed for too long): probed by unicast unless confirmed meanwhile.
         n.state = 'delay';
         this.arm(n, now + ARP_DELAY_NS);
-        return n.macOctets;
+        return true;
       case 'none':
         n.state = 'incomplete';
         n.requests = 0;
         this.request(n, now, out);
-        return undefined;
+        return false;
       case 'incomplete':
-        return undefined;
+        return false;
     }
   }
 
@@ -446,7 +460,8 @@ export class SimRouter {
     this.counters.arpQueueDrops += n.queue.length;
     n.queue = [];
     n.mac = undefined;
-    n.macOctets = undefined;
+    n.macHigh = 0;
+    n.macLow = 0;
     n.state = 'none';
   }
 
@@ -463,7 +478,7 @@ export class SimRouter {
     const changed = n.mac !== arp.sha;
     if (changed) {
       n.mac = arp.sha;
-      n.macOctets = macToBytes(arp.sha);
+      [n.macHigh, n.macLow] = macHalves(macToBytes(arp.sha));
     }
     if (arp.op === ARP_OP_REPLY && forUs) {
       n.state = 'reachable';
@@ -481,9 +496,7 @@ export class SimRouter {
   addInterface(i: RouterInterface): void {
     const mask = i.prefixLength === 0 ? 0 : (0xffffffff << (32 - i.prefixLength)) >>> 0;
     const network = (ipv4ToNumber(i.ip) & mask) >>> 0;
-    const macOctets = macToBytes(i.mac);
-    const macHigh = (macOctets[0]! << 16) | (macOctets[1]! << 8) | macOctets[2]!;
-    const macLow = (macOctets[3]! << 16) | (macOctets[4]! << 8) | macOctets[5]!;
+    const [macHigh, macLow] = macHalves(macToBytes(i.mac));
     const index = this.indexOf(i.port);
     // One literal, every field in one order: interfaces made by spreading their configuration took
     // its shape (callers' objects differ), and the per-frame reads of their fields went megamorphic.
@@ -494,7 +507,6 @@ export class SimRouter {
       prefixLength: i.prefixLength,
       index,
       up: true,
-      macOctets,
       macHigh,
       macLow,
       network,
@@ -651,8 +663,14 @@ export class SimRouter {
     // than copying the 14 header octets that are then overwritten.
     if (n === copy.length) copy.set(frame);
     else copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
-    const src = egress.macOctets;
-    for (let i = 0; i < 6; i++) copy[6 + i] = src[i]!;
+    const hi = egress.macHigh;
+    const lo = egress.macLow;
+    copy[6] = hi >>> 16;
+    copy[7] = (hi >>> 8) & 0xff;
+    copy[8] = hi & 0xff;
+    copy[9] = lo >>> 16;
+    copy[10] = (lo >>> 8) & 0xff;
+    copy[11] = lo & 0xff;
     copy[12] = 0x08;
     copy[13] = 0x00;
     copy[ETHERNET_HEADER + 8] = ttl - 1;
@@ -753,14 +771,21 @@ export function hashBucket(hash: number, buckets: number): number {
   return (h >>> 0) % buckets;
 }
 
+/** A MAC's first and last three octets, each as a number. */
+function macHalves(m: Uint8Array): [number, number] {
+  return [(m[0]! << 16) | (m[1]! << 8) | m[2]!, (m[3]! << 16) | (m[4]! << 8) | m[5]!];
+}
+
 /** A next hop with a fixed MAC: a neighbour entry that never changes, outside the table. */
 function permanentNeighbor(h: NextHop, portIndex: number): Neighbor {
+  const halves = macHalves(macToBytes(h.mac));
   return {
     port: h.port,
     portIndex,
     ip: undefined,
     mac: h.mac,
-    macOctets: macToBytes(h.mac),
+    macHigh: halves[0],
+    macLow: halves[1],
     state: 'permanent',
     confirmedAt: 0,
     requests: 0,
