@@ -365,12 +365,8 @@ export class Fabric {
         return;
       }
       case 'router': {
-        const index = this.routerPortIndex(node.router, at);
-        const now = this.sim.now;
-        const out =
-          index !== undefined
-            ? node.router.receiveAt(index, frame, now)
-            : node.router.receive(port, frame, now);
+        // A port that is not one of the router's interfaces has no number: -1 drops the frame.
+        const out = node.router.receiveAt(this.routerPortIndex(node.router, at) ?? -1, frame, this.sim.now);
         // Indexed loops here and below: an output list is often the shared frozen empty one, and
         // `for...of` over two kinds of array went through the generic iterator per frame.
         const transmit = out.transmit;

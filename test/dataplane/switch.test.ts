@@ -91,6 +91,27 @@ function fabric(mode: ControlMode, arpSuppression = false): Fabric {
   return f;
 }
 
+/** VTEP 0 with nothing configured, its underlay port `uplink`. */
+function vtep0(): SimSwitch {
+  return new SimSwitch({
+    vtepIp: vtepIp(0),
+    underlayMac: '0c:00:00:00:00:01' as Mac,
+    underlayPort: 'uplink',
+    resolveNextHop: () => ROUTER_MAC,
+  });
+}
+
+/** One EVPN VTEP, VNIs 100 and 200: `eth1` and `eth2` in 100, `eth3` in 200. */
+function threePortSwitch(): SimSwitch {
+  const sw = vtep0();
+  sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
+  sw.addBridgeDomain({ vni: 200, mode: 'evpn' });
+  sw.addPort({ name: 'eth1', mode: 'access', vni: 100 });
+  sw.addPort({ name: 'eth2', mode: 'access', vni: 100 });
+  sw.addPort({ name: 'eth3', mode: 'access', vni: 200 });
+  return sw;
+}
+
 function arpFrame(src: Mac, dst: Mac, payload: Uint8Array): Uint8Array {
   return encodeEthernet({ dst, src, vlans: [], etherType: ETHERTYPE_ARP, payload });
 }
@@ -285,12 +306,7 @@ describe('software VTEP: EVPN mode with ARP suppression (seed 002)', () => {
 
 describe('software VTEP: ports', () => {
   it('maps trunk VLANs to VNIs and restores the tag on egress', () => {
-    const sw = new SimSwitch({
-      vtepIp: vtepIp(0),
-      underlayMac: '0c:00:00:00:00:01' as Mac,
-      underlayPort: 'uplink',
-      resolveNextHop: () => ROUTER_MAC,
-    });
+    const sw = vtep0();
     sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
     sw.addPort({ name: 'trunk', mode: 'trunk', vlans: { 10: 100 } });
     sw.addPort({ name: 'eth2', mode: 'access', vni: 100 });
@@ -339,17 +355,7 @@ describe('software VTEP: ports', () => {
   });
 
   it('a port configured again takes effect at once (the last port found is not kept past addPort); the peer-link name is reserved', () => {
-    const sw = new SimSwitch({
-      vtepIp: vtepIp(0),
-      underlayMac: '0c:00:00:00:00:01' as Mac,
-      underlayPort: 'uplink',
-      resolveNextHop: () => ROUTER_MAC,
-    });
-    sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
-    sw.addBridgeDomain({ vni: 200, mode: 'evpn' });
-    sw.addPort({ name: 'eth1', mode: 'access', vni: 100 });
-    sw.addPort({ name: 'eth2', mode: 'access', vni: 100 });
-    sw.addPort({ name: 'eth3', mode: 'access', vni: 200 });
+    const sw = threePortSwitch();
     const frame = (src: Mac) =>
       encodeEthernet({ dst: BROADCAST, src, vlans: [], etherType: 0x0800, payload: new Uint8Array(46) });
     // A name built afresh each time finds the same port as the literal.
@@ -372,20 +378,7 @@ describe('software VTEP: ports', () => {
   });
 
   it('numbers its ports for drivers: a port keeps its number when configured again, frames in by number are frames in by name, frames out carry the number', () => {
-    const sw = new SimSwitch({
-      vtepIp: vtepIp(0),
-      underlayMac: '0c:00:00:00:00:01' as Mac,
-      underlayPort: 'uplink',
-      resolveNextHop: () => ROUTER_MAC,
-    });
-    sw.addBridgeDomain({ vni: 100, mode: 'evpn' });
-    sw.addBridgeDomain({ vni: 200, mode: 'evpn' });
-    for (const [name, vni] of [
-      ['eth1', 100],
-      ['eth2', 100],
-      ['eth3', 200],
-    ] as const)
-      sw.addPort({ name, mode: 'access', vni });
+    const sw = threePortSwitch();
     sw.addFloodVtep(100, vtepIp(1));
     const eth1 = sw.portIndex('eth1')!;
     assert.deepEqual(

@@ -340,14 +340,7 @@ export class SimRouter {
   /** Sends `frame` (destination MAC to be written) to a neighbour, resolving it first if need be. */
   private sendVia(n: Neighbor, frame: Uint8Array, now: number, out: Output): void {
     if (this.macKnown(n, now, out)) {
-      const hi = n.macHigh;
-      const lo = n.macLow;
-      frame[0] = hi >>> 16;
-      frame[1] = (hi >>> 8) & 0xff;
-      frame[2] = hi & 0xff;
-      frame[3] = lo >>> 16;
-      frame[4] = (lo >>> 8) & 0xff;
-      frame[5] = lo & 0xff;
+      writeMacHalves(frame, 0, n.macHigh, n.macLow);
       out.send({ port: n.port, portIndex: n.portIndex, frame });
       return;
     }
@@ -663,14 +656,7 @@ export class SimRouter {
     // than copying the 14 header octets that are then overwritten.
     if (n === copy.length) copy.set(frame);
     else copy.set(frame.subarray(ETHERNET_HEADER, ETHERNET_HEADER + totalLength), ETHERNET_HEADER);
-    const hi = egress.macHigh;
-    const lo = egress.macLow;
-    copy[6] = hi >>> 16;
-    copy[7] = (hi >>> 8) & 0xff;
-    copy[8] = hi & 0xff;
-    copy[9] = lo >>> 16;
-    copy[10] = (lo >>> 8) & 0xff;
-    copy[11] = lo & 0xff;
+    writeMacHalves(copy, 6, egress.macHigh, egress.macLow);
     copy[12] = 0x08;
     copy[13] = 0x00;
     copy[ETHERNET_HEADER + 8] = ttl - 1;
@@ -688,7 +674,7 @@ export class SimRouter {
     return this.receiveOn(this.interfaces.get(port), frame, now);
   }
 
-  /** `receive` on the port numbered `index` (`portIndex`). */
+  /** `receive` on the port numbered `index` (`portIndex`); a number that is no port's (-1) drops the frame. */
   receiveAt(index: number, frame: Uint8Array, now: number): RouterOutput {
     return this.receiveOn(this.interfacesByIndex[index], frame, now);
   }
@@ -774,6 +760,16 @@ export function hashBucket(hash: number, buckets: number): number {
 /** A MAC's first and last three octets, each as a number. */
 function macHalves(m: Uint8Array): [number, number] {
   return [(m[0]! << 16) | (m[1]! << 8) | m[2]!, (m[3]! << 16) | (m[4]! << 8) | m[5]!];
+}
+
+/** Writes the MAC whose halves are `high` and `low` (`macHalves`) at `offset`. */
+function writeMacHalves(b: Uint8Array, offset: number, high: number, low: number): void {
+  b[offset] = high >>> 16;
+  b[offset + 1] = (high >>> 8) & 0xff;
+  b[offset + 2] = high & 0xff;
+  b[offset + 3] = low >>> 16;
+  b[offset + 4] = (low >>> 8) & 0xff;
+  b[offset + 5] = low & 0xff;
 }
 
 /** A next hop with a fixed MAC: a neighbour entry that never changes, outside the table. */
