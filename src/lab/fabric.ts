@@ -96,8 +96,8 @@ class HostPort implements LinkEndpoint {
 }
 
 /**
- * How a node's frames go out: its ports by name, and its router's ports by number
- * (`SimRouter.portIndex`) as found for the fabric's cabling `cabling`.
+ * How a node's frames go out: its ports by name, and by the numbers its router and its switch give
+ * them (`SimRouter.portIndex`, `SimSwitch.portIndex`) as found for the fabric's cabling `cabling`.
  */
 class Wiring {
   cabling = -1;
@@ -163,9 +163,13 @@ export class Fabric {
   readonly sim: Simulator;
   readonly nodes = new Map<string, LabNode>();
   readonly links: Link[] = [];
-  /** node → port → the link end the node owns. */
-  private readonly ends = new Map<string, PortEnds>();
+  /** node → its wiring: port → the link end the node owns, and the same by number. */
   private readonly wirings = new Map<string, Wiring>();
+
+  /** Port → the link end `node` owns on it. */
+  private portsOf(node: string): PortEnds | undefined {
+    return this.wirings.get(node)?.ports;
+  }
   private readonly controls = new Map<string, NodeControl>();
   private readonly switchHandlers = new Map<string, SwitchEventHandler>();
   private readonly accessControls = new Map<string, AccessPortControl>();
@@ -255,16 +259,14 @@ export class Fabric {
 
   /** Shuts (error-down, admin down) or re-enables `node:port`; the link goes dark while shut. */
   setPortEnabled(node: string, port: string, enabled: boolean): void {
-    const e = this.ends.get(node)?.get(port);
+    const e = this.portsOf(node)?.get(port);
     if (e) e.link.setEndEnabled(e.end, enabled);
   }
 
   private add(node: LabNode): void {
     if (this.nodes.has(node.name)) throw new RangeError(`node ${node.name} exists already`);
     this.nodes.set(node.name, node);
-    const ports: PortEnds = new Map();
-    this.ends.set(node.name, ports);
-    this.wirings.set(node.name, new Wiring(ports));
+    this.wirings.set(node.name, new Wiring(new Map()));
   }
 
   /**
@@ -276,8 +278,8 @@ export class Fabric {
     const endB = this.endpoint(b, bPort);
     const link = new Link(this.sim, `${a}:${aPort}--${b}:${bPort}`, endA, endB, options);
     this.cabling++;
-    this.ends.get(a)!.set(aPort, { link, end: endA, out: link.direction(endA) });
-    this.ends.get(b)!.set(bPort, { link, end: endB, out: link.direction(endB) });
+    this.portsOf(a)!.set(aPort, { link, end: endA, out: link.direction(endA) });
+    this.portsOf(b)!.set(bPort, { link, end: endB, out: link.direction(endB) });
     this.links.push(link);
     for (const end of [endA, endB]) {
       const node = this.nodes.get(end.node)!;
@@ -289,13 +291,13 @@ export class Fabric {
 
   /** Unplugs the cable at `node:port` (both ends see carrier loss; frames in flight are lost). */
   disconnect(node: string, port: string): void {
-    const e = this.ends.get(node)?.get(port);
+    const e = this.portsOf(node)?.get(port);
     if (!e) return;
     e.link.setUp(false);
     this.cabling++;
     const other = e.link.peerOf(e.end);
-    this.ends.get(node)!.delete(port);
-    this.ends.get(other.node)?.delete(other.port);
+    this.portsOf(node)!.delete(port);
+    this.portsOf(other.node)?.delete(other.port);
     for (const end of [e.end, other]) {
       const n = this.nodes.get(end.node);
       if (n?.kind === 'host') n.host.plug(end.port, undefined);
@@ -305,7 +307,7 @@ export class Fabric {
   private endpoint(nodeName: string, port: string): LinkEndpoint {
     const node = this.nodes.get(nodeName);
     if (!node) throw new RangeError(`no node named ${nodeName}`);
-    const ports = this.ends.get(nodeName)!;
+    const ports = this.portsOf(nodeName)!;
     if (ports.has(port)) throw new RangeError(`${nodeName}:${port} is already cabled`);
     // A server's port hands frames straight to it (most of a fabric's ports are servers').
     if (node.kind === 'host') return new HostPort(this, node, port);
@@ -478,7 +480,7 @@ export class Fabric {
 
   /** `node` sends `frame` out of `port` (dropped if the port is not cabled). */
   transmit(node: string, port: string, frame: Uint8Array): void {
-    sendOn(this.ends.get(node), port, frame);
+    sendOn(this.portsOf(node), port, frame);
   }
 
   /**
@@ -496,7 +498,7 @@ export class Fabric {
   }
 
   link(node: string, port: string): Link | undefined {
-    return this.ends.get(node)?.get(port)?.link;
+    return this.portsOf(node)?.get(port)?.link;
   }
 
   host(name: string): Host {
