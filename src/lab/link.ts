@@ -326,9 +326,7 @@ function grown<T extends Float64Array | Int32Array>(a: T, used: number): T {
 }
 
 export class Link {
-  private upState = true;
-  /** Incremented on every down, so frames in flight across a flap are dropped. */
-  private epoch = 0;
+  // The link's state and epoch are its directions' (`Direction.up`, `Direction.epoch`), kept equal.
   private readonly ab: Direction;
   private readonly ba: Direction;
   private readonly carrierDelayNs: number;
@@ -377,7 +375,7 @@ export class Link {
   }
 
   get up(): boolean {
-    return this.upState;
+    return this.ab.up;
   }
 
   setLoss(loss: number): void {
@@ -395,7 +393,7 @@ export class Link {
   /** Hands a frame that starts serializing at `start` to the capture hooks then (unless the link went down). */
   capture(dir: Direction, start: number, frame: Uint8Array, epoch: number): void {
     this.sim.schedule(start, () => {
-      if (epoch === this.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
+      if (epoch === dir.epoch) for (const c of this.captures) c(this.sim.now, frame, dir.from);
     });
   }
 
@@ -434,15 +432,14 @@ export class Link {
 
   private apply(): void {
     const up = this.cableA && this.cableB && this.aEnabled && this.bEnabled;
-    if (up !== this.upState) {
-      this.upState = up;
-      if (!up) {
-        this.epoch++;
-        for (const dir of [this.ab, this.ba]) dir.flush(this.sim.now);
-      }
+    if (up !== this.ab.up) {
       for (const dir of [this.ab, this.ba]) {
         dir.up = up;
-        dir.epoch = this.epoch;
+        if (!up) {
+          // Incremented on every down, so frames in flight across a flap are dropped.
+          dir.epoch++;
+          dir.flush(this.sim.now);
+        }
       }
     }
     const a = this.switched ? this.cableA && this.aEnabled : up;
