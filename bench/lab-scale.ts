@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- lab-scale [--leaves 64 --spines 4 --hosts 10000 --seconds 60 --leaves-per-vni 16
- * --flows N --rate PPS --max-wall S] [--silent-hosts] [--events-by-kind] [--json]`: a whole EVPN fabric in the lab at
- * data-center size.
+ * --flows N --rate PPS --max-wall S] [--no-rt-constraint] [--silent-hosts] [--events-by-kind] [--json]`: a whole
+ * EVPN fabric in the lab at data-center size.
  * Generates a topology (spines; leaves with an uplink to every spine; hosts spread over the leaves;
- * one `mode: evpn` VNI with ARP suppression per group of leaves; UDP flows between host pairs on
- * different leaves of a VNI), loads it with `loadTopology`, builds it with `buildLab` (real eBGP
+ * one `mode: evpn` VNI with ARP suppression per group of leaves, its route target set, and route target
+ * constraint (RFC 4684) on the EVPN sessions, as a fabric of this size would run; UDP flows between
+ * host pairs on different leaves of a VNI), loads it with `loadTopology`, builds it with `buildLab` (real eBGP
  * underlay + EVPN) and runs the simulator, reporting wall time, simulated time, events, frames
  * delivered and peak RSS against the goal: the default size in ≤ 60 s wall. It also reports the
  * fabric's health (session drops, hold-timer expiries, TCP retransmissions, control-plane backlog,
@@ -28,6 +29,11 @@ export interface LabScaleOptions {
   readonly flows: number;
   /** Frames per second of each flow. */
   readonly rate: number;
+  /**
+   * Route target constraint on the EVPN sessions, each VNI with its route target (default true;
+   * false: auto route targets, and every leaf hears every route and keeps its VNIs' share).
+   */
+  readonly rtConstraint?: boolean;
 }
 
 /** The topology file text for `o` (YAML in the `examples/` format). */
@@ -37,8 +43,10 @@ export function scaleTopology(o: LabScaleOptions): string {
     `description: ${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts, EVPN with ARP suppression`,
     'seed: 7',
     `until: ${o.seconds}s`,
-    'nodes:',
   ];
+  const rtConstraint = o.rtConstraint ?? true;
+  if (rtConstraint) lines.push('overlay: { type: ebgp, rt-constraint: true }');
+  lines.push('nodes:');
   for (let s = 1; s <= o.spines; s++) lines.push(`  s${s}: { kind: spine }`);
   for (let l = 1; l <= o.leaves; l++)
     lines.push(`  l${l}: { kind: leaf, vtep: 10.255.${l >> 8}.${l & 0xff} }`);
@@ -67,7 +75,9 @@ export function scaleTopology(o: LabScaleOptions): string {
   members.forEach((list, g) => {
     if (list.length === 0) return;
     const ports = list.map((m) => `l${m.leaf + 1}:${m.port}`).join(', ');
-    lines.push(`  - { vni: ${10000 + g}, mode: evpn, arp-suppression: true, ports: [${ports}] }`);
+    const vni = 10000 + g;
+    const target = rtConstraint ? `, route-target: 65000:${vni}` : '';
+    lines.push(`  - { vni: ${vni}, mode: evpn, arp-suppression: true${target}, ports: [${ports}] }`);
   });
   // Flows start once BGP has had time to converge and are spread over 100 ms; each goes from a
   // host to the host half a VNI away (another leaf whenever the VNI spans several).
@@ -207,6 +217,7 @@ export async function run(args: string[]): Promise<void> {
     leavesPerVni: option(args, '--leaves-per-vni', 16),
     flows: option(args, '--flows', Math.ceil(hosts / 10)),
     rate: option(args, '--rate', 100),
+    rtConstraint: !args.includes('--no-rt-constraint'),
   };
   /** Stop simulating (and say so) once this much wall time has passed. */
   const maxWallS = option(args, '--max-wall', 600);
@@ -308,7 +319,7 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`lab at scale — ${machineLine()}, node flags ${process.execArgv.join(' ')}`);
   console.log(
-    `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts (${silentHosts ? 'silent until their flows' : 'gratuitous ARP at boot'}), ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
+    `${o.spines} spines, ${o.leaves} leaves, ${o.hosts} hosts (${silentHosts ? 'silent until their flows' : 'gratuitous ARP at boot'}), ${Math.ceil(o.leaves / o.leavesPerVni)} EVPN VNIs (ARP suppression${o.rtConstraint === false ? '' : ', route target constraint'}), ${result.flowsDefined} flows × ${o.rate} pps, ${o.seconds} s`,
   );
   printTable(
     ['measure', 'value'],

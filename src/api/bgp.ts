@@ -48,6 +48,8 @@ export function bgpSummary(speaker: BgpSpeaker, nowMs: number): BgpSummary {
       pfxRcd: {
         'l2vpn-evpn': speaker.evpn.count(p.rib.id),
         'ipv4-unicast': speaker.ipv4.count(p.rib.id),
+        // RFC 4684 route target memberships the peer advertised (they are not passed on).
+        ...(p.rtc ? { 'rt-constraint': p.rtc.received.size } : {}),
       },
       ...(n?.peerHostname ? { hostname: n.peerHostname } : {}),
       ...(p.lastError !== undefined ? { lastError: p.lastError } : {}),
@@ -56,7 +58,11 @@ export function bgpSummary(speaker: BgpSpeaker, nowMs: number): BgpSummary {
   return {
     routerId: speaker.config.routerId,
     as: speaker.config.localAs,
-    ribCount: { 'l2vpn-evpn': speaker.evpn.size, 'ipv4-unicast': speaker.ipv4.size },
+    ribCount: {
+      'l2vpn-evpn': speaker.evpn.size,
+      'ipv4-unicast': speaker.ipv4.size,
+      'rt-constraint': speaker.peerList().reduce((n, p) => n + (p.rtc?.received.size ?? 0), 0),
+    },
     peers,
   };
 }

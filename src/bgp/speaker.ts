@@ -18,6 +18,7 @@ import {
   BGP_ERR_CEASE,
   CEASE_MAX_PREFIXES,
   SAFI_EVPN,
+  SAFI_RT_CONSTRAINT,
   SAFI_UNICAST,
   encodeBgpMessage,
   type BgpMessageOptions,
@@ -32,6 +33,8 @@ import {
   missingWellKnownAttributes,
   type AsPathSegment,
   type Ipv4Prefix,
+  type MpNlri,
+  type RtMembership,
   type PathAttribute,
   type UpdateMessage,
 } from '../wire/bgp-update.js';
@@ -54,6 +57,15 @@ import {
 } from './rib.js';
 import { ChangeLog } from './change-log.js';
 import {
+  NOTHING,
+  ownMemberships,
+  rtFilter,
+  rtFilterAllows,
+  rtFilterGrew,
+  rtMembershipKey,
+  type RtFilter,
+} from './rt-constraint.js';
+import {
   BgpSession,
   familyKey,
   type AddressFamily,
@@ -64,10 +76,16 @@ import {
 export const FAMILY_IPV4_UNICAST: AddressFamily = { afi: AFI_IPV4, safi: SAFI_UNICAST };
 export const FAMILY_L2VPN_EVPN: AddressFamily = { afi: AFI_L2VPN, safi: SAFI_EVPN };
 
-export type FamilyName = 'ipv4-unicast' | 'l2vpn-evpn';
+/** RFC 4684 route target membership (route target constraint). */
+export const FAMILY_RT_CONSTRAINT: AddressFamily = { afi: AFI_IPV4, safi: SAFI_RT_CONSTRAINT };
+
+export type FamilyName = 'ipv4-unicast' | 'l2vpn-evpn' | 'rt-constraint';
+/** The families whose routes the speaker keeps in a RIB and passes on. */
+type RoutedFamily = 'ipv4-unicast' | 'l2vpn-evpn';
 export const FAMILIES: Readonly<Record<FamilyName, AddressFamily>> = {
   'ipv4-unicast': FAMILY_IPV4_UNICAST,
   'l2vpn-evpn': FAMILY_L2VPN_EVPN,
+  'rt-constraint': FAMILY_RT_CONSTRAINT,
 };
 export interface MaxPrefixConfig {
   readonly limit: number;
@@ -139,6 +157,22 @@ interface FamilyState {
   endOfRibSent: boolean;
   endOfRibReceived: boolean;
   warned: boolean;
+  /** Routes to withdraw at the next flush that no change in the log stands for (a narrower RT filter). */
+  withdrawLater: unknown[];
+}
+
+/** A peer's side of RFC 4684 route target constraint, while the session has the family. */
+interface RtConstraintState {
+  /** The memberships the peer advertised, by `rtMembershipKey`. */
+  readonly received: Map<string, RtMembership>;
+  /** What they ask for: the EVPN routes it may be sent. */
+  filter: RtFilter;
+  /** The memberships we advertised to it, by key, and `membershipsVersion` then. */
+  readonly advertised: Map<string, RtMembership>;
+  advertisedVersion: number;
+  endOfRibSent: boolean;
+  /** RFC 4684 §6: EVPN routes wait for the peer's memberships, which End-of-RIB says are all in. */
+  endOfRibReceived: boolean;
 }
 
 interface Peer {
@@ -159,11 +193,13 @@ interface Peer {
   readonly outAttrCache: WeakMap<PathAttrs, PathAttribute[]>;
   updatesReceived: number;
   lastError: string | undefined;
+  /** Set while the session has negotiated route target constraint. */
+  rtc: RtConstraintState | undefined;
 }
 
 /** How a family's routes are keyed and encoded. */
 interface FamilyOps<R> {
-  readonly name: FamilyName;
+  readonly name: RoutedFamily;
   readonly family: AddressFamily;
   key(route: R): string;
   isMacRoute(route: R): boolean;
@@ -182,6 +218,8 @@ const EVPN_OPS: FamilyOps<EvpnRoute> = {
   key: evpnRouteKey,
   isMacRoute: (r) => r.type === 'mac-ip',
 };
+
+const EVPN_FAMILY_KEY = familyKey(FAMILY_L2VPN_EVPN);
 
 const DEFAULT_MAX_UPDATE = 4096;
 const BGP_HEADER = 19;
@@ -210,13 +248,17 @@ export class BgpSpeaker {
    * of N VNIs spread over groups of leaves that cuts each leaf's Adj-RIB-Ins to its share.
    */
   private evpnImportFilter: ((routeTargets: readonly string[]) => boolean) | undefined;
+  /** The route targets `evpnImportFilter` accepts, as a list (undefined: not expressible as one). */
+  private evpnImportTargets: readonly string[] | undefined;
   private readonly updateGroups: UpdateGroups = new Map();
-  private readonly changeLogs: Record<FamilyName, ChangeLog<RibPath<unknown>>> = {
+  private readonly changeLogs: Record<RoutedFamily, ChangeLog<RibPath<unknown>>> = {
     'ipv4-unicast': new ChangeLog(),
     'l2vpn-evpn': new ChangeLog(),
   };
   /** Peers that are our route-reflector clients: a reflector keeps every route to reflect it. */
   private reflectorClients = 0;
+  /** Changes whenever what `wantedMemberships` returns may have changed. */
+  private membershipsVersion = 0;
 
   constructor(config: SpeakerConfig) {
     this.config = config;
@@ -226,8 +268,17 @@ export class BgpSpeaker {
    * Keep only received EVPN routes whose route targets `imports` accepts (Ethernet Segment routes,
    * which carry an ES-Import target instead, are always kept). Not applied on a route reflector.
    */
-  setEvpnImportFilter(imports: ((routeTargets: readonly string[]) => boolean) | undefined): void {
+  setEvpnImportFilter(
+    imports: ((routeTargets: readonly string[]) => boolean) | undefined,
+    /**
+     * The route targets `imports` accepts, listed, for the memberships advertised to peers that
+     * negotiated route target constraint (RFC 4684); without a list they are asked for everything.
+     */
+    importTargets?: readonly string[],
+  ): void {
     this.evpnImportFilter = imports;
+    this.evpnImportTargets = imports ? importTargets : undefined;
+    this.membershipsVersion++;
   }
 
   get clusterId(): Ipv4Address {
@@ -263,7 +314,10 @@ export class BgpSpeaker {
     });
     const id = this.nextPeerId++;
     const ibgp = config.remoteAs === localAs;
-    if (config.routeReflectorClient === true) this.reflectorClients++;
+    if (config.routeReflectorClient === true) {
+      this.reflectorClients++;
+      this.membershipsVersion++;
+    }
     this.peers.set(config.address, {
       config,
       session,
@@ -285,6 +339,7 @@ export class BgpSpeaker {
       outAttrCache: new WeakMap(),
       updatesReceived: 0,
       lastError: undefined,
+      rtc: undefined,
     });
   }
 
@@ -458,7 +513,11 @@ export class BgpSpeaker {
   hasPendingOutput(): boolean {
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established') continue;
-      for (const f of p.families.values()) if (f.cursor < f.log.end || f.dump || !f.endOfRibSent) return true;
+      if (p.rtc && this.rtcPending(p.rtc)) return true;
+      for (const [key, f] of p.families) {
+        if (this.heldForMemberships(p, key)) continue;
+        if (f.cursor < f.log.end || f.dump || !f.endOfRibSent || f.withdrawLater.length > 0) return true;
+      }
     }
     return false;
   }
@@ -473,8 +532,10 @@ export class BgpSpeaker {
     const groups = this.updateGroups;
     for (const p of this.peers.values()) {
       if (p.session.state !== 'Established' || budget <= 0) continue;
+      if (p.rtc && this.rtcPending(p.rtc)) this.flushRtConstraint(p, p.rtc, now, out);
       for (const [key, f] of p.families) {
         if (budget <= 0) break;
+        if (this.heldForMemberships(p, key)) continue;
         const ops = key === familyKey(FAMILY_IPV4_UNICAST) ? IPV4_OPS : EVPN_OPS;
         budget -= this.flushFamily(p, f, ops as FamilyOps<unknown>, now, budget, out, groups);
       }
@@ -501,13 +562,20 @@ export class BgpSpeaker {
     const withdraw: unknown[] = [];
     let used = 0;
     const log = f.log;
-    const told = (path: RibPath<unknown>) => this.exportAllowed(path, p);
+    const rtc = ops === EVPN_OPS ? p.rtc : undefined;
+    const told = rtc
+      ? (path: RibPath<unknown>) => this.exportAllowed(path, p) && rtFilterAllows(rtc.filter, path.attrs)
+      : (path: RibPath<unknown>) => this.exportAllowed(path, p);
+    if (f.withdrawLater.length > 0) {
+      for (const route of f.withdrawLater) withdraw.push(route);
+      f.withdrawLater = [];
+    }
     while (used < budget && f.cursor < log.end) {
       const change = log.at(f.cursor++);
       if (change === undefined) continue;
       used++;
       const best = change.best;
-      if (best && this.exportAllowed(best, p)) {
+      if (best && told(best)) {
         let list = announce.get(best.attrs);
         if (!list) announce.set(best.attrs, (list = []));
         list.push(best.route);
@@ -525,7 +593,7 @@ export class BgpSpeaker {
           break;
         }
         const best = next.value[1];
-        if (best && this.exportAllowed(best, p)) {
+        if (best && told(best)) {
           let list = announce.get(best.attrs);
           if (!list) announce.set(best.attrs, (list = []));
           list.push(best.route);
@@ -563,6 +631,93 @@ export class BgpSpeaker {
       for (const a of p.session.sendRaw(messages, now)) if (a.type === 'send') out.push(a);
     }
     return used;
+  }
+
+  // ---- route target constraint (RFC 4684) ----------------------------------------------------
+
+  /** The memberships this speaker asks a peer for (see rt-constraint.ts). */
+  private wantedMemberships(p: Peer): RtMembership[] {
+    const everything = this.evpnImportFilter === undefined || this.reflectorClients > 0;
+    return ownMemberships(p.localAs, everything ? undefined : this.evpnImportTargets);
+  }
+
+  /** RFC 4684 §6: a peer's EVPN routes wait until its memberships are in (its End-of-RIB). */
+  private heldForMemberships(p: Peer, familyKeyText: string): boolean {
+    return p.rtc !== undefined && !p.rtc.endOfRibReceived && familyKeyText === EVPN_FAMILY_KEY;
+  }
+
+  private rtcPending(rtc: RtConstraintState): boolean {
+    return !rtc.endOfRibSent || rtc.advertisedVersion !== this.membershipsVersion;
+  }
+
+  /** Sends a peer the memberships we ask for that it has not heard, withdraws the others, then End-of-RIB. */
+  private flushRtConstraint(p: Peer, rtc: RtConstraintState, now: number, out: SpeakerAction[]): void {
+    const wanted = new Map(this.wantedMemberships(p).map((m) => [rtMembershipKey(m), m]));
+    const announce = [...wanted].filter(([k]) => !rtc.advertised.has(k)).map(([, m]) => m);
+    const withdraw = [...rtc.advertised].filter(([k]) => !wanted.has(k)).map(([, m]) => m);
+    const options = p.session.messageOptions;
+    const messages: Uint8Array[] = [];
+    // 13 octets at most per membership: a few hundred fit any UPDATE.
+    const per = 250;
+    for (let i = 0; i < withdraw.length; i += per) {
+      const memberships = withdraw.slice(i, i + per);
+      const attributes: PathAttribute[] = [
+        { type: 'mp-unreach-nlri', ...FAMILY_RT_CONSTRAINT, nlri: { kind: 'rtc', memberships } },
+      ];
+      messages.push(encodeBgpMessage({ type: 'update', withdrawn: [], attributes, nlri: [] }, options));
+    }
+    // RFC 4684 §4: ordinary path attributes; the next hop is ours (RFC 4271 §5.1.3): the session's
+    // address, or the router id when the session is not over IPv4.
+    const local = p.localAddress;
+    const nextHop = local !== undefined && isIpv4(local) ? local : this.config.routerId;
+    if (announce.length > 0) {
+      const base: PathAttribute[] = [
+        { type: 'origin', origin: 'igp' },
+        { type: 'as-path', segments: p.ibgp ? [] : prependAs([], p.localAs) },
+        ...(p.ibgp ? [{ type: 'local-pref', localPref: 100 } as const] : []),
+      ];
+      for (let i = 0; i < announce.length; i += per) {
+        const memberships = announce.slice(i, i + per);
+        const attributes: PathAttribute[] = [
+          {
+            type: 'mp-reach-nlri',
+            ...FAMILY_RT_CONSTRAINT,
+            nextHop: { kind: 'ip', address: nextHop },
+            nlri: { kind: 'rtc', memberships },
+          },
+          ...base,
+        ];
+        messages.push(encodeBgpMessage({ type: 'update', withdrawn: [], attributes, nlri: [] }, options));
+      }
+    }
+    rtc.advertised.clear();
+    for (const [k, m] of wanted) rtc.advertised.set(k, m);
+    rtc.advertisedVersion = this.membershipsVersion;
+    if (!rtc.endOfRibSent) {
+      messages.push(encodeBgpMessage(endOfRib(FAMILY_RT_CONSTRAINT.afi, FAMILY_RT_CONSTRAINT.safi), options));
+      rtc.endOfRibSent = true;
+    }
+    if (messages.length > 0)
+      for (const a of p.session.sendRaw(messages, now)) if (a.type === 'send') out.push(a);
+  }
+
+  /**
+   * The peer's memberships changed. Once its EVPN routes flow, routes it no longer asks for are
+   * withdrawn, and if it asks for more the table is offered again (the ones it already has are sent
+   * again, which BGP treats as an implicit replace).
+   */
+  private rtConstraintChanged(p: Peer, rtc: RtConstraintState): void {
+    const previous = rtc.filter;
+    rtc.filter = rtFilter(rtc.received.values());
+    const f = p.families.get(familyKey(FAMILY_L2VPN_EVPN));
+    if (!f || !rtc.endOfRibReceived) return;
+    if (rtFilterGrew(rtc.filter, previous)) {
+      for (const [, best] of this.evpn.bests()) {
+        if (best && this.exportAllowed(best, p) && rtFilterAllows(previous, best.attrs))
+          if (!rtFilterAllows(rtc.filter, best.attrs)) f.withdrawLater.push(best.route);
+      }
+    }
+    if (rtFilterGrew(previous, rtc.filter)) f.dump = this.evpn.bests();
   }
 
   private packWithdrawals(
@@ -809,6 +964,17 @@ export class BgpSpeaker {
     p.rib = { ...p.rib, routerId: n.peerRouterId };
     this.dropFamilies(p);
     for (const fam of n.families) {
+      if (familyKey(fam) === familyKey(FAMILY_RT_CONSTRAINT)) {
+        p.rtc = {
+          received: new Map(),
+          filter: NOTHING,
+          advertised: new Map(),
+          advertisedVersion: -1,
+          endOfRibSent: false,
+          endOfRibReceived: false,
+        };
+        continue;
+      }
       const evpn = fam.afi === AFI_L2VPN;
       const rib = evpn ? this.evpn : this.ipv4;
       const log = this.changeLogs[evpn ? 'l2vpn-evpn' : 'ipv4-unicast'];
@@ -820,6 +986,7 @@ export class BgpSpeaker {
         endOfRibSent: false,
         endOfRibReceived: false,
         warned: false,
+        withdrawLater: [],
       });
     }
     out.push({
@@ -866,6 +1033,7 @@ export class BgpSpeaker {
   private dropFamilies(p: Peer): void {
     for (const f of p.families.values()) f.log.removeReader();
     p.families.clear();
+    p.rtc = undefined;
   }
 
   private readonly lastGr = new WeakMap<Peer, NonNullable<NegotiatedSession['peerGracefulRestart']>>();
@@ -874,7 +1042,7 @@ export class BgpSpeaker {
     if (!family || family.afi === AFI_L2VPN) {
       for (const c of this.evpn.withdrawPeer(p.rib.id, true)) this.applyChange('l2vpn-evpn', c);
     }
-    if (!family || family.afi === AFI_IPV4) {
+    if (!family || (family.afi === AFI_IPV4 && family.safi === SAFI_UNICAST)) {
       for (const c of this.ipv4.withdrawPeer(p.rib.id, true)) this.applyChange('ipv4-unicast', c);
     }
   }
@@ -882,6 +1050,12 @@ export class BgpSpeaker {
   private onRouteRefresh(p: Peer, request: RouteRefreshMessage): void {
     // RFC 2918 §4: re-advertise the Adj-RIB-Out of the family.
     const key = familyKey({ afi: request.afi, safi: request.safi });
+    if (key === familyKey(FAMILY_RT_CONSTRAINT) && p.rtc) {
+      p.rtc.advertised.clear();
+      p.rtc.advertisedVersion = -1;
+      p.rtc.endOfRibSent = false;
+      return;
+    }
     const f = p.families.get(key);
     if (!f) return;
     const rib = request.afi === AFI_L2VPN ? this.evpn : this.ipv4;
@@ -897,6 +1071,7 @@ export class BgpSpeaker {
     if (eor) {
       const f = p.families.get(familyKey(eor));
       if (f) f.endOfRibReceived = true;
+      if (p.rtc && familyKey(eor) === familyKey(FAMILY_RT_CONSTRAINT)) p.rtc.endOfRibReceived = true;
       // RFC 4724 §4.2: End-of-RIB from a restarted peer removes whatever is still stale.
       this.flushStale(p, eor);
       if (p.staleDeadline !== undefined && [...p.families.values()].every((x) => x.endOfRibReceived)) {
@@ -950,6 +1125,10 @@ export class BgpSpeaker {
         this.applyChange('ipv4-unicast', this.ipv4.update(ipv4PrefixToString(prefix), prefix, p.rib, v4));
       }
     }
+    if (reach && attrs.mp && reach.nlri.kind === 'rtc' && p.rtc) {
+      for (const m of reach.nlri.memberships) p.rtc.received.set(rtMembershipKey(m), m);
+      this.rtConstraintChanged(p, p.rtc);
+    }
     if (reach && attrs.mp && p.families.has(familyKey(reach))) {
       if (reach.nlri.kind === 'evpn') {
         const filter = this.reflectorClients === 0 ? this.evpnImportFilter : undefined;
@@ -975,16 +1154,16 @@ export class BgpSpeaker {
     this.checkMaxPrefix(p, now, out);
   }
 
-  private withdrawMp(
-    p: Peer,
-    afi: number,
-    nlri: { kind: string; routes?: readonly EvpnRoute[]; prefixes?: readonly Ipv4Prefix[] },
-  ): void {
-    if (nlri.kind === 'evpn' && afi === AFI_L2VPN) {
-      for (const route of nlri.routes ?? [])
+  private withdrawMp(p: Peer, afi: number, nlri: MpNlri): void {
+    if (nlri.kind === 'rtc') {
+      if (!p.rtc) return;
+      for (const m of nlri.memberships) p.rtc.received.delete(rtMembershipKey(m));
+      this.rtConstraintChanged(p, p.rtc);
+    } else if (nlri.kind === 'evpn' && afi === AFI_L2VPN) {
+      for (const route of nlri.routes)
         this.applyChange('l2vpn-evpn', this.evpn.withdraw(evpnRouteKey(route), p.rib.id));
     } else if (nlri.kind === 'ipv4') {
-      for (const prefix of nlri.prefixes ?? [])
+      for (const prefix of nlri.prefixes)
         this.applyChange('ipv4-unicast', this.ipv4.withdraw(ipv4PrefixToString(prefix), p.rib.id));
     }
   }
@@ -1073,7 +1252,7 @@ export class BgpSpeaker {
 
   private applyChange(family: 'l2vpn-evpn', change: BestChange<EvpnRoute> | undefined): void;
   private applyChange(family: 'ipv4-unicast', change: BestChange<Ipv4Prefix> | undefined): void;
-  private applyChange(family: FamilyName, change: BestChange<unknown> | undefined): void {
+  private applyChange(family: RoutedFamily, change: BestChange<unknown> | undefined): void {
     if (!change) return;
     // Adj-RIB-Out: each peer reads the change from the log at flush, where the export rules decide
     // whether it hears of it (never an announcement of its own route back, nor a withdrawal of one).

@@ -50,7 +50,7 @@ export function formatUptime(seconds: number): string {
 }
 
 export function renderBgpSummary(s: BgpSummary): string {
-  const head = `BGP router identifier ${s.routerId}, local AS number ${s.as}\nRIB entries: l2vpn-evpn ${s.ribCount['l2vpn-evpn']}, ipv4-unicast ${s.ribCount['ipv4-unicast']}\n`;
+  const head = `BGP router identifier ${s.routerId}, local AS number ${s.as}\nRIB entries: l2vpn-evpn ${s.ribCount['l2vpn-evpn']}, ipv4-unicast ${s.ribCount['ipv4-unicast']}${s.ribCount['rt-constraint'] > 0 ? `, rt-constraint memberships received ${s.ribCount['rt-constraint']}` : ''}\n`;
   const rows = s.peers.map((p) => [
     p.peer,
     String(p.remoteAs),

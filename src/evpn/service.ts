@@ -318,7 +318,21 @@ export class EvpnService {
     }
     speaker.onRouteChange((c) => this.onRouteChange(c));
     if (!config.retainAllRoutes && this.evis.size + this.vrfsByL3vni.size > 0)
-      speaker.setEvpnImportFilter((targets) => this.importsAny(targets));
+      speaker.setEvpnImportFilter((targets) => this.importsAny(targets), this.importTargetList());
+  }
+
+  /**
+   * Every route target a local EVI or VRF imports, for route target constraint (RFC 4684); undefined
+   * when one imports by auto target, which matches its VNI under any AS (`imports`): a membership is a
+   * route-target prefix, and the AS comes first in one, so no list of memberships says that.
+   */
+  private importTargetList(): string[] | undefined {
+    const targets = new Set<string>();
+    for (const x of [...this.evis.values(), ...this.vrfsByL3vni.values()]) {
+      if (x.importAuto) return undefined;
+      for (const t of x.importTargets) targets.add(t);
+    }
+    return [...targets];
   }
 
   /** Whether any local EVI or VRF imports a route carrying `routeTargets`. */

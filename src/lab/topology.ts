@@ -14,11 +14,15 @@
  * FRR and Cumulus use; spines share one AS, each leaf has its own. `static` computes the routes from
  * the links instead (each spine routes every VTEP /32 towards its leaf). Either way neighbours on
  * routed links are found with ARP. `overlay: { type: ibgp }` moves EVPN onto iBGP sessions between
- * loopbacks, the spines route reflectors. Leaves age their FDBs (`mac-aging`); VRFs may announce
- * Type-5 prefixes (`advertise-subnets`, `prefixes`).
+ * loopbacks, the spines route reflectors. `overlay: { rt-constraint: true }` adds RFC 4684 route
+ * target constraint to the EVPN sessions, so spines send each leaf only the routes it imports; it
+ * pays off with each VNI's `route-target` set (auto targets match under any AS, which a membership
+ * cannot say, so a leaf with them asks for everything). Leaves age their FDBs (`mac-aging`); VRFs may
+ * announce Type-5 prefixes (`advertise-subnets`, `prefixes`).
  */
 import { ConfigContext, parseDuration, type ConfigNode } from '../config/reader.js';
 import type { Ipv4Address, Mac, Vni } from '../wire/addr.js';
+import { parseRouteTarget } from '../wire/bgp-community.js';
 import { ipv4, ipv4FromNumber, ipv4ToNumber, mac as parseMac } from '../wire/addr.js';
 import { BgpSpeaker, type FamilyName } from '../bgp/speaker.js';
 import { EvpnService } from '../evpn/service.js';
@@ -87,6 +91,11 @@ export interface TopologyVni {
     readonly at: readonly string[];
     readonly vrf: string;
   };
+  /**
+   * `route-target`: the VNI's routes carry this route target and every leaf imports it, instead of
+   * the auto target AS:VNI (which, matched under any AS, no RFC 4684 membership can express).
+   */
+  readonly routeTarget?: string;
 }
 
 /** A tenant VRF with an L3VNI: its gateways route between leaves with symmetric IRB (RFC 9135). */
@@ -158,9 +167,19 @@ export type UnderlayMode = 'static' | 'ebgp';
  * spine's, in one overlay AS, the spines route reflectors and the leaves their clients (RFC 4456),
  * while the underlay stays eBGP IPv4 unicast (the "eBGP underlay + iBGP overlay" design).
  */
+/**
+ * `rt-constraint`: EVPN sessions also carry RFC 4684 route target membership, so a spine sends each
+ * leaf only the routes of the route targets it imports (leaves ask for their VNIs' `route-target`s;
+ * spines, which keep everything, ask for all).
+ */
 export type TopologyOverlay =
-  | { readonly type: 'ebgp' }
-  | { readonly type: 'ibgp'; readonly asn: number; readonly clusterId?: Ipv4Address };
+  | { readonly type: 'ebgp'; readonly rtConstraint: boolean }
+  | {
+      readonly type: 'ibgp';
+      readonly asn: number;
+      readonly clusterId?: Ipv4Address;
+      readonly rtConstraint: boolean;
+    };
 
 /** The overlay AS of `overlay: { type: ibgp }` when `asn` is not given (RFC 6996 private range). */
 export const DEFAULT_OVERLAY_ASN = 65500;
@@ -384,7 +403,7 @@ export function loadTopology(text: string, file: string): Topology {
   const vnis: TopologyVni[] = [];
   for (const v of root.field('vnis').list()) {
     v.expectMap();
-    v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports', 'gateway']);
+    v.allowOnly(['vni', 'mode', 'arp-suppression', 'ports', 'gateway', 'route-target']);
     const vni = v.field('vni').integer({ required: true, min: 1, max: 0xffffff });
     const mode = v.field('mode').oneOf(['flood-and-learn', 'evpn'] as const, { default: 'flood-and-learn' });
     const ports = v
@@ -430,12 +449,22 @@ export function loadTopology(text: string, file: string): Topology {
           vrf,
         };
     }
+    const routeTarget = v.field('route-target').present
+      ? v.field('route-target').parsed(
+          (text) => {
+            parseRouteTarget(text);
+            return text;
+          },
+          { what: 'route target (AS:N or IPv4:N)' },
+        )
+      : undefined;
     vnis.push({
       vni,
       mode,
       arpSuppression: v.field('arp-suppression').boolean(),
       ports,
       ...(gateway ? { gateway } : {}),
+      ...(routeTarget !== undefined ? { routeTarget } : {}),
     });
   }
 
@@ -513,13 +542,16 @@ function readOverlay(
   underlay: UnderlayMode,
   nodes: ReadonlyMap<string, TopologyNode>,
 ): TopologyOverlay {
-  if (!field.present || !field.expectMap()) return { type: 'ebgp' };
-  field.allowOnly(['type', 'asn', 'cluster-id']);
+  if (!field.present || !field.expectMap()) return { type: 'ebgp', rtConstraint: false };
+  field.allowOnly(['type', 'asn', 'cluster-id', 'rt-constraint']);
   const type = field.field('type').oneOf(['ebgp', 'ibgp'] as const, { default: 'ebgp' });
+  const rtConstraint = field.field('rt-constraint').boolean({ default: false });
+  if (rtConstraint && underlay !== 'ebgp')
+    field.field('rt-constraint').problem('route target constraint needs BGP: use underlay: ebgp');
   if (type === 'ebgp') {
     for (const k of ['asn', 'cluster-id'])
       if (field.field(k).present) field.field(k).problem(`${k} applies to type: ibgp only`);
-    return { type };
+    return { type, rtConstraint };
   }
   if (underlay !== 'ebgp')
     field.field('type').problem('an iBGP overlay runs over the eBGP underlay: use underlay: ebgp');
@@ -531,7 +563,7 @@ function readOverlay(
   const clusterId = field.field('cluster-id').present
     ? field.field('cluster-id').parsed(ipv4, { what: 'IPv4 cluster id' })
     : undefined;
-  return { type, asn, ...(clusterId ? { clusterId } : {}) };
+  return { type, asn, ...(clusterId ? { clusterId } : {}), rtConstraint };
 }
 
 /** RFC 7938 §5.2.1 underlay ASes: spines `asn` or 65000, leaf N (in file order) `asn` or 65000 + N. */
@@ -1148,7 +1180,10 @@ export function buildLab(t: Topology): BuiltLab {
       loopbacks.set(n.name, ipv4FromNumber(ipv4ToNumber('10.252.0.0' as Ipv4Address) + ++leafOrdinal));
   }
   // Underlay sessions carry EVPN too unless an iBGP overlay does.
-  const underlayFamilies: FamilyName[] = overlay ? ['ipv4-unicast'] : ['ipv4-unicast', 'l2vpn-evpn'];
+  const evpnFamilies: FamilyName[] = t.overlay.rtConstraint
+    ? ['l2vpn-evpn', 'rt-constraint']
+    : ['l2vpn-evpn'];
+  const underlayFamilies: FamilyName[] = overlay ? ['ipv4-unicast'] : ['ipv4-unicast', ...evpnFamilies];
   for (const l of t.links) {
     for (const [x, y] of [
       [l.a, l.b],
@@ -1227,7 +1262,7 @@ export function buildLab(t: Topology): BuiltLab {
             remoteAs: overlay.asn,
             localAs: overlay.asn,
             localAddress: loopback,
-            families: ['l2vpn-evpn'],
+            families: evpnFamilies,
             description: `${u.spine} (overlay)`,
           });
           spineSpeaker.addPeer({
@@ -1235,7 +1270,7 @@ export function buildLab(t: Topology): BuiltLab {
             remoteAs: overlay.asn,
             localAs: overlay.asn,
             localAddress: spineLoopback,
-            families: ['l2vpn-evpn'],
+            families: evpnFamilies,
             routeReflectorClient: true,
             description: `${n.name} (overlay)`,
           });
@@ -1246,7 +1281,7 @@ export function buildLab(t: Topology): BuiltLab {
       }
     });
     if (!speaker) underlay.setRoute('0.0.0.0' as Ipv4Address, 0, hops);
-    const evpnVnis: { vni: number; vrf?: string }[] = [];
+    const evpnVnis: { vni: number; vrf?: string; routeTarget?: string }[] = [];
     const leafVrfs = new Map<string, TopologyVrf>();
     for (const v of t.vnis) {
       const ports = v.ports.filter((p) => p.node === n.name);
@@ -1263,7 +1298,12 @@ export function buildLab(t: Topology): BuiltLab {
         leafVrfs.set(vrf.name, vrf);
         leaf.addVrf({ name: vrf.name, l3vni: vrf.l3vni, routerMac });
       }
-      if (v.mode === 'evpn') evpnVnis.push({ vni: v.vni, ...(vrf ? { vrf: vrf.name } : {}) });
+      if (v.mode === 'evpn')
+        evpnVnis.push({
+          vni: v.vni,
+          ...(vrf ? { vrf: vrf.name } : {}),
+          ...(v.routeTarget !== undefined ? { routeTarget: v.routeTarget } : {}),
+        });
       for (const p of ports) leaf.addPort({ name: p.port, mode: 'access', vni: v.vni });
       // Seed 004 §4.2.2: a gateway leaf routes between the VNIs it holds gateways for.
       if (isGateway)
@@ -1313,8 +1353,8 @@ export function buildLab(t: Topology): BuiltLab {
             vni: v.vni,
             ...(v.vrf !== undefined ? { vrf: v.vrf } : {}),
             rd: 'auto',
-            importTargets: ['auto'],
-            exportTargets: ['auto'],
+            importTargets: [v.routeTarget ?? 'auto'],
+            exportTargets: [v.routeTarget ?? 'auto'],
             macs: [],
           })),
           vrfs: [...leafVrfs.values()].map((v) => ({

@@ -52,7 +52,7 @@ export interface DeviceMlagConfig {
 
 export const DEFAULT_API_PORT = 7179;
 
-const FAMILY_NAMES: readonly FamilyName[] = ['l2vpn-evpn', 'ipv4-unicast'];
+const FAMILY_NAMES: readonly FamilyName[] = ['l2vpn-evpn', 'ipv4-unicast', 'rt-constraint'];
 const RD_PATTERN = /^(?:\d{1,10}|\d{1,3}(?:\.\d{1,3}){3}):\d{1,10}$/;
 const RT_PATTERN = /^(?:\d{1,10}|\d{1,3}(?:\.\d{1,3}){3}):\d{1,10}$/;
 

@@ -22,6 +22,8 @@ export const AFI_L2VPN = 25;
 export const SAFI_UNICAST = 1;
 export const SAFI_MULTICAST = 2;
 export const SAFI_EVPN = 70;
+/** RFC 4684 §4: route target membership (route target constraint), with AFI 1. */
+export const SAFI_RT_CONSTRAINT = 132;
 
 // RFC 4271 §4.5 error codes; RFC 6608 (FSM subcodes); RFC 7313 (ROUTE-REFRESH).
 export const BGP_ERR_MESSAGE_HEADER = 1;

@@ -39,6 +39,7 @@ import {
   BGP_ERR_UPDATE_MESSAGE as ERR_UPDATE_MESSAGE,
   SAFI_EVPN,
   SAFI_MULTICAST,
+  SAFI_RT_CONSTRAINT,
   SAFI_UNICAST,
   UPDATE_ERR_ATTRIBUTE_FLAGS as SUB_ATTRIBUTE_FLAGS,
   UPDATE_ERR_ATTRIBUTE_LENGTH as SUB_ATTRIBUTE_LENGTH,
@@ -176,13 +177,99 @@ export type MpNextHop =
 
 /**
  * NLRI inside MP_REACH/MP_UNREACH. The kind follows AFI/SAFI: 1/1 and 1/2 → 'ipv4', 25/70 → 'evpn',
- * anything else → 'raw'. 'raw' also holds a known family's NLRI that failed to parse when the session
- * chose AFI/SAFI disable.
+ * 1/132 → 'rtc', anything else → 'raw'. 'raw' also holds a known family's NLRI that failed to parse
+ * when the session chose AFI/SAFI disable.
  */
 export type MpNlri =
   | { readonly kind: 'ipv4'; readonly prefixes: readonly Ipv4Prefix[] }
   | { readonly kind: 'evpn'; readonly routes: readonly EvpnRoute[] }
+  | { readonly kind: 'rtc'; readonly memberships: readonly RtMembership[] }
   | { readonly kind: 'raw'; readonly data: Uint8Array };
+
+/**
+ * RFC 4684 §4 route target membership NLRI: a prefix of up to 96 bits over the origin AS (4 octets)
+ * and a route target (8 octets). Length 0 is the default membership (every route target); 32, the
+ * origin AS alone (every route target too); 33 to 96, a route-target prefix.
+ */
+export interface RtMembership {
+  /** In bits: 0, or 32..96. */
+  readonly prefixLength: number;
+  /** 0 in the default membership. */
+  readonly originAs: number;
+  /** Always 8 octets; encoding zeroes the bits past the prefix, decoding keeps them as received. */
+  readonly routeTarget: Uint8Array;
+}
+
+/** A full membership (96 bits) for `routeTarget` (8 octets), or the default one when it is undefined. */
+export function rtMembership(originAs: number, routeTarget: Uint8Array | undefined): RtMembership {
+  if (routeTarget === undefined) return { prefixLength: 0, originAs: 0, routeTarget: new Uint8Array(8) };
+  if (routeTarget.length !== 8) throw new RangeError(`a route target is 8 octets, not ${routeTarget.length}`);
+  return { prefixLength: 96, originAs, routeTarget: routeTarget.slice() };
+}
+
+/**
+ * Whether a route carrying `routeTarget` (8 octets) matches membership `m` (RFC 4684 §4: a prefix
+ * match on the route-target bits; the origin AS says who asked, not what).
+ */
+export function rtMembershipMatches(m: RtMembership, routeTarget: Uint8Array): boolean {
+  const bits = m.prefixLength - 32;
+  if (bits <= 0) return true;
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (m.routeTarget[i] !== routeTarget[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (m.routeTarget[whole]! & mask) === (routeTarget[whole]! & mask);
+}
+
+/** RFC 4684 §4: a membership's length is 0 (default) or covers the origin AS, at most 96 bits. */
+function rtMembershipLengthValid(length: number): boolean {
+  return Number.isInteger(length) && (length === 0 || (length >= 32 && length <= 96));
+}
+
+function readRtMemberships(r: Reader, end: number, field: string): RtMembership[] {
+  const b = r.buf;
+  const out: RtMembership[] = [];
+  let p = r.offset;
+  while (p < end) {
+    const length = b[p]!;
+    if (!rtMembershipLengthValid(length))
+      r.fail('malformed', field, `route target membership of ${length} bits, expected 0 or 32..96`, p);
+    const n = (length + 7) >> 3;
+    if (p + 1 + n > end)
+      r.fail('malformed', field, `membership /${length} runs past the end of the field`, p);
+    const routeTarget = new Uint8Array(8);
+    for (let i = 4; i < n; i++) routeTarget[i - 4] = b[p + 1 + i]!;
+    out.push({ prefixLength: length, originAs: length === 0 ? 0 : u32At(b, p + 1), routeTarget });
+    p += 1 + n;
+  }
+  r.offset = end;
+  return out;
+}
+
+function writeRtMemberships(w: Writer, list: readonly RtMembership[], field: string): void {
+  for (const m of list) {
+    const length = m.prefixLength;
+    if (!rtMembershipLengthValid(length))
+      encodeFail(w, `${field}.prefixLength`, `route target membership of ${length} bits: 0 or 32..96`);
+    if (m.routeTarget.length !== 8)
+      encodeFail(w, `${field}.routeTarget`, `a route target is 8 octets, not ${m.routeTarget.length}`);
+    if (!Number.isInteger(m.originAs) || m.originAs < 0 || m.originAs > 0xffffffff)
+      encodeFail(w, `${field}.originAs`, `origin AS ${m.originAs} is not a 4-octet AS number`);
+    w.u8(length);
+    if (length === 0) continue;
+    const octets = new Uint8Array(12);
+    octets[0] = m.originAs >>> 24;
+    octets[1] = (m.originAs >>> 16) & 0xff;
+    octets[2] = (m.originAs >>> 8) & 0xff;
+    octets[3] = m.originAs & 0xff;
+    octets.set(m.routeTarget, 4);
+    const n = (length + 7) >> 3;
+    // Canonical encoding: the bits past the prefix are zero.
+    if (length & 7) octets[n - 1]! &= (0xff << (8 - (length & 7))) & 0xff;
+    w.bytes(octets.subarray(0, n));
+  }
+}
 
 interface Flagged {
   /**
@@ -1142,6 +1229,7 @@ function hasAsZero(segments: readonly AsPathSegment[]): boolean {
 function mpFamilyKind(afi: number, safi: number): MpNlri['kind'] {
   if (afi === AFI_IPV4 && (safi === SAFI_UNICAST || safi === SAFI_MULTICAST)) return 'ipv4';
   if (afi === AFI_L2VPN && safi === SAFI_EVPN) return 'evpn';
+  if (afi === AFI_IPV4 && safi === SAFI_RT_CONSTRAINT) return 'rtc';
   return 'raw';
 }
 
@@ -1188,6 +1276,7 @@ function readMpNlri(st: DecodeState, kind: MpNlri['kind'], start: number, end: n
   const sub = new Reader(r.buf, r.protocol, start, end);
   try {
     if (kind === 'ipv4') return { kind: 'ipv4', prefixes: readPrefixList(sub, end, 'mpNlri') };
+    if (kind === 'rtc') return { kind: 'rtc', memberships: readRtMemberships(sub, end, 'mpNlri') };
     return { kind: 'evpn', routes: readEvpnNlriList(sub, end, st.opts.compactEvpn ?? false) };
   } catch (e) {
     if (e instanceof WireError) return `${e.field}: ${e.reason}`;
@@ -1390,6 +1479,7 @@ function writeMpNlri(w: Writer, afi: number, safi: number, nlri: MpNlri, field: 
     encodeFail(w, `${field}.nlri`, `${nlri.kind} NLRI do not match AFI ${afi} SAFI ${safi}`);
   }
   if (nlri.kind === 'ipv4') writePrefixList(w, nlri.prefixes, `${field}.nlri`);
+  else if (nlri.kind === 'rtc') writeRtMemberships(w, nlri.memberships, `${field}.nlri`);
   else for (const route of nlri.routes) writeEvpnNlri(w, route);
 }
 
@@ -1622,6 +1712,7 @@ function emptyNlri(afi: number, safi: number): MpNlri {
   const kind = mpFamilyKind(afi, safi);
   if (kind === 'ipv4') return { kind, prefixes: [] };
   if (kind === 'evpn') return { kind, routes: [] };
+  if (kind === 'rtc') return { kind, memberships: [] };
   return { kind, data: new Uint8Array(0) };
 }
 
@@ -1641,11 +1732,16 @@ export function endOfRib(afi: number, safi: number): UpdateMessage {
 }
 
 function nlriEmpty(n: MpNlri): boolean {
-  return n.kind === 'ipv4'
-    ? n.prefixes.length === 0
-    : n.kind === 'evpn'
-      ? n.routes.length === 0
-      : n.data.length === 0;
+  switch (n.kind) {
+    case 'ipv4':
+      return n.prefixes.length === 0;
+    case 'evpn':
+      return n.routes.length === 0;
+    case 'rtc':
+      return n.memberships.length === 0;
+    case 'raw':
+      return n.data.length === 0;
+  }
 }
 
 /** The family an End-of-RIB marker is for, or undefined if the UPDATE is not one. */

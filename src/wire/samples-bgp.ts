@@ -13,6 +13,7 @@ import {
   CEASE_ADMINISTRATIVE_SHUTDOWN,
   OPEN_ERR_BAD_PEER_AS,
   SAFI_EVPN,
+  SAFI_RT_CONSTRAINT,
   SAFI_UNICAST,
   decodeBgpMessage,
   encodeBgpMessage,
@@ -23,10 +24,13 @@ import {
   BGP_ENCAP_TYPE_VXLAN,
   EVPN_DF_ALG_HRW,
   COMMUNITY_NO_EXPORT,
+  extendedCommunityToBytes,
+  parseRouteTarget,
   type ExtendedCommunity,
 } from './bgp-community.js';
 import {
   endOfRib,
+  rtMembership,
   PMSI_TUNNEL_TYPE_INGRESS_REPLICATION,
   type PathAttribute,
   type UpdateMessage,
@@ -451,6 +455,70 @@ function cases(): BgpCase[] {
     name: 'bgp-eor-evpn',
     description: 'End-of-RIB for L2VPN EVPN (RFC 4724 §2)',
     message: endOfRib(AFI_L2VPN, SAFI_EVPN),
+    expect: { 'bgp.type': ['2'] },
+  });
+  // RFC 4684 route target constraint: a leaf asks for its VNI's route target; a spine for all.
+  const target = extendedCommunityToBytes(parseRouteTarget('65000:10100'));
+  out.push({
+    name: 'bgp-update-rtc',
+    description:
+      'Route target membership (RFC 4684, AFI 1 / SAFI 132): the default, a full one (AS 65000:10100), one of origin AS only, a 48-bit prefix',
+    message: {
+      type: 'update',
+      withdrawn: [],
+      attributes: [
+        {
+          type: 'mp-reach-nlri',
+          afi: AFI_IPV4,
+          safi: SAFI_RT_CONSTRAINT,
+          nextHop: { kind: 'ip', address: S.leaf1Ip },
+          nlri: {
+            kind: 'rtc',
+            memberships: [
+              rtMembership(0, undefined),
+              rtMembership(S.asn, target),
+              { prefixLength: 32, originAs: S.asn, routeTarget: new Uint8Array(8) },
+              { prefixLength: 48, originAs: S.asn, routeTarget: Uint8Array.of(0x00, 0x02, 0, 0, 0, 0, 0, 0) },
+            ],
+          },
+        },
+        { type: 'origin', origin: 'igp' },
+        { type: 'as-path', segments: [{ kind: 'sequence', asns: [S.asn as Asn] }] },
+      ],
+      nlri: [],
+    },
+    expect: {
+      'bgp.update.path_attribute.mp_reach_nlri.safi': ['132'],
+      'bgp.prefix_length': ['96', '32', '48'],
+      'bgp.originating_as': [String(S.asn), String(S.asn), String(S.asn)],
+    },
+  });
+  out.push({
+    name: 'bgp-withdraw-rtc',
+    description: 'Route target membership withdrawn (MP_UNREACH, AFI 1 / SAFI 132)',
+    message: {
+      type: 'update',
+      withdrawn: [],
+      attributes: [
+        {
+          type: 'mp-unreach-nlri',
+          afi: AFI_IPV4,
+          safi: SAFI_RT_CONSTRAINT,
+          nlri: { kind: 'rtc', memberships: [rtMembership(S.asn, target)] },
+        },
+      ],
+      nlri: [],
+    },
+    expect: {
+      'bgp.update.path_attribute.mp_unreach_nlri.safi': ['132'],
+      'bgp.prefix_length': ['96'],
+      'bgp.community_prefix': ['65000:10100'],
+    },
+  });
+  out.push({
+    name: 'bgp-eor-rtc',
+    description: 'End-of-RIB for route target membership (RFC 4684 §6)',
+    message: endOfRib(AFI_IPV4, SAFI_RT_CONSTRAINT),
     expect: { 'bgp.type': ['2'] },
   });
   out.push({

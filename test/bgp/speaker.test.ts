@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BgpSpeaker, type PeerConfig } from '../../src/bgp/speaker.js';
+import { BgpSpeaker, type FamilyName, type PeerConfig } from '../../src/bgp/speaker.js';
 import { macIpRoute, routeTargetCommunity } from '../../src/evpn/routes.js';
 import type { Asn, Ipv4Address, Mac } from '../../src/wire/addr.js';
 import {
@@ -13,6 +13,7 @@ import {
   AFI_L2VPN,
   BgpFrameDecoder,
   SAFI_EVPN,
+  SAFI_RT_CONSTRAINT,
   SAFI_UNICAST,
   decodeBgpMessage,
   encodeBgpMessage,
@@ -20,7 +21,14 @@ import {
   type Capability,
   type OpenMessage,
 } from '../../src/wire/bgp-message.js';
-import type { PathAttribute, UpdateMessage } from '../../src/wire/bgp-update.js';
+import {
+  endOfRib,
+  getAttribute,
+  rtMembership,
+  type PathAttribute,
+  type UpdateMessage,
+} from '../../src/wire/bgp-update.js';
+import { extendedCommunityToBytes } from '../../src/wire/bgp-community.js';
 import { encodeEvpnNlriList, evpnRouteKey, parseRd, type Esi, type EvpnRoute } from '../../src/wire/evpn.js';
 import { MemoryNet, type RawPeer } from '../support/bgp-memnet.js';
 
@@ -664,4 +672,143 @@ describe('update groups', () => {
       assert.deepEqual(firstAs(b), new Set([65000]));
       assert.deepEqual(firstAs(c), new Set([65100]));
     });
+});
+
+describe('route target constraint (RFC 4684)', () => {
+  const withTarget = (target: string): PathAttribute[] => [
+    { type: 'origin', origin: 'igp' },
+    { type: 'as-path', segments: [] },
+    {
+      type: 'extended-communities',
+      communities: [routeTargetCommunity(target), { kind: 'encapsulation', tunnelType: 8 }],
+    },
+  ];
+  const RTC: readonly FamilyName[] = ['l2vpn-evpn', 'rt-constraint'];
+  /**
+   * Spine A (AS 65000, keeps everything) with leaves B (AS 65002) and C (AS 65003); B imports
+   * 65000:100, C imports 65000:200. A originates 20 routes of each target.
+   */
+  function fabric(families: readonly FamilyName[] = RTC) {
+    const { net, at } = speakers({
+      [A]: [
+        65000,
+        [
+          { address: B, remoteAs: 65002, families },
+          { address: C, remoteAs: 65003, families },
+        ],
+      ],
+      [B]: [65002, [{ address: A, remoteAs: 65000, families }]],
+      [C]: [65003, [{ address: A, remoteAs: 65000, families }]],
+    });
+    const [a, b, c] = [at(A), at(B), at(C)];
+    const imports = (s: BgpSpeaker, targets: string[]) =>
+      s.setEvpnImportFilter((rts) => rts.some((rt) => targets.includes(rt.slice(3))), targets);
+    imports(b, ['65000:100']);
+    imports(c, ['65000:200']);
+    net.drain();
+    for (const r of routes(20, parseRd(`${A}:100`))) a.originateEvpn(r, withTarget('65000:100'), A);
+    for (const r of routes(20, parseRd(`${A}:200`))) a.originateEvpn(r, withTarget('65000:200'), A);
+    net.drain();
+    return { net, a, b, c, imports };
+  }
+  const updatesTo = (from: BgpSpeaker, to: Ipv4Address) => from.peer(to)!.session.counters.updatesOut;
+
+  it('a spine sends each leaf only the routes of the targets it asked for; the leaves ask for theirs, the spine for all', () => {
+    const { a, b, c } = fabric();
+    assert.equal(b.evpn.size, 20);
+    assert.equal(c.evpn.size, 20);
+    assert.ok(
+      [...b.evpn.destinations.values()].every((d) => d.best!.attrs.routeTargets[0] === 'RT:65000:100'),
+    );
+    // What each asked for, as the other end holds it.
+    assert.deepEqual([...a.peer(B)!.rtc!.filter.exact], ['RT:65000:100']);
+    assert.deepEqual([...a.peer(C)!.rtc!.filter.exact], ['RT:65000:200']);
+    assert.equal(b.peer(A)!.rtc!.filter.any, true, 'the spine keeps everything: the default membership');
+  });
+
+  it('without the family negotiated on both ends, every route goes (and the import filter drops the rest)', () => {
+    const { a, b } = fabric(['l2vpn-evpn']);
+    assert.equal(a.peer(B)!.rtc, undefined);
+    assert.equal(b.evpn.size, 20);
+    // Compared with route target constraint, the spine sent B twice as many routes.
+    const rtc = fabric();
+    assert.ok(updatesTo(a, B) > updatesTo(rtc.a, B), `${updatesTo(a, B)} vs ${updatesTo(rtc.a, B)} UPDATEs`);
+  });
+
+  it('a leaf that asks for another target gets its routes, and loses them when it stops asking', () => {
+    const { net, b, imports } = fabric();
+    imports(b, ['65000:100', '65000:200']);
+    net.drain();
+    assert.equal(b.evpn.size, 40);
+    imports(b, ['65000:200']);
+    net.drain();
+    assert.equal(b.evpn.size, 20);
+    assert.ok(
+      [...b.evpn.destinations.values()].every((d) => d.best!.attrs.routeTargets[0] === 'RT:65000:200'),
+    );
+  });
+
+  it('a leaf’s own routes reach the spine (default membership) and, through it, the leaves that import them', () => {
+    const { net, b, c } = fabric();
+    const rd = parseRd(`${B}:100`);
+    for (const r of routes(5, rd)) b.originateEvpn(r, withTarget('65000:200'), B);
+    net.drain();
+    assert.equal(c.evpn.size, 25);
+  });
+
+  it('waits for the peer’s memberships (its End-of-RIB) before sending it EVPN routes (RFC 4684 §6)', () => {
+    const net = new MemoryNet();
+    const a = new BgpSpeaker({ localAs: 65000, routerId: A });
+    a.addPeer({ address: B, remoteAs: 65002, passive: true, families: RTC });
+    net.add(A, a);
+    net.start();
+    for (const r of routes(10)) a.originateEvpn(r, withTarget('65000:100'), A);
+    const peer = net.connectRaw(B, A);
+    const rtcFamily = { afi: AFI_IPV4, safi: SAFI_RT_CONSTRAINT };
+    net.sendRaw(
+      peer,
+      encodeBgpMessage(
+        open(65002, B, [
+          { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
+          { type: 'multiprotocol', ...rtcFamily },
+          { type: 'four-octet-as', asn: 65002 },
+        ]),
+        OPTS,
+      ),
+    );
+    net.sendRaw(peer, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+    const membership: UpdateMessage = {
+      type: 'update',
+      withdrawn: [],
+      attributes: [
+        { type: 'origin', origin: 'igp' },
+        { type: 'as-path', segments: [{ kind: 'sequence', asns: [65002 as Asn] }] },
+        {
+          type: 'mp-reach-nlri',
+          ...rtcFamily,
+          nextHop: { kind: 'ip', address: B },
+          nlri: {
+            kind: 'rtc',
+            memberships: [rtMembership(65002, extendedCommunityToBytes(routeTargetCommunity('65000:100')))],
+          },
+        },
+      ],
+      nlri: [],
+    };
+    net.sendRaw(peer, encodeBgpMessage(membership, OPTS));
+    net.drain();
+    const evpnUpdates = () =>
+      messages(peer).filter(
+        (m): m is UpdateMessage =>
+          m.type === 'update' && getAttribute(m, 'mp-reach-nlri')?.safi === SAFI_EVPN,
+      );
+    assert.equal(evpnUpdates().length, 0, 'nothing before the End-of-RIB');
+    net.sendRaw(peer, encodeBgpMessage(endOfRib(AFI_IPV4, SAFI_RT_CONSTRAINT), OPTS));
+    net.drain();
+    const sent = evpnUpdates().flatMap((u) => {
+      const nlri = getAttribute(u, 'mp-reach-nlri')!.nlri;
+      return nlri.kind === 'evpn' ? nlri.routes : [];
+    });
+    assert.equal(sent.length, 10);
+  });
 });

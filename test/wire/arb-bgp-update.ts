@@ -34,6 +34,7 @@ import {
   type MpNextHop,
   type MpNlri,
   type PathAttribute,
+  type RtMembership,
   type UpdateMessage,
 } from '../../src/wire/bgp-update.js';
 import type { EvpnRoute } from '../../src/wire/evpn.js';
@@ -171,13 +172,42 @@ const arbRawNextHop: fc.Arbitrary<MpNextHop> = fc
 /** An AFI/SAFI pair bgp-update.ts does not parse (its NLRI stay raw). */
 const arbRawFamily = fc
   .record({ afi: u16, safi: fc.integer({ min: 0, max: 255 }) })
-  .filter(({ afi, safi }) => !(afi === 1 && (safi === 1 || safi === 2)) && !(afi === 25 && safi === 70));
+  .filter(
+    ({ afi, safi }) =>
+      !(afi === 1 && (safi === 1 || safi === 2 || safi === 132)) && !(afi === 25 && safi === 70),
+  );
 
 interface FamilyNlri {
   readonly afi: number;
   readonly safi: number;
   readonly nlri: MpNlri;
 }
+
+/**
+ * RFC 4684 §4 memberships of every length class: the default (0), origin AS only (32), a route-target
+ * prefix (33..95), a full one (96). Canonical: the bits past the prefix are zero.
+ */
+export const arbRtMembership: fc.Arbitrary<RtMembership> = fc
+  .record({
+    prefixLength: fc.oneof(
+      fc.constant(0),
+      fc.constant(32),
+      fc.integer({ min: 33, max: 95 }),
+      fc.constant(96),
+    ),
+    originAs: fc.integer({ min: 0, max: 0xffffffff }),
+    routeTarget: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+  })
+  .map(({ prefixLength, originAs, routeTarget }): RtMembership => {
+    if (prefixLength === 0) return { prefixLength, originAs: 0, routeTarget: new Uint8Array(8) };
+    const bits = prefixLength - 32;
+    const rt = routeTarget.slice();
+    for (let i = 0; i < 8; i++) {
+      const keep = Math.max(0, Math.min(8, bits - 8 * i));
+      rt[i] = rt[i]! & ((0xff << (8 - keep)) & 0xff);
+    }
+    return { prefixLength, originAs, routeTarget: rt };
+  });
 
 function arbFamilyNlri(evpnRoute: fc.Arbitrary<EvpnRoute> | undefined): fc.Arbitrary<FamilyNlri> {
   const families: fc.Arbitrary<FamilyNlri>[] = [
@@ -187,6 +217,13 @@ function arbFamilyNlri(evpnRoute: fc.Arbitrary<EvpnRoute> | undefined): fc.Arbit
       nlri: fc
         .array(arbIpv4Prefix, { maxLength: 6 })
         .map((prefixes) => ({ kind: 'ipv4' as const, prefixes })),
+    }),
+    rec({
+      afi: fc.constant(1),
+      safi: fc.constant(132),
+      nlri: fc
+        .array(arbRtMembership, { maxLength: 6 })
+        .map((memberships) => ({ kind: 'rtc' as const, memberships })),
     }),
     arbRawFamily.chain(({ afi, safi }) =>
       rec({

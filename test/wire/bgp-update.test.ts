@@ -35,9 +35,12 @@ import {
   toTwoOctetAsAttributes,
   updateHandling,
   writeUpdateBody,
+  rtMembership,
+  rtMembershipMatches,
   type AttributeError,
   type BgpCodecOptions,
   type PathAttribute,
+  type RtMembership,
   type UpdateMessage,
 } from '../../src/wire/bgp-update.js';
 import { BgpWireError, WireError, type BgpErrorHandling } from '../../src/wire/errors.js';
@@ -710,6 +713,81 @@ describe('RFC 7606: attribute errors handled in the value', () => {
     assert.deepEqual([e.afi, e.safi], [1, 1]);
     assert.deepEqual(getMpReach(u)?.nlri, { kind: 'raw', data: hex('21 0a01') });
     assert.equal(toHex(encodeUpdateBody(u, AS4)), toHex(b));
+  });
+
+  it('RFC 4684 route target membership (AFI 1 / SAFI 132): decoded, and a bad length → session reset or AFI/SAFI disable', () => {
+    // Default membership, then AS 65001 + RT 65000:10100 (2-octet AS, route target), then AS only.
+    const ok = body(
+      `80 0e 1c 0001 84 04 0a000001 00 00 60 0000fde9 0002fde800002774 20 0000fde9 ${ORIGIN} ${AS_PATH4}`,
+    );
+    const reach = getMpReach(decode(ok));
+    assert.deepEqual(reach?.nlri, {
+      kind: 'rtc',
+      memberships: [
+        { prefixLength: 0, originAs: 0, routeTarget: new Uint8Array(8) },
+        { prefixLength: 96, originAs: 65001, routeTarget: hex('0002fde800002774') },
+        { prefixLength: 32, originAs: 65001, routeTarget: new Uint8Array(8) },
+      ],
+    });
+    assert.equal(toHex(encodeUpdateBody(decode(ok), AS4)), toHex(ok), 're-encodes byte-exact');
+    // RFC 4684 §4: 1..31 bits would cut the origin AS; over 96 is longer than the NLRI.
+    for (const bad of ['08 fd', '61 0000fde9 0002fde80000277400'] as const) {
+      const b = body(
+        `80 0e ${(9 + hex(bad).length).toString(16).padStart(2, '0')} 0001 84 04 0a000001 00 ${bad} ${ORIGIN} ${AS_PATH4}`,
+      );
+      expectReset(b, 9);
+      const u = decodeUpdateBody(b, { fourOctetAs: true, afiSafiDisable: true });
+      const e = expectHandling(u, 'afi-safi-disable', 14, 9);
+      assert.deepEqual([e.afi, e.safi], [1, 132]);
+    }
+    // A membership running past the attribute.
+    expectReset(body(`80 0e 0f 0001 84 04 0a000001 00 60 0000fde9 ${ORIGIN} ${AS_PATH4}`), 9);
+  });
+
+  it('RFC 4684 memberships: encoding zeroes the bits past the prefix and rejects impossible ones', () => {
+    const attr = (m: RtMembership): PathAttribute => ({
+      type: 'mp-unreach-nlri',
+      afi: 1,
+      safi: 132,
+      nlri: { kind: 'rtc', memberships: [m] },
+    });
+    const update = (m: RtMembership): UpdateMessage => ({
+      type: 'update',
+      withdrawn: [],
+      attributes: [attr(m)],
+      nlri: [],
+    });
+    const partial = { prefixLength: 44, originAs: 65001, routeTarget: hex('00ffffffffffffff') };
+    // 44 bits: the AS (4 octets) and 12 bits of the target, the last 4 of them cleared.
+    assert.equal(toHex(encodeUpdateBody(update(partial), AS4)), '0000000d800f0a000184' + '2c0000fde900f0');
+    for (const bad of [
+      { prefixLength: 16, originAs: 1, routeTarget: new Uint8Array(8) },
+      { prefixLength: 97, originAs: 1, routeTarget: new Uint8Array(8) },
+      { prefixLength: 96, originAs: 1, routeTarget: new Uint8Array(7) },
+      { prefixLength: 96, originAs: 2 ** 32, routeTarget: new Uint8Array(8) },
+    ])
+      assert.throws(() => encodeUpdateBody(update(bad), AS4), WireError, JSON.stringify(bad.prefixLength));
+  });
+
+  it('RFC 4684 §4: a membership matches route targets on its route-target bits only', () => {
+    const rt = hex('0002fde800002774'); // RT 65000:10100
+    const other = hex('0002fde800002775'); // RT 65000:10101
+    assert.ok(rtMembershipMatches(rtMembership(0, undefined), rt), 'the default matches everything');
+    assert.ok(rtMembershipMatches({ prefixLength: 32, originAs: 7, routeTarget: new Uint8Array(8) }, rt));
+    assert.ok(rtMembershipMatches(rtMembership(7, rt), rt), 'the origin AS is not compared');
+    assert.ok(!rtMembershipMatches(rtMembership(7, rt), other));
+    // 63 bits of the target: the last bit is free, so 10100 (…74) and 10101 (…75) both match.
+    const prefix = { prefixLength: 95, originAs: 7, routeTarget: rt };
+    assert.ok(rtMembershipMatches(prefix, rt) && rtMembershipMatches(prefix, other));
+    assert.ok(!rtMembershipMatches(prefix, hex('0002fde800002776')));
+    // 32 bits of the target (64 in all): type, subtype and AS 65000, any value.
+    assert.ok(
+      rtMembershipMatches({ prefixLength: 64, originAs: 7, routeTarget: rt }, hex('0002fde8ffffffff')),
+    );
+    assert.ok(
+      !rtMembershipMatches({ prefixLength: 64, originAs: 7, routeTarget: rt }, hex('0002fde9ffffffff')),
+    );
+    assert.throws(() => rtMembership(1, new Uint8Array(4)), RangeError);
   });
 
   it('§7.12 MP_UNREACH_NLRI: too short or unparsable NLRI → session reset or AFI/SAFI disable', () => {
