@@ -171,9 +171,16 @@ interface RtConstraintState {
   readonly advertised: Map<string, RtMembership>;
   advertisedVersion: number;
   endOfRibSent: boolean;
-  /** RFC 4684 §6: EVPN routes wait for the peer's memberships, which End-of-RIB says are all in. */
+  /**
+   * RFC 4684 §6: EVPN routes wait for the peer's memberships, which End-of-RIB says are all in, or
+   * until `deferUntil` (ms) for a peer that sends none (FRR waits 10 s by default too).
+   */
   endOfRibReceived: boolean;
+  readonly deferUntil: number;
 }
+
+/** How long EVPN routes wait for a peer's route target memberships to be complete (ms). */
+export const RT_CONSTRAINT_DEFER_MS = 10_000;
 
 interface Peer {
   readonly config: PeerConfig;
@@ -433,6 +440,8 @@ export class BgpSpeaker {
       if (t !== undefined && (next === undefined || t < next)) next = t;
       const s = p.staleDeadline;
       if (s !== undefined && (next === undefined || s < next)) next = s;
+      const d = p.rtc && !p.rtc.endOfRibReceived ? p.rtc.deferUntil : undefined;
+      if (d !== undefined && (next === undefined || d < next)) next = d;
     }
     return next;
   }
@@ -450,6 +459,15 @@ export class BgpSpeaker {
           message: 'graceful restart timer expired',
         });
         this.flushStale(p, undefined);
+      }
+      if (p.rtc && !p.rtc.endOfRibReceived && now >= p.rtc.deferUntil) {
+        p.rtc.endOfRibReceived = true;
+        out.push({
+          type: 'log',
+          level: 'warn',
+          peer: p.config.address,
+          message: `no route target membership End-of-RIB in ${RT_CONSTRAINT_DEFER_MS / 1000} s: sending EVPN routes by the ${p.rtc.received.size} memberships received`,
+        });
       }
       this.apply(p, p.session.poll(now), now, out);
     }
@@ -960,7 +978,7 @@ export class BgpSpeaker {
     }
   }
 
-  private onEstablished(p: Peer, n: NegotiatedSession, _now: number, out: SpeakerAction[]): void {
+  private onEstablished(p: Peer, n: NegotiatedSession, now: number, out: SpeakerAction[]): void {
     p.rib = { ...p.rib, routerId: n.peerRouterId };
     this.dropFamilies(p);
     for (const fam of n.families) {
@@ -972,6 +990,7 @@ export class BgpSpeaker {
           advertisedVersion: -1,
           endOfRibSent: false,
           endOfRibReceived: false,
+          deferUntil: now + RT_CONSTRAINT_DEFER_MS,
         };
         continue;
       }

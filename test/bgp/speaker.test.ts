@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BgpSpeaker, type FamilyName, type PeerConfig } from '../../src/bgp/speaker.js';
+import {
+  BgpSpeaker,
+  RT_CONSTRAINT_DEFER_MS,
+  type FamilyName,
+  type PeerConfig,
+} from '../../src/bgp/speaker.js';
 import { macIpRoute, routeTargetCommunity } from '../../src/evpn/routes.js';
 import type { Asn, Ipv4Address, Mac } from '../../src/wire/addr.js';
 import {
@@ -756,7 +761,8 @@ describe('route target constraint (RFC 4684)', () => {
     assert.equal(c.evpn.size, 25);
   });
 
-  it('waits for the peer’s memberships (its End-of-RIB) before sending it EVPN routes (RFC 4684 §6)', () => {
+  /** Spine A with ten routes of 65000:100; a scripted leaf B asks for that target, without End-of-RIB. */
+  function scriptedLeaf() {
     const net = new MemoryNet();
     const a = new BgpSpeaker({ localAs: 65000, routerId: A });
     a.addPeer({ address: B, remoteAs: 65002, passive: true, families: RTC });
@@ -765,18 +771,15 @@ describe('route target constraint (RFC 4684)', () => {
     for (const r of routes(10)) a.originateEvpn(r, withTarget('65000:100'), A);
     const peer = net.connectRaw(B, A);
     const rtcFamily = { afi: AFI_IPV4, safi: SAFI_RT_CONSTRAINT };
-    net.sendRaw(
-      peer,
-      encodeBgpMessage(
-        open(65002, B, [
-          { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
-          { type: 'multiprotocol', ...rtcFamily },
-          { type: 'four-octet-as', asn: 65002 },
-        ]),
-        OPTS,
-      ),
-    );
+    const caps: Capability[] = [
+      { type: 'multiprotocol', afi: AFI_L2VPN, safi: SAFI_EVPN },
+      { type: 'multiprotocol', ...rtcFamily },
+      { type: 'four-octet-as', asn: 65002 },
+    ];
+    // Hold time 0: the scripted peer sends no keepalives.
+    net.sendRaw(peer, encodeBgpMessage(open(65002, B, caps, 0), OPTS));
     net.sendRaw(peer, encodeBgpMessage({ type: 'keepalive' }, OPTS));
+    const target = extendedCommunityToBytes(routeTargetCommunity('65000:100'));
     const membership: UpdateMessage = {
       type: 'update',
       withdrawn: [],
@@ -787,28 +790,35 @@ describe('route target constraint (RFC 4684)', () => {
           type: 'mp-reach-nlri',
           ...rtcFamily,
           nextHop: { kind: 'ip', address: B },
-          nlri: {
-            kind: 'rtc',
-            memberships: [rtMembership(65002, extendedCommunityToBytes(routeTargetCommunity('65000:100')))],
-          },
+          nlri: { kind: 'rtc', memberships: [rtMembership(65002, target)] },
         },
       ],
       nlri: [],
     };
     net.sendRaw(peer, encodeBgpMessage(membership, OPTS));
     net.drain();
-    const evpnUpdates = () =>
-      messages(peer).filter(
-        (m): m is UpdateMessage =>
-          m.type === 'update' && getAttribute(m, 'mp-reach-nlri')?.safi === SAFI_EVPN,
-      );
-    assert.equal(evpnUpdates().length, 0, 'nothing before the End-of-RIB');
+    const evpnRoutesSent = () =>
+      messages(peer).flatMap((m) => {
+        const reach = m.type === 'update' ? getAttribute(m, 'mp-reach-nlri') : undefined;
+        return reach?.nlri.kind === 'evpn' ? reach.nlri.routes : [];
+      });
+    return { net, a, peer, evpnRoutesSent };
+  }
+
+  it('waits for the peer’s memberships (its End-of-RIB) before sending it EVPN routes (RFC 4684 §6)', () => {
+    const { net, peer, evpnRoutesSent } = scriptedLeaf();
+    assert.equal(evpnRoutesSent().length, 0, 'nothing before the End-of-RIB');
     net.sendRaw(peer, encodeBgpMessage(endOfRib(AFI_IPV4, SAFI_RT_CONSTRAINT), OPTS));
     net.drain();
-    const sent = evpnUpdates().flatMap((u) => {
-      const nlri = getAttribute(u, 'mp-reach-nlri')!.nlri;
-      return nlri.kind === 'evpn' ? nlri.routes : [];
-    });
-    assert.equal(sent.length, 10);
+    assert.equal(evpnRoutesSent().length, 10);
+  });
+
+  it(`sends by the memberships it has when no End-of-RIB comes within ${RT_CONSTRAINT_DEFER_MS / 1000} s`, () => {
+    const { net, a, evpnRoutesSent } = scriptedLeaf();
+    net.advance(RT_CONSTRAINT_DEFER_MS - 100);
+    assert.equal(evpnRoutesSent().length, 0);
+    assert.equal(a.peer(B)!.session.state, 'Established');
+    net.advance(200);
+    assert.equal(evpnRoutesSent().length, 10);
   });
 });
