@@ -466,7 +466,7 @@ export class BgpSpeaker {
           type: 'log',
           level: 'warn',
           peer: p.config.address,
-          message: `no route target membership End-of-RIB in ${RT_CONSTRAINT_DEFER_MS / 1000} s: sending EVPN routes by the ${p.rtc.received.size} memberships received`,
+          message: `no route target membership End-of-RIB in ${RT_CONSTRAINT_DEFER_MS / 1000} s: sending EVPN routes by the memberships received (${p.rtc.received.size})`,
         });
       }
       this.apply(p, p.session.poll(now), now, out);

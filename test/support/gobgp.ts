@@ -21,7 +21,8 @@ import {
 export const GOBGPD = 'gobgpd';
 export const GOBGP = 'gobgp';
 
-export type GobgpFamily = 'l2vpn-evpn' | 'ipv4-unicast' | 'ipv6-unicast';
+/** `rtc`: RFC 4684 route target membership (GoBGP's name for AFI 1 / SAFI 132). */
+export type GobgpFamily = 'l2vpn-evpn' | 'ipv4-unicast' | 'ipv6-unicast' | 'rtc';
 
 export interface GobgpNeighbor {
   readonly address: string;
