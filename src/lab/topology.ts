@@ -16,7 +16,7 @@
  * routed links are found with ARP. `overlay: { type: ibgp }` moves EVPN onto iBGP sessions between
  * loopbacks, the spines route reflectors. `overlay: { rt-constraint: true }` adds RFC 4684 route
  * target constraint to the EVPN sessions, so spines send each leaf only the routes it imports; it
- * pays off with each VNI's `route-target` set (auto targets match under any AS, which a membership
+ * pays off with each VNI's and VRF's `route-target` set (auto targets match under any AS, which a membership
  * cannot say, so a leaf with them asks for everything). Leaves age their FDBs (`mac-aging`); VRFs may
  * announce Type-5 prefixes (`advertise-subnets`, `prefixes`).
  */
@@ -109,6 +109,8 @@ export interface TopologyVrf {
   readonly advertiseSubnets: boolean;
   /** Further Type-5 prefixes (network/length) and the leaves that announce them. */
   readonly prefixes: readonly { readonly prefix: string; readonly at: readonly string[] }[];
+  /** `route-target`: as a VNI's (`TopologyVni.routeTarget`), for the VRF's L3VNI routes. */
+  readonly routeTarget?: string;
 }
 
 export interface TopologyFlow {
@@ -367,7 +369,7 @@ export function loadTopology(text: string, file: string): Topology {
   const announcers: { vrf: string; leaf: string; node: ConfigNode }[] = [];
   for (const v of root.field('vrfs').list()) {
     v.expectMap();
-    v.allowOnly(['name', 'l3vni', 'advertise-subnets', 'prefixes']);
+    v.allowOnly(['name', 'l3vni', 'advertise-subnets', 'prefixes', 'route-target']);
     const vrfName = v.field('name').string({ required: true });
     const l3vni = v.field('l3vni').integer({ required: true, min: 1, max: 0xffffff });
     if (vrfs.some((x) => x.name === vrfName)) v.field('name').problem(`VRF "${vrfName}" is defined twice`);
@@ -392,12 +394,14 @@ export function loadTopology(text: string, file: string): Topology {
         );
       prefixes.push({ prefix: `${network}/${cidr.length}`, at });
     }
+    const routeTarget = readRouteTarget(v.field('route-target'));
     if (vrfName && l3vni)
       vrfs.push({
         name: vrfName,
         l3vni,
         advertiseSubnets: v.field('advertise-subnets').boolean({ default: false }),
         prefixes,
+        ...(routeTarget !== undefined ? { routeTarget } : {}),
       });
   }
   const vnis: TopologyVni[] = [];
@@ -449,15 +453,7 @@ export function loadTopology(text: string, file: string): Topology {
           vrf,
         };
     }
-    const routeTarget = v.field('route-target').present
-      ? v.field('route-target').parsed(
-          (text) => {
-            parseRouteTarget(text);
-            return text;
-          },
-          { what: 'route target (AS:N or IPv4:N)' },
-        )
-      : undefined;
+    const routeTarget = readRouteTarget(v.field('route-target'));
     vnis.push({
       vni,
       mode,
@@ -534,6 +530,18 @@ export function loadTopology(text: string, file: string): Topology {
     flows,
     faults,
   };
+}
+
+/** A `route-target` field: AS:N or IPv4:N as FRR reads them (`parseRouteTarget`); undefined when absent. */
+function readRouteTarget(field: ConfigNode): string | undefined {
+  if (!field.present) return undefined;
+  return field.parsed(
+    (text) => {
+      parseRouteTarget(text);
+      return text;
+    },
+    { what: 'route target (AS:N or IPv4:N)' },
+  );
 }
 
 /** `overlay`: `{ type: ebgp }` (the default) or `{ type: ibgp, asn, cluster-id }`. */
@@ -1362,8 +1370,8 @@ export function buildLab(t: Topology): BuiltLab {
             l3vni: v.l3vni,
             routerMac,
             rd: 'auto',
-            importTargets: ['auto'],
-            exportTargets: ['auto'],
+            importTargets: [v.routeTarget ?? 'auto'],
+            exportTargets: [v.routeTarget ?? 'auto'],
             prefixes: type5Prefixes(t, v, n.name),
           })),
         });
