@@ -173,14 +173,24 @@ export function bgpNeighbors(speaker: BgpSpeaker, nowMs: number): BgpNeighborJso
         : {}),
       ...(n?.peerHostname ? { hostname: n.peerHostname } : {}),
       families: (n?.families ?? []).map((f) =>
-        f.afi === 25 ? 'l2vpn-evpn' : f.afi === 1 && f.safi === 1 ? 'ipv4-unicast' : `${f.afi}/${f.safi}`,
+        f.afi === 25
+          ? 'l2vpn-evpn'
+          : f.afi === 1 && f.safi === 1
+            ? 'ipv4-unicast'
+            : f.afi === 1 && f.safi === 132
+              ? 'rt-constraint'
+              : `${f.afi}/${f.safi}`,
       ),
       capabilities: (n?.peerCapabilities ?? []).map((c) => c.type),
       ...(n?.peerGracefulRestart
         ? { gracefulRestart: { restartTimeSeconds: n.peerGracefulRestart.restartTimeSeconds } }
         : {}),
       counters: { ...s.counters },
-      prefixes: { 'l2vpn-evpn': speaker.evpn.count(p.rib.id), 'ipv4-unicast': speaker.ipv4.count(p.rib.id) },
+      prefixes: {
+        'l2vpn-evpn': speaker.evpn.count(p.rib.id),
+        'ipv4-unicast': speaker.ipv4.count(p.rib.id),
+        ...(p.rtc ? { 'rt-constraint': p.rtc.received.size } : {}),
+      },
       ...(p.config.maxPrefix ? { maxPrefix: p.config.maxPrefix.limit } : {}),
       ...(p.lastError !== undefined ? { lastError: p.lastError } : {}),
     };

@@ -56,6 +56,9 @@ evpn:
         ]);
         await Promise.all([gobgp.waitEstablished(TL_IP, 20_000), tl.waitEstablished(GOBGP_IP, 20_000)]);
 
+        const [neighbor] = await tl.show<{ families: string[] }[]>(['bgp', 'neighbors']);
+        assert.deepEqual(neighbor?.families.slice().sort(), ['l2vpn-evpn', 'rt-constraint']);
+
         // twinleaf asks for the targets its VNIs import, in its own AS.
         const memberships = await gobgp.waitFor(
           async () => {
