@@ -6,6 +6,7 @@
  * little change.
  */
 import type { BgpSpeaker, FamilyName } from '../bgp/speaker.js';
+import { rtMembershipText } from '../bgp/rt-constraint.js';
 import type { RibPath } from '../bgp/rib.js';
 import { asPathToString } from '../wire/bgp-update.js';
 import { extendedCommunityToString } from '../wire/bgp-community.js';
@@ -149,6 +150,15 @@ export interface BgpNeighborJson {
   readonly prefixes: Readonly<Record<string, number>>;
   readonly maxPrefix?: number;
   readonly lastError?: string;
+  /**
+   * RFC 4684, while the session has it: the memberships the peer advertised (what it is sent),
+   * ours to it, and whether its EVPN routes still wait for its End-of-RIB.
+   */
+  readonly routeTargetConstraint?: {
+    readonly received: readonly string[];
+    readonly advertised: readonly string[];
+    readonly waitingForEndOfRib: boolean;
+  };
 }
 
 /** `show bgp neighbors`. */
@@ -193,6 +203,15 @@ export function bgpNeighbors(speaker: BgpSpeaker, nowMs: number): BgpNeighborJso
       },
       ...(p.config.maxPrefix ? { maxPrefix: p.config.maxPrefix.limit } : {}),
       ...(p.lastError !== undefined ? { lastError: p.lastError } : {}),
+      ...(p.rtc
+        ? {
+            routeTargetConstraint: {
+              received: [...p.rtc.received.values()].map(rtMembershipText).sort(),
+              advertised: [...p.rtc.advertised.values()].map(rtMembershipText).sort(),
+              waitingForEndOfRib: !p.rtc.endOfRibReceived,
+            },
+          }
+        : {}),
     };
   });
 }

@@ -36,6 +36,20 @@ export function rtMembershipKey(m: RtMembership): string {
   return `${m.prefixLength}/${m.originAs}/${hex}`;
 }
 
+/**
+ * A membership as operators read it (GoBGP's form): `default`, `ORIGIN-AS:TARGET` for a full one
+ * (`65002:65000:100`), else `ORIGIN-AS:HEX/LENGTH` (the route-target octets the prefix covers).
+ */
+export function rtMembershipText(m: RtMembership): string {
+  if (m.prefixLength === 0) return 'default';
+  if (m.prefixLength === 96)
+    return `${m.originAs}:${extendedCommunityToString(extendedCommunityFromBytes(m.routeTarget, 0)).replace(/^RT:/, '')}`;
+  let hex = '';
+  for (const b of m.routeTarget.subarray(0, (m.prefixLength - 32 + 7) >> 3))
+    hex += b.toString(16).padStart(2, '0');
+  return `${m.originAs}:${hex}/${m.prefixLength}`;
+}
+
 /** The filter the memberships a peer advertised make. */
 export function rtFilter(memberships: Iterable<RtMembership>): RtFilter {
   let any = false;

@@ -156,6 +156,11 @@ export function buildProgram(): Command {
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}${n.maxPrefix ? ` (maximum ${n.maxPrefix})` : ''}`,
         );
+        const rtc = n.routeTargetConstraint;
+        if (rtc)
+          console.log(
+            `  Route target constraint: it asks for ${rtc.received.join(', ') || 'nothing'}; we ask for ${rtc.advertised.join(', ') || 'nothing'}${rtc.waitingForEndOfRib ? ' (EVPN waits for its End-of-RIB)' : ''}`,
+          );
         console.log(
           `  ${table(
             ['', ...Object.keys(n.counters)],

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { EvpnRouteJson } from '../../src/api/bgp.js';
+import type { BgpNeighborJson, EvpnRouteJson } from '../../src/api/bgp.js';
 import { startGobgp, type GobgpEvpnPath } from '../support/gobgp.js';
 import { withNetns } from '../support/netns.js';
 import { startTwinleaf } from '../support/twinleaf.js';
@@ -56,7 +56,7 @@ evpn:
         ]);
         await Promise.all([gobgp.waitEstablished(TL_IP, 20_000), tl.waitEstablished(GOBGP_IP, 20_000)]);
 
-        const [neighbor] = await tl.show<{ families: string[] }[]>(['bgp', 'neighbors']);
+        const [neighbor] = await tl.show<BgpNeighborJson[]>(['bgp', 'neighbors']);
         assert.deepEqual(neighbor?.families.slice().sort(), ['l2vpn-evpn', 'rt-constraint']);
 
         // twinleaf asks for the targets its VNIs import, in its own AS.
@@ -111,13 +111,16 @@ evpn:
           (await gobgp.evpnRib()).filter((p) => p.neighborIp === TL_IP);
         assert.deepEqual(await fromTl(), []);
         await gobgp.gobgp(['vrf', 'add', 'v100', 'rd', `${GOBGP_IP}:1100`, 'rt', 'import', '65000:100']);
-        await tl.waitFor(
-          async () =>
-            (await tl.show<{ peers: { pfxRcd: Record<string, number> }[] }>(['bgp', 'summary'])).peers[0]
-              ?.pfxRcd['rt-constraint'] === 1,
+        const rtc = await tl.waitFor(
+          async () => {
+            const [n] = await tl.show<BgpNeighborJson[]>(['bgp', 'neighbors']);
+            return n?.routeTargetConstraint?.received.length === 1 ? n.routeTargetConstraint : undefined;
+          },
           15_000,
           "GoBGP's membership for 65000:100 in twinleaf",
         );
+        assert.deepEqual(rtc.received, ['65001:65000:100']);
+        assert.deepEqual(rtc.advertised, ['65002:65000:100', '65002:65000:200']);
         // twinleaf waits for the membership End-of-RIB GoBGP does not send: 10 s from the session.
         const first = await gobgp.waitFor(
           async () => {
